@@ -1,0 +1,13 @@
+package dev.turnout.admin;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A route as the admin API shows it; {@code split} maps pool name to percent, in pool order. */
+public record RouteView(String name, String host, String pathPrefix, Map<String, Integer> split) {
+
+    public RouteView {
+        split = Collections.unmodifiableMap(new LinkedHashMap<>(split));
+    }
+}

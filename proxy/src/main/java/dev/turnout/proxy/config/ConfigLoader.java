@@ -1,0 +1,296 @@
+package dev.turnout.proxy.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Reads HOCON into a validated {@link TurnoutConfig}; the only class that touches Typesafe Config.
+ *
+ * <p>Layers, strongest first: {@code TURNOUT_*} environment variables, {@code -D} system
+ * properties, the file ({@code --config FILE} or {@code -Dconfig.file}), then {@code reference.conf}.
+ * Environment names follow Typesafe Config's {@code CONFIG_FORCE_} convention under the
+ * {@code turnout} root: {@code _} is a dot, {@code __} a dash, {@code ___} an underscore, so
+ * {@code TURNOUT_IO__THREADS=4} sets {@code turnout.io-threads}.
+ *
+ * <p>The first problem found stops loading with a {@link ConfigError} naming the key.
+ */
+public final class ConfigLoader {
+
+    private static final String ROOT = "turnout";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final int MAX_WEIGHT = 1000;
+
+    /** Keys read elsewhere or by later features: accepted here, validated by their owner. */
+    private static final Set<String> TOP_LEVEL_KEYS = Set.of(
+            "listen", "io-threads", "admin", "state-file", "state", "pools", "routes", "timeouts",
+            "compression", "cache", "shutdown", "tls");
+
+    private ConfigLoader() {
+    }
+
+    /** Loads the layered configuration; {@code file} may be null to use only the other layers. */
+    public static TurnoutConfig load(File file) {
+        try {
+            Config base = file == null
+                    ? ConfigFactory.load()
+                    : ConfigFactory.load(ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false)));
+            return compile(environmentOverrides(System.getenv()).withFallback(base).resolve());
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    /** Compiles HOCON text layered over {@code reference.conf}; for tests and the demo. */
+    public static TurnoutConfig parse(String hocon) {
+        try {
+            return compile(ConfigFactory.parseString(hocon).withFallback(ConfigFactory.defaultReference()).resolve());
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    static Config environmentOverrides(Map<String, String> environment) {
+        Map<String, String> values = new HashMap<>();
+        String prefix = ROOT.toUpperCase(Locale.ROOT) + "_";
+        environment.forEach((name, value) -> {
+            if (name.startsWith(prefix) && name.length() > prefix.length()) {
+                values.put(ROOT + "." + envNameToPath(name.substring(prefix.length())), value);
+            }
+        });
+        return ConfigFactory.parseMap(values, "TURNOUT_* environment variables");
+    }
+
+    private static String envNameToPath(String name) {
+        return name.toLowerCase(Locale.ROOT)
+                .replace("___", "\u0000")
+                .replace("__", "-")
+                .replace('_', '.')
+                .replace('\u0000', '_');
+    }
+
+    private static TurnoutConfig compile(Config root) {
+        Config c = root.getConfig(ROOT);
+        requireKnownKeys(c.root(), ROOT, TOP_LEVEL_KEYS);
+
+        HostPort listen = HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true);
+        int ioThreads = intIn(c, ROOT, "io-threads", 0, 1024);
+
+        Map<String, PoolConfig> pools = pools(c);
+        List<RouteConfig> routes = routes(c, pools);
+
+        Config t = c.getConfig("timeouts");
+        String tk = ROOT + ".timeouts";
+        requireKnownKeys(t.root(), tk, Set.of("connect", "request", "idle"));
+        Timeouts timeouts = new Timeouts(positive(t, tk, "connect"), positive(t, tk, "request"), positive(t, tk, "idle"));
+
+        Duration grace = duration(c, ROOT, "shutdown.grace");
+        if (grace.isNegative()) {
+            throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
+        }
+        return new TurnoutConfig(listen, ioThreads, pools, routes, timeouts, grace);
+    }
+
+    private static Map<String, PoolConfig> pools(Config c) {
+        ConfigObject poolsObject = object(c, ROOT, "pools");
+        // Sorted so that listings and logs do not depend on HOCON's map ordering.
+        Map<String, PoolConfig> pools = new TreeMap<>();
+        for (String name : poolsObject.keySet()) {
+            String key = ROOT + ".pools." + name;
+            requireName(key, name);
+            ConfigValue value = poolsObject.get(name);
+            if (value.valueType() != ConfigValueType.OBJECT) {
+                throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...]");
+            }
+            Config p = ((ConfigObject) value).toConfig();
+            requireKnownKeys(p.root(), key, Set.of("balancer", "backends", "health-check"));
+            PoolConfig.Balancer balancer = balancer(p, key);
+            pools.put(name, new PoolConfig(name, balancer, backends(p, key)));
+        }
+        return new LinkedHashMap<>(pools);
+    }
+
+    private static PoolConfig.Balancer balancer(Config p, String poolKey) {
+        if (!p.hasPath("balancer")) {
+            return PoolConfig.Balancer.WEIGHTED_ROUND_ROBIN;
+        }
+        String name = string(p, poolKey, "balancer");
+        for (PoolConfig.Balancer b : PoolConfig.Balancer.values()) {
+            if (b.configName().equals(name)) {
+                return b;
+            }
+        }
+        throw ConfigError.of(poolKey + ".balancer", name, "weighted-round-robin");
+    }
+
+    private static List<BackendConfig> backends(Config p, String poolKey) {
+        if (!p.hasPath("backends")) {
+            return List.of();
+        }
+        List<? extends ConfigObject> list;
+        try {
+            list = p.getObjectList("backends");
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(poolKey + ".backends", p.getValue("backends").unwrapped(),
+                    "a list of { id, address, weight } objects");
+        }
+        List<BackendConfig> backends = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String key = poolKey + ".backends[" + i + "]";
+            Config b = list.get(i).toConfig();
+            requireKnownKeys(b.root(), key, Set.of("id", "address", "weight"));
+            String id = string(b, key, "id");
+            requireName(key + ".id", id);
+            if (!ids.add(id)) {
+                throw ConfigError.of(key + ".id", id, "an id not used by another backend of this pool");
+            }
+            HostPort address = HostPort.parse(key + ".address", string(b, key, "address"), false);
+            int weight = b.hasPath("weight") ? intIn(b, key, "weight", 0, MAX_WEIGHT) : 1;
+            backends.add(new BackendConfig(id, address, address.resolve(key + ".address"), weight));
+        }
+        return backends;
+    }
+
+    private static List<RouteConfig> routes(Config c, Map<String, PoolConfig> pools) {
+        List<? extends ConfigObject> list;
+        try {
+            list = c.getObjectList("routes");
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(ROOT + ".routes", c.getValue("routes").unwrapped(), "a list of route objects");
+        }
+        List<RouteConfig> routes = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String key = ROOT + ".routes[" + i + "]";
+            Config r = list.get(i).toConfig();
+            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split"));
+            String name = string(r, key, "name");
+            requireName(key + ".name", name);
+            if (!names.add(name)) {
+                throw ConfigError.of(key + ".name", name, "a name not used by another route");
+            }
+            String host = r.hasPath("host") ? string(r, key, "host").toLowerCase(Locale.ROOT) : "*";
+            if (!validHostPattern(host)) {
+                throw ConfigError.of(key + ".host", host, "\"*\", an exact host such as example.com, or *.example.com");
+            }
+            String prefix = r.hasPath("path-prefix") ? string(r, key, "path-prefix") : "/";
+            if (!prefix.startsWith("/")) {
+                throw ConfigError.of(key + ".path-prefix", prefix, "a path starting with /");
+            }
+            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools)));
+        }
+        return routes;
+    }
+
+    private static Map<String, Integer> split(Config r, String routeKey, Map<String, PoolConfig> pools) {
+        ConfigObject splitObject = object(r, routeKey, "split");
+        String key = routeKey + ".split";
+        Map<String, Integer> split = new LinkedHashMap<>();
+        int sum = 0;
+        for (String pool : new TreeMap<>(splitObject).keySet()) {
+            if (!pools.containsKey(pool)) {
+                throw ConfigError.of(key + "." + pool, pool, "one of the pools defined under turnout.pools "
+                        + pools.keySet());
+            }
+            int share = intIn(splitObject.toConfig(), key, pool, 0, 100);
+            split.put(pool, share);
+            sum += share;
+        }
+        if (sum != 100) {
+            throw ConfigError.of(key, splitObject.unwrapped(), "shares that sum to 100, not " + sum);
+        }
+        return split;
+    }
+
+    static boolean validHostPattern(String host) {
+        String name = host.startsWith("*.") ? host.substring(2) : host;
+        return host.equals("*") || (!name.isEmpty() && name.chars().allMatch(
+                ch -> Character.isLetterOrDigit(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'));
+    }
+
+    private static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {
+        for (String k : object.keySet()) {
+            if (!known.contains(k)) {
+                throw new ConfigError(key + "." + k + ": unknown key (expected one of " + new TreeSet<>(known) + ")");
+            }
+        }
+    }
+
+    private static void requireName(String key, String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw ConfigError.of(key, name, "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+    }
+
+    private static ConfigObject object(Config c, String parentKey, String path) {
+        try {
+            return c.getObject(path);
+        } catch (ConfigException.Missing e) {
+            throw new ConfigError(parentKey + "." + path + ": missing (expected: an object)");
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "an object");
+        }
+    }
+
+    private static String string(Config c, String parentKey, String path) {
+        try {
+            return c.getString(path);
+        } catch (ConfigException.Missing e) {
+            throw new ConfigError(parentKey + "." + path + ": missing (expected: a string)");
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a string");
+        }
+    }
+
+    private static int intIn(Config c, String parentKey, String path, int min, int max) {
+        String expected = "a whole number from " + min + " to " + max;
+        int value;
+        try {
+            value = c.getInt(path);
+        } catch (ConfigException.Missing e) {
+            throw new ConfigError(parentKey + "." + path + ": missing (expected: " + expected + ")");
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), expected);
+        }
+        if (value < min || value > max) {
+            throw ConfigError.of(parentKey + "." + path, value, expected);
+        }
+        return value;
+    }
+
+    private static Duration duration(Config c, String parentKey, String path) {
+        try {
+            return c.getDuration(path);
+        } catch (ConfigException.Missing e) {
+            throw new ConfigError(parentKey + "." + path + ": missing (expected: a duration such as 2s)");
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a duration such as 2s or 500ms");
+        }
+    }
+
+    private static Duration positive(Config c, String parentKey, String path) {
+        Duration d = duration(c, parentKey, path);
+        if (d.isNegative() || d.isZero()) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a duration above 0, such as 2s");
+        }
+        return d;
+    }
+}

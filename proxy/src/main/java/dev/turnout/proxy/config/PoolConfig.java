@@ -1,0 +1,26 @@
+package dev.turnout.proxy.config;
+
+import java.util.List;
+
+/** A named group of interchangeable backends and how to pick among them. */
+public record PoolConfig(String name, Balancer balancer, List<BackendConfig> backends) {
+
+    public PoolConfig {
+        backends = List.copyOf(backends);
+    }
+
+    /** How a pool spreads requests over its backends. */
+    public enum Balancer {
+        WEIGHTED_ROUND_ROBIN("weighted-round-robin");
+
+        private final String configName;
+
+        Balancer(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.turnout.proxy.config;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The whole validated configuration. Built once at start; never changed afterwards. */
+public record TurnoutConfig(
+        HostPort listen,
+        int ioThreads,
+        Map<String, PoolConfig> pools,
+        List<RouteConfig> routes,
+        Timeouts timeouts,
+        Duration shutdownGrace) {
+
+    public TurnoutConfig {
+        pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        routes = List.copyOf(routes);
+    }
+
+    /** The event loop count to use: {@code io-threads}, or one per core when it is 0. */
+    public int effectiveIoThreads() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    }
+}

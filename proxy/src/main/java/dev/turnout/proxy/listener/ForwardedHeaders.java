@@ -1,0 +1,107 @@
+package dev.turnout.proxy.listener;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Header rewriting between client and backend: hop-by-hop removal, X-Forwarded-*, request ids. */
+final class ForwardedHeaders {
+
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final int MAX_REQUEST_ID_LENGTH = 128;
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private ForwardedHeaders() {
+    }
+
+    /**
+     * Turns a client request into the request the backend receives, in place: HTTP/1.1 so the
+     * backend connection can be kept alive, hop-by-hop headers dropped, forwarding headers set.
+     *
+     * @param hostHeader the client's Host, or null; the backend's address stands in when absent
+     */
+    static void prepareUpstreamRequest(HttpRequest request, String clientIp, String hostHeader, String backendAddress,
+            String requestId) {
+        HttpHeaders headers = request.headers();
+        removeHopByHop(headers);
+        String forwardedFor = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
+        headers.set(X_FORWARDED_PROTO, HTTP);
+        if (hostHeader != null) {
+            headers.set(X_FORWARDED_HOST, hostHeader);
+        } else {
+            headers.set(HttpHeaderNames.HOST, backendAddress);
+        }
+        headers.set(X_REQUEST_ID, requestId);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /**
+     * Drops the headers that describe one connection (RFC 9110 7.6.1) and those the Connection
+     * header names. Framing headers are never dropped by name: "Connection: content-length" must
+     * not be able to strip a body's length and desynchronise the backend connection.
+     */
+    static void removeHopByHop(HttpHeaders headers) {
+        String connection = headers.get(HttpHeaderNames.CONNECTION);
+        if (connection != null) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty() && !isFraming(name)) {
+                    headers.remove(name);
+                }
+            }
+            headers.remove(HttpHeaderNames.CONNECTION);
+        }
+        headers.remove(HttpHeaderNames.KEEP_ALIVE);
+        headers.remove(PROXY_CONNECTION);
+        headers.remove(HttpHeaderNames.TE);
+        headers.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    private static boolean isFraming(String name) {
+        return HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.HOST.contentEqualsIgnoreCase(name);
+    }
+
+    /** The client's X-Request-Id when it is a sane token, otherwise a new random one. */
+    static String requestId(HttpHeaders headers) {
+        String given = headers.get(X_REQUEST_ID);
+        if (given != null && !given.isEmpty() && given.length() <= MAX_REQUEST_ID_LENGTH && isVisibleAscii(given)) {
+            return given;
+        }
+        return newRequestId();
+    }
+
+    static String newRequestId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        char[] id = new char[32];
+        long bits = random.nextLong();
+        for (int i = 0; i < 16; i++, bits >>>= 4) {
+            id[i] = HEX[(int) (bits & 0xF)];
+        }
+        bits = random.nextLong();
+        for (int i = 16; i < 32; i++, bits >>>= 4) {
+            id[i] = HEX[(int) (bits & 0xF)];
+        }
+        return new String(id);
+    }
+
+    private static boolean isVisibleAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.turnout.proxy.listener;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Every way a request can fail inside the proxy, each classified once: the status the client
+ * gets, a short body saying which, and a tag for logs and metrics.
+ */
+public enum ProxyFailure {
+    BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "malformed request"),
+    MISSING_HOST(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without a Host header"),
+    URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line too long"),
+    HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large"),
+    EXPECTATION_FAILED(HttpResponseStatus.EXPECTATION_FAILED, "only Expect: 100-continue is supported"),
+    CLIENT_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "client sent the request too slowly"),
+    NO_ROUTE(HttpResponseStatus.SERVICE_UNAVAILABLE, "no route for this host and path"),
+    NO_BACKEND(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend available"),
+    CONNECT_REFUSED(HttpResponseStatus.BAD_GATEWAY, "backend refused the connection"),
+    RESET_BEFORE_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "backend closed the connection before answering"),
+    BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "backend sent an invalid response"),
+    CONNECT_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "backend did not accept the connection in time"),
+    RESPONSE_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "backend did not answer in time");
+
+    private final HttpResponseStatus status;
+    private final byte[] body;
+    private final String tag;
+
+    ProxyFailure(HttpResponseStatus status, String message) {
+        this.status = status;
+        this.body = (status.code() + " " + status.reasonPhrase() + ": " + message + "\n").getBytes(StandardCharsets.US_ASCII);
+        this.tag = name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    public int statusCode() {
+        return status.code();
+    }
+
+    public String tag() {
+        return tag;
+    }
+
+    FullHttpResponse newResponse(boolean keepAlive) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return response;
+    }
+}

@@ -1,0 +1,667 @@
+package dev.turnout.proxy.listener;
+
+import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.route.Route;
+import dev.turnout.proxy.upstream.UpstreamListener;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Proxies one client connection, one exchange (request and its response) at a time.
+ *
+ * <p>Design. Everything here runs on the client channel's event loop, and the backend connection
+ * is opened on (or leased from the pool of) that same loop, so no field needs a lock. Bodies are
+ * never aggregated: each {@link HttpContent} is written to the other side as it arrives and
+ * flushed at the end of the read burst. Back-pressure is symmetric: when the backend connection
+ * stops being writable the client's reads pause, and when the client's stops being writable the
+ * backend's reads pause.
+ *
+ * <p>Pipelined requests that arrive while an exchange is running wait in {@code pipelined}, and
+ * reading pauses until they have been served, so responses leave in request order.
+ *
+ * <p>Failures are classified once, as a {@link ProxyFailure}. Before the response started the
+ * client gets that failure's status; after, the client connection is closed, since a second
+ * status line would corrupt the stream.
+ */
+public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements UpstreamListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyFrontendHandler.class);
+
+    // Reasons the client's reads are paused; reading resumes when none is left.
+    private static final int PAUSE_CONNECTING = 1;
+    private static final int PAUSE_UPSTREAM_FULL = 2;
+    private static final int PAUSE_PIPELINED = 4;
+
+    private final FrontendShared shared;
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
+    private final ArrayDeque<HttpObject> awaitingConnect = new ArrayDeque<>(2);
+    private final Runnable responseTimerTick = this::onResponseTimerTick;
+
+    private ChannelHandlerContext ctx;
+    private String clientIp;
+    private int pausedBy;
+    private boolean drainingPipeline;
+    private boolean shuttingDown;
+    private boolean closing;
+    private ScheduledFuture<?> responseTimer;
+
+    // The current exchange; request != null while one runs.
+    private int exchangeId;
+    private HttpRequest request;
+    private HttpMethod method;
+    private String uri;
+    private String requestId;
+    private long startNanos;
+    private boolean requestKeepAlive;
+    private boolean requestHasBody;
+    private boolean requestComplete;
+    private boolean discardingBody;
+    private Route route;
+    private Pool pool;
+    private Backend backend;
+    private Channel upstream;
+    private boolean upstreamReusable;
+    private boolean upstreamNeedsFlush;
+    private boolean awaitingResponse;
+    private long lastUpstreamActivity;
+    private boolean skippingInformational;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean responseKeepAlive;
+    private int status;
+    private long bodyBytes;
+
+    ProxyFrontendHandler(FrontendShared shared) {
+        this.shared = shared;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    // ---- client side ------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!pipelined.isEmpty() || (msg instanceof HttpRequest && request != null)) {
+            pipelined.add(msg);
+            pause(PAUSE_PIPELINED);
+            return;
+        }
+        dispatch(msg);
+    }
+
+    private void dispatch(Object msg) {
+        if (msg instanceof HttpRequest head) {
+            if (head.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                rejectMalformed(head.decoderResult().cause());
+                return;
+            }
+            onRequestHead(head);
+        }
+        if (msg instanceof HttpContent content) {
+            onRequestContent(content);
+        }
+    }
+
+    private void onRequestHead(HttpRequest head) {
+        exchangeId++;
+        request = head;
+        method = head.method();
+        uri = head.uri();
+        startNanos = System.nanoTime();
+        requestKeepAlive = HttpUtil.isKeepAlive(head);
+        requestHasBody = HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0;
+        requestComplete = false;
+        discardingBody = false;
+        responseStarted = false;
+        responseComplete = false;
+        upstreamReusable = false;
+        status = 0;
+        bodyBytes = 0;
+        requestId = ForwardedHeaders.requestId(head.headers());
+
+        String host = head.headers().get(HttpHeaderNames.HOST);
+        if (host == null && head.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            fail(ProxyFailure.MISSING_HOST);
+            return;
+        }
+        route = shared.routing().current().match(host, uri);
+        if (route == null) {
+            fail(ProxyFailure.NO_ROUTE);
+            return;
+        }
+        pool = route.pickPool();
+        Backend picked = pool == null ? null : pool.pick();
+        if (picked == null) {
+            fail(ProxyFailure.NO_BACKEND);
+            return;
+        }
+        String expect = head.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
+            fail(ProxyFailure.EXPECTATION_FAILED);
+            return;
+        }
+        backend = picked;
+        picked.requestStarted();
+        if (HttpUtil.is100ContinueExpected(head)) {
+            // Answered here, when the request is really dispatched, so that a pipelined request
+            // cannot slip a 100 into the middle of the response before it.
+            HttpUtil.set100ContinueExpected(head, false);
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
+        ForwardedHeaders.prepareUpstreamRequest(head, clientIp(), host, picked.address(), requestId);
+
+        Channel pooled = shared.connector().leaseIdle(picked, this);
+        if (pooled != null) {
+            attachUpstream(pooled);
+            pooled.write(head);
+            upstreamNeedsFlush = true;
+            return;
+        }
+        awaitingConnect.add(head);
+        pause(PAUSE_CONNECTING);
+        int id = exchangeId;
+        ChannelFuture connecting = shared.connector().connect(picked, ctx.channel().eventLoop());
+        connecting.addListener((ChannelFutureListener) f -> onConnected(id, f));
+    }
+
+    private void onConnected(int id, ChannelFuture future) {
+        if (id != exchangeId || request == null || responseStarted) {
+            future.channel().close();
+            return;
+        }
+        if (!future.isSuccess()) {
+            fail(future.cause() instanceof ConnectTimeoutException
+                    ? ProxyFailure.CONNECT_TIMEOUT : ProxyFailure.CONNECT_REFUSED);
+            return;
+        }
+        Channel ch = future.channel();
+        if (!ch.isActive()) {
+            fail(ProxyFailure.RESET_BEFORE_RESPONSE);
+            return;
+        }
+        shared.connector().bind(ch, this);
+        attachUpstream(ch);
+        HttpObject queued;
+        while ((queued = awaitingConnect.poll()) != null) {
+            ch.write(queued);
+        }
+        ch.flush();
+        resume(PAUSE_CONNECTING);
+        if (!ch.isWritable()) {
+            pause(PAUSE_UPSTREAM_FULL);
+        }
+        if (requestComplete) {
+            armResponseTimer();
+        }
+    }
+
+    private void attachUpstream(Channel ch) {
+        upstream = ch;
+        upstreamReusable = true;
+    }
+
+    private void onRequestContent(HttpContent content) {
+        if (request == null) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            // The backend must never see this body end cleanly: drop its connection mid-request.
+            upstreamReusable = false;
+            requestKeepAlive = false;
+            closing = true;
+            fail(ProxyFailure.BAD_REQUEST);
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (discardingBody) {
+            content.release();
+        } else if (upstream != null) {
+            upstream.write(content);
+            upstreamNeedsFlush = true;
+            if (!upstream.isWritable()) {
+                pause(PAUSE_UPSTREAM_FULL);
+            }
+        } else {
+            awaitingConnect.add(content);
+        }
+        if (last) {
+            requestComplete = true;
+            if (upstream != null && !responseStarted) {
+                armResponseTimer();
+            }
+            if (responseComplete) {
+                finishExchange();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (upstreamNeedsFlush && upstream != null) {
+            upstreamNeedsFlush = false;
+            upstream.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (upstream != null && ctx.channel().isWritable()) {
+            upstream.config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            onClientIdle();
+        } else if (evt == ShutdownRequested.INSTANCE) {
+            shuttingDown = true;
+            if (request == null) {
+                closing = true;
+                ctx.close();
+            }
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void onClientIdle() {
+        if (request == null) {
+            closing = true;
+            ctx.close();
+        } else if (!requestComplete) {
+            // Nothing moved on the client connection for the idle timeout while the request body
+            // was due: either the backend stopped reading it or the client stopped sending it.
+            fail((pausedBy & PAUSE_UPSTREAM_FULL) != 0 ? ProxyFailure.RESPONSE_TIMEOUT : ProxyFailure.CLIENT_TIMEOUT);
+        } else if (responseStarted && !ctx.channel().isWritable()) {
+            // The client stopped reading its response.
+            abortExchange();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        if (request != null) {
+            if (!responseStarted) {
+                status = 499; // nginx's "client closed request"
+            }
+            endExchange(false);
+        }
+        releaseQueued();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("client connection {} failed", ctx.channel(), cause);
+        closing = true;
+        ctx.close();
+    }
+
+    // ---- backend side -----------------------------------------------------------------------
+
+    @Override
+    public void onUpstreamMessage(Object msg) {
+        if (msg instanceof HttpResponse head) {
+            if (head.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                upstreamFailed(ProxyFailure.BAD_RESPONSE);
+                return;
+            }
+            int code = head.status().code();
+            if (code < 200) {
+                // Interim answers (100, 103) are dropped: the client got its 100 from us, and the
+                // final answer follows. A 101 switch is refused: Upgrade is not forwarded.
+                ReferenceCountUtil.release(msg);
+                if (code == 101) {
+                    upstreamFailed(ProxyFailure.BAD_RESPONSE);
+                } else {
+                    skippingInformational = true;
+                }
+                return;
+            }
+            onResponseHead(head);
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(content);
+        }
+    }
+
+    private void onResponseHead(HttpResponse head) {
+        responseStarted = true;
+        status = head.status().code();
+        upstreamReusable &= HttpUtil.isKeepAlive(head);
+        ForwardedHeaders.removeHopByHop(head.headers());
+
+        boolean keepAlive = requestKeepAlive && !shuttingDown && (requestComplete || !requestHasBody);
+        boolean http10Client = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        boolean bodyless = method.equals(HttpMethod.HEAD) || status == 204 || status == 304;
+        if (!bodyless && !HttpUtil.isContentLengthSet(head)) {
+            if (http10Client) {
+                // No chunked encoding in HTTP/1.0: the body ends when the connection does.
+                head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                keepAlive = false;
+            } else if (!HttpUtil.isTransferEncodingChunked(head)) {
+                HttpUtil.setTransferEncodingChunked(head, true);
+            }
+        }
+        head.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (!keepAlive) {
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10Client) {
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        responseKeepAlive = keepAlive;
+        ctx.write(head);
+    }
+
+    private void onResponseContent(HttpContent content) {
+        if (skippingInformational) {
+            content.release();
+            if (content instanceof LastHttpContent) {
+                skippingInformational = false;
+            }
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            upstreamFailed(ProxyFailure.BAD_RESPONSE);
+            return;
+        }
+        if (!responseStarted || responseComplete) {
+            content.release();
+            return;
+        }
+        bodyBytes += content.content().readableBytes();
+        ctx.write(content);
+        if (content instanceof LastHttpContent) {
+            onResponseComplete();
+        } else if (!ctx.channel().isWritable() && upstream != null) {
+            upstream.config().setAutoRead(false);
+        }
+    }
+
+    private void onResponseComplete() {
+        responseComplete = true;
+        awaitingResponse = false;
+        if (!requestComplete) {
+            // The backend answered before the whole body arrived: the rest of the body cannot be
+            // delivered anywhere, so neither connection can be reused.
+            discardingBody = true;
+            upstreamReusable = false;
+            responseKeepAlive = false;
+        }
+        finishExchange();
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        lastUpstreamActivity = System.nanoTime();
+        ctx.flush();
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        if (writable) {
+            resume(PAUSE_UPSTREAM_FULL);
+        } else {
+            pause(PAUSE_UPSTREAM_FULL);
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (upstream == null) {
+            return;
+        }
+        if (cause != null) {
+            LOG.debug("backend connection to {} failed", backend, cause);
+        }
+        Channel up = upstream;
+        upstream = null;
+        up.close();
+        upstreamFailed(ProxyFailure.RESET_BEFORE_RESPONSE);
+    }
+
+    private void upstreamFailed(ProxyFailure failure) {
+        upstreamReusable = false;
+        if (responseStarted) {
+            abortExchange();
+        } else {
+            fail(failure);
+        }
+    }
+
+    // ---- timers -----------------------------------------------------------------------------
+
+    /**
+     * Starts waiting for the backend once the whole request is sent. One timer per connection at
+     * most: a tick that finds recent backend activity reschedules itself for the remainder
+     * instead of being cancelled and re-created for every request.
+     */
+    private void armResponseTimer() {
+        awaitingResponse = true;
+        lastUpstreamActivity = System.nanoTime();
+        if (responseTimer == null) {
+            responseTimer = ctx.executor().schedule(responseTimerTick, shared.responseTimeoutNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onResponseTimerTick() {
+        responseTimer = null;
+        if (!awaitingResponse || request == null || closing) {
+            return;
+        }
+        if (upstream != null && !upstream.config().isAutoRead()) {
+            // The backend is quiet because the client is slow and we paused it: not its fault.
+            lastUpstreamActivity = System.nanoTime();
+        }
+        long quiet = System.nanoTime() - lastUpstreamActivity;
+        long timeout = shared.responseTimeoutNanos();
+        if (quiet < timeout) {
+            responseTimer = ctx.executor().schedule(responseTimerTick, timeout - quiet, TimeUnit.NANOSECONDS);
+            return;
+        }
+        awaitingResponse = false;
+        upstreamFailed(ProxyFailure.RESPONSE_TIMEOUT);
+    }
+
+    // ---- ending an exchange -----------------------------------------------------------------
+
+    /** Answers with the failure's status, or closes the connection if the response started. */
+    private void fail(ProxyFailure failure) {
+        if (responseStarted) {
+            abortExchange();
+            return;
+        }
+        if (upstream != null) {
+            Channel up = upstream;
+            upstream = null;
+            shared.connector().discard(up);
+        }
+        releaseAwaiting();
+        responseStarted = true;
+        responseComplete = true;
+        awaitingResponse = false;
+        discardingBody = true;
+        status = failure.statusCode();
+        responseKeepAlive = requestKeepAlive && !shuttingDown && !closing && (requestComplete || !requestHasBody);
+        ctx.writeAndFlush(failure.newResponse(responseKeepAlive));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} {} -> {} ({})", method, uri, status, failure.tag());
+        }
+        // A bodyless request's end is about to be read; a body we will not read ends the connection.
+        if (requestComplete || !responseKeepAlive) {
+            finishExchange();
+        }
+    }
+
+    private void finishExchange() {
+        boolean keepAlive = responseKeepAlive && !shuttingDown && !closing;
+        endExchange(upstreamReusable && requestComplete && responseComplete);
+        if (!keepAlive) {
+            closing = true;
+            releaseQueued();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        drainPipelined();
+    }
+
+    /** Gives up on an exchange whose response already started: the client connection closes. */
+    private void abortExchange() {
+        closing = true;
+        endExchange(false);
+        releaseQueued();
+        ctx.close();
+    }
+
+    /** Returns or drops the backend connection, logs, and clears the exchange. */
+    private void endExchange(boolean reuseUpstream) {
+        awaitingResponse = false;
+        skippingInformational = false;
+        Channel up = upstream;
+        upstream = null;
+        upstreamNeedsFlush = false;
+        if (up != null) {
+            if (reuseUpstream) {
+                shared.connector().release(backend, up);
+            } else {
+                shared.connector().discard(up);
+            }
+        }
+        releaseAwaiting();
+        if (backend != null) {
+            backend.requestFinished();
+        }
+        if (AccessLog.enabled()) {
+            AccessLog.log(clientIp(), method.name(), uri, status, bodyBytes, System.nanoTime() - startNanos,
+                    route == null ? "-" : route.name(), pool == null ? "-" : pool.name(),
+                    backend == null ? "-" : backend.id(), requestId);
+        }
+        request = null;
+        route = null;
+        pool = null;
+        backend = null;
+        resume(PAUSE_CONNECTING | PAUSE_UPSTREAM_FULL);
+    }
+
+    private void rejectMalformed(Throwable cause) {
+        ProxyFailure failure = ProxyFailure.BAD_REQUEST;
+        if (cause instanceof TooLongHttpLineException) {
+            failure = ProxyFailure.URI_TOO_LONG;
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            failure = ProxyFailure.HEADERS_TOO_LARGE;
+        } else if (!(cause instanceof TooLongFrameException)) {
+            LOG.debug("malformed request from {}: {}", clientIp(), String.valueOf(cause));
+        }
+        closing = true;
+        releaseQueued();
+        ctx.writeAndFlush(failure.newResponse(false)).addListener(ChannelFutureListener.CLOSE);
+        if (AccessLog.enabled()) {
+            AccessLog.log(clientIp(), "-", "-", failure.statusCode(), 0, 0, "-", "-", "-", "-");
+        }
+    }
+
+    private void drainPipelined() {
+        if (drainingPipeline) {
+            return;
+        }
+        drainingPipeline = true;
+        try {
+            Object next;
+            while (!closing && (next = pipelined.peek()) != null) {
+                if (next instanceof HttpRequest && request != null) {
+                    break;
+                }
+                dispatch(pipelined.poll());
+            }
+        } finally {
+            drainingPipeline = false;
+        }
+        if (pipelined.isEmpty()) {
+            resume(PAUSE_PIPELINED);
+        }
+    }
+
+    // ---- small helpers ----------------------------------------------------------------------
+
+    private void pause(int reason) {
+        if (pausedBy == 0) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        pausedBy |= reason;
+    }
+
+    private void resume(int reasons) {
+        if ((pausedBy & reasons) == 0) {
+            return;
+        }
+        pausedBy &= ~reasons;
+        if (pausedBy == 0 && !closing) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void releaseAwaiting() {
+        HttpObject queued;
+        while ((queued = awaitingConnect.poll()) != null) {
+            ReferenceCountUtil.release(queued);
+        }
+    }
+
+    private void releaseQueued() {
+        Object queued;
+        while ((queued = pipelined.poll()) != null) {
+            ReferenceCountUtil.release(queued);
+        }
+    }
+
+    private String clientIp() {
+        if (clientIp == null) {
+            clientIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a
+                    ? a.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
+        }
+        return clientIp;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.turnout.proxy.upstream;
+
+import dev.turnout.proxy.config.Timeouts;
+import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Opens backend connections and keeps the idle keep-alive ones, per (backend, event loop).
+ *
+ * <p>Every method runs on the calling client channel's event loop and the pools are that loop's
+ * own (a {@link FastThreadLocal}), so leasing and returning a connection takes no lock and a
+ * connection never changes threads. Idle connections are reused newest first, which keeps the
+ * warm ones busy and lets the surplus reach the idle timeout and close.
+ */
+public final class UpstreamConnector {
+
+    /** Idle connections kept per (backend, event loop); more are closed on release. */
+    private static final int MAX_IDLE_PER_LOOP = 512;
+    private static final int MAX_RESPONSE_LINE = 8192;
+    private static final int MAX_RESPONSE_HEADERS = 32 * 1024;
+    private static final int MAX_CHUNK = 64 * 1024;
+
+    private final Bootstrap bootstrap;
+    private final FastThreadLocal<Map<Backend, ArrayDeque<Channel>>> idleByBackend = new FastThreadLocal<>() {
+        @Override
+        protected Map<Backend, ArrayDeque<Channel>> initialValue() {
+            return new IdentityHashMap<>();
+        }
+    };
+
+    public UpstreamConnector(Transport transport, Timeouts timeouts) {
+        long idleMillis = timeouts.idle().toMillis();
+        this.bootstrap = new Bootstrap()
+                .channel(transport.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        timeouts.connect().toMillis()))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                                .addLast("http", new HttpClientCodec(new HttpDecoderConfig()
+                                        .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+                                        .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+                                        .setMaxChunkSize(MAX_CHUNK), false, false))
+                                .addLast("relay", new UpstreamHandler());
+                    }
+                });
+    }
+
+    /**
+     * An idle pooled connection to {@code backend} bound to {@code listener}, or null when none is
+     * pooled on this event loop.
+     */
+    public Channel leaseIdle(Backend backend, UpstreamListener listener) {
+        ArrayDeque<Channel> idle = idleByBackend.get().get(backend);
+        if (idle == null) {
+            return null;
+        }
+        Channel ch;
+        while ((ch = idle.pollFirst()) != null) {
+            if (ch.isActive()) {
+                handler(ch).bind(listener);
+                return ch;
+            }
+        }
+        return null;
+    }
+
+    /** Opens a new connection on {@code loop}; bind it with {@link #bind} once connected. */
+    public ChannelFuture connect(Backend backend, EventLoop loop) {
+        ChannelFuture connected = bootstrap.clone(loop).connect(backend.socketAddress());
+        Channel ch = connected.channel();
+        // Once per connection: a pooled connection that the backend closes leaves the pool.
+        ch.closeFuture().addListener(f -> {
+            ArrayDeque<Channel> idle = idleByBackend.get().get(backend);
+            if (idle != null) {
+                idle.remove(ch);
+            }
+        });
+        return connected;
+    }
+
+    public void bind(Channel upstream, UpstreamListener listener) {
+        handler(upstream).bind(listener);
+    }
+
+    /** Takes back a connection whose exchange ended cleanly; it must be idle and active. */
+    public void release(Backend backend, Channel upstream) {
+        handler(upstream).unbind();
+        upstream.config().setAutoRead(true);
+        ArrayDeque<Channel> idle = idleByBackend.get().computeIfAbsent(backend, b -> new ArrayDeque<>());
+        if (!upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP) {
+            upstream.close();
+            return;
+        }
+        idle.addFirst(upstream);
+    }
+
+    /** Drops a connection that must not be reused (a broken or unfinished exchange). */
+    public void discard(Channel upstream) {
+        handler(upstream).unbind();
+        upstream.close();
+    }
+
+    private static UpstreamHandler handler(Channel ch) {
+        return (UpstreamHandler) ch.pipeline().get("relay");
+    }
+}

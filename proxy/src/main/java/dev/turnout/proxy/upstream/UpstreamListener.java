@@ -1,0 +1,19 @@
+package dev.turnout.proxy.upstream;
+
+/**
+ * What an upstream connection reports to the exchange it currently serves. Called on the
+ * connection's event loop, which is also the client connection's.
+ */
+public interface UpstreamListener {
+
+    /** An {@code HttpResponse} or {@code HttpContent} from the backend; the listener owns it. */
+    void onUpstreamMessage(Object msg);
+
+    /** The end of one read burst: time to flush what was relayed. */
+    void onUpstreamReadComplete();
+
+    void onUpstreamWritabilityChanged(boolean writable);
+
+    /** The connection closed or failed; {@code cause} is null for a plain close. */
+    void onUpstreamClosed(Throwable cause);
+}
