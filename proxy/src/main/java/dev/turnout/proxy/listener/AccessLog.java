@@ -21,7 +21,8 @@ final class AccessLog {
 
     static void log(String clientIp, String method, String uri, int status, long bytes, long durationNanos,
             String route, String pool, String backend, String requestId) {
+        long micros = durationNanos / 1000;
         LOG.info("{} \"{} {}\" {} {} {}ms route={} pool={} backend={} id={}", clientIp, method, uri, status, bytes,
-                String.format("%.3f", durationNanos / 1e6), route, pool, backend, requestId);
+                micros / 1000.0, route, pool, backend, requestId);
     }
 }

@@ -545,6 +545,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        // The backend connection may be back in its pool already, so its read-complete will not
+        // reach us: flush the end of this response now.
+        ctx.flush();
         drainPipelined();
     }
 
