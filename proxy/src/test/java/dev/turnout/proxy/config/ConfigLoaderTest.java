@@ -1,0 +1,129 @@
+package dev.turnout.proxy.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+    private static final String VALID = """
+            turnout {
+              listen = "127.0.0.1:0"
+              pools {
+                stable { backends = [
+                  { id = app1, address = "127.0.0.1:9001", weight = 3 }
+                  { id = app2, address = "127.0.0.1:9002" } ] }
+                canary { backends = [ { id = app3, address = "[::1]:9003", weight = 0 } ] }
+              }
+              routes = [
+                { name = api, host = "*.Example.com", path-prefix = "/api", split { stable = 95, canary = 5 } }
+                { name = web, split { stable = 100 } }
+              ]
+              timeouts { connect = 500ms }
+            }
+            """;
+
+    @Test
+    void compilesAValidFileOverTheDefaults() {
+        TurnoutConfig config = ConfigLoader.parse(VALID);
+
+        assertEquals(new HostPort("127.0.0.1", 0), config.listen());
+        assertEquals(List.of("canary", "stable"), List.copyOf(config.pools().keySet()));
+        PoolConfig stable = config.pools().get("stable");
+        assertEquals(PoolConfig.Balancer.WEIGHTED_ROUND_ROBIN, stable.balancer());
+        assertEquals(3, stable.backends().get(0).weight());
+        assertEquals(1, stable.backends().get(1).weight(), "weight defaults to 1");
+        assertEquals(9003, config.pools().get("canary").backends().get(0).socketAddress().getPort());
+
+        RouteConfig api = config.routes().get(0);
+        assertEquals("*.example.com", api.host(), "hosts are matched in lower case");
+        assertEquals(Map.of("stable", 95, "canary", 5), api.split());
+        RouteConfig web = config.routes().get(1);
+        assertEquals("*", web.host());
+        assertEquals("/", web.pathPrefix());
+
+        assertEquals(Duration.ofMillis(500), config.timeouts().connect());
+        assertEquals(Duration.ofSeconds(30), config.timeouts().request(), "from reference.conf");
+        assertEquals(Duration.ofSeconds(30), config.shutdownGrace());
+    }
+
+    @Test
+    void referenceConfDefinesNoPoolsAndNoRoutes() {
+        TurnoutConfig config = ConfigLoader.parse("");
+
+        assertTrue(config.pools().isEmpty());
+        assertTrue(config.routes().isEmpty());
+        assertEquals(new HostPort("0.0.0.0", 8080), config.listen());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            split not summing to 100|routes=[{name=r,split {a=60,b=30}}]|turnout.routes[0].split:|sum to 100, not 90
+            unknown pool in a split|routes=[{name=r,split {a=90,nope=10}}]|turnout.routes[0].split.nope: "nope"|pools defined
+            share over 100|routes=[{name=r,split {a=150}}]|turnout.routes[0].split.a: 150|0 to 100
+            duplicate route name|routes=[{name=r,split {a=100}},{name=r,split {a=100}}]|turnout.routes[1].name: "r"|not used
+            no slash|routes=[{name=r,path-prefix=api,split {a=100}}]|turnout.routes[0].path-prefix: "api"|starting with /
+            bad host pattern|routes=[{name=r,host="a b",split {a=100}}]|turnout.routes[0].host|example.com
+            negative weight|pools.a.backends=[{id=x,address="[::1]:1",weight=-1}]|pools.a.backends[0].weight: -1|0 to 1000
+            weight nan|pools.a.backends=[{id=x,address="[::1]:1",weight=heavy}]|pools.a.backends[0].weight: "heavy"|whole number
+            dup id|pools.a.backends=[{id=x,address="[::1]:1"},{id=x,address="[::1]:2"}]|backends[1].id: "x"|not used by
+            address without port|pools.a.backends=[{id=x,address="127.0.0.1"}]|pools.a.backends[0].address: "127.0.0.1"|host:port
+            address port out of range|pools.a.backends=[{id=x,address="127.0.0.1:70000"}]|pools.a.backends[0].address|port 1-65535
+            backend port zero|pools.a.backends=[{id=x,address="127.0.0.1:0"}]|pools.a.backends[0].address|port 1-65535
+            missing backend id|pools.a.backends=[{address="[::1]:1"}]|pools.a.backends[0].id: missing|string
+            unknown key|pools.a.backends=[{id=x,address="[::1]:1",wieght=2}]|pools.a.backends[0].wieght: unknown key|weight
+            unknown balancer|pools.a.balancer=random|turnout.pools.a.balancer: "random"|weighted-round
+            unknown top-level key|listn="0.0.0.0:1"|turnout.listn: unknown key|listen
+            bad listen address|listen="localhost"|turnout.listen: "localhost"|host:port
+            bad duration|timeouts.connect=soon|turnout.timeouts.connect: "soon"|duration
+            zero duration|timeouts.idle=0s|turnout.timeouts.idle|above 0
+            negative io threads|io-threads=-2|turnout.io-threads: -2|0 to 1024
+            """)
+    void refusesABadFileNamingTheKeyAndTheProblem(String problem, String hocon, String key, String expected) {
+        String file = "turnout { pools { a { backends = [ { id = a1, address = \"127.0.0.1:9001\" } ] }, "
+                + "b { backends = [] } }\n" + hocon + " }";
+
+        ConfigError error = assertThrows(ConfigError.class, () -> ConfigLoader.parse(file));
+
+        assertTrue(error.getMessage().contains(key), () -> problem + ": message should name " + key + ": " + error.getMessage());
+        assertTrue(error.getMessage().contains(expected), () -> problem + ": message should say " + expected + ": "
+                + error.getMessage());
+    }
+
+    @Test
+    void reportsHoconSyntaxErrorsAsConfigErrors() {
+        ConfigError error = assertThrows(ConfigError.class, () -> ConfigLoader.parse("turnout { listen = "));
+
+        assertTrue(error.getMessage().contains("String: 1"), error.getMessage());
+    }
+
+    @Test
+    void environmentVariablesFollowTheTypesafeNamingConvention() {
+        var overrides = ConfigLoader.environmentOverrides(Map.of(
+                "TURNOUT_IO__THREADS", "4",
+                "TURNOUT_TIMEOUTS_CONNECT", "3s",
+                "TURNOUT_ADMIN_TOKEN", "secret",
+                "PATH", "/usr/bin"));
+
+        assertEquals(4, overrides.getInt("turnout.io-threads"));
+        assertEquals(Duration.ofSeconds(3), overrides.getDuration("turnout.timeouts.connect"));
+        assertEquals("secret", overrides.getString("turnout.admin.token"));
+        assertEquals(3, overrides.root().get("turnout").atKey("t").getObject("t").size());
+    }
+
+    @Test
+    void parsesIpv6AndRejectsUnbracketedIpv6() {
+        assertEquals(new HostPort("::1", 80), HostPort.parse("k", "[::1]:80", false));
+        assertEquals("[::1]:80", new HostPort("::1", 80).toString());
+
+        ConfigError error = assertThrows(ConfigError.class, () -> HostPort.parse("k", "::1:80", false));
+        assertTrue(error.getMessage().contains("brackets"), error.getMessage());
+    }
+}
