@@ -48,6 +48,9 @@ public final class ConfigLoader {
 
     /** Loads the layered configuration; {@code file} may be null to use only the other layers. */
     public static TurnoutConfig load(File file) {
+        if (file != null && !file.isFile()) {
+            throw new ConfigError("--config " + file + ": no such file");
+        }
         try {
             Config base = file == null
                     ? ConfigFactory.load()

@@ -90,6 +90,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private Backend backend;
     private Channel upstream;
     private boolean upstreamReusable;
+    private boolean upstreamWasPooled;
+    private boolean retriedOnFreshConnection;
     private boolean upstreamNeedsFlush;
     private boolean awaitingResponse;
     private long lastUpstreamActivity;
@@ -152,6 +154,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         responseStarted = false;
         responseComplete = false;
         upstreamReusable = false;
+        retriedOnFreshConnection = false;
         status = 0;
         bodyBytes = 0;
         requestId = ForwardedHeaders.requestId(head.headers());
@@ -189,15 +192,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
         Channel pooled = shared.connector().leaseIdle(picked, this);
         if (pooled != null) {
-            attachUpstream(pooled);
+            attachUpstream(pooled, true);
             pooled.write(head);
             upstreamNeedsFlush = true;
             return;
         }
         awaitingConnect.add(head);
+        connectUpstream();
+    }
+
+    private void connectUpstream() {
         pause(PAUSE_CONNECTING);
         int id = exchangeId;
-        ChannelFuture connecting = shared.connector().connect(picked, ctx.channel().eventLoop());
+        ChannelFuture connecting = shared.connector().connect(backend, ctx.channel().eventLoop());
         connecting.addListener((ChannelFutureListener) f -> onConnected(id, f));
     }
 
@@ -217,7 +224,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             return;
         }
         shared.connector().bind(ch, this);
-        attachUpstream(ch);
+        attachUpstream(ch, false);
         HttpObject queued;
         while ((queued = awaitingConnect.poll()) != null) {
             ch.write(queued);
@@ -232,9 +239,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
     }
 
-    private void attachUpstream(Channel ch) {
+    private void attachUpstream(Channel ch, boolean pooled) {
         upstream = ch;
         upstreamReusable = true;
+        upstreamWasPooled = pooled;
     }
 
     private void onRequestContent(HttpContent content) {
@@ -459,7 +467,23 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         Channel up = upstream;
         upstream = null;
         up.close();
+        if (canRetryOnFreshConnection()) {
+            // The backend closed an idle keep-alive connection as we reused it; the request
+            // cannot have been processed, and it has no body to replay. Once, like nginx.
+            retriedOnFreshConnection = true;
+            awaitingResponse = false;
+            awaitingConnect.add(request);
+            awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            connectUpstream();
+            return;
+        }
         upstreamFailed(ProxyFailure.RESET_BEFORE_RESPONSE);
+    }
+
+    private boolean canRetryOnFreshConnection() {
+        return upstreamWasPooled && !retriedOnFreshConnection && !responseStarted && requestComplete && !requestHasBody
+                && !closing && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
+                || method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE));
     }
 
     private void upstreamFailed(ProxyFailure failure) {
