@@ -3,9 +3,11 @@ package dev.turnout.admin;
 /**
  * A backend as the admin API shows it.
  *
- * @param state    operator intent: {@code active}, {@code draining}, {@code drained} or {@code disabled}
+ * @param state    operator intent as it stands: {@code active}, {@code draining}, {@code drained}
+ *                 (draining with nothing in flight) or {@code disabled}
  * @param health   observed health: {@code up}, {@code down} or {@code unknown}
  * @param inflight requests sent to it and not yet answered in full
  */
-public record BackendView(String id, String address, int weight, String state, String health, int inflight) {
+public record BackendView(String pool, String id, String address, int weight, String state, String health,
+        int inflight) {
 }

@@ -1,17 +1,51 @@
 package dev.turnout.admin;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The one seam between the admin surface and the data plane. The proxy implements it; the admin
- * module sees nothing else of the proxy. Every view handed out is an immutable copy taken from one
- * routing snapshot, so a caller never observes a half-applied change.
+ * module sees nothing else of the proxy.
+ *
+ * <p>Every view handed out is an immutable copy taken from one routing snapshot, so a caller never
+ * observes a half-applied change. Every change is validated whole, persisted, then published; a
+ * change that throws {@link ControlException} has changed nothing.
  */
 public interface ControlPlane {
 
     /** Every pool with its backends, in name order. */
     List<PoolView> pools();
 
+    /** One pool; {@link ControlException.Kind#NOT_FOUND} if there is none by that name. */
+    PoolView pool(String pool);
+
+    /** One backend; NOT_FOUND for an unknown pool or id. */
+    BackendView backend(String pool, String id);
+
     /** Every route in match order. */
     List<RouteView> routes();
+
+    /** Adds a backend; it takes traffic at once (or once healthy, where health checks run). */
+    Change<BackendView> addBackend(String pool, String id, String address, int weight);
+
+    /** Removes a backend; CONFLICT while requests are in flight on it, unless {@code force}. */
+    Change<BackendView> removeBackend(String pool, String id, boolean force);
+
+    /** Stops new requests to the backend and closes its idle connections; in-flight ones finish. */
+    Change<BackendView> drain(String pool, String id);
+
+    /** Puts a backend back in rotation. */
+    Change<BackendView> enable(String pool, String id);
+
+    Change<BackendView> setWeight(String pool, String id, int weight);
+
+    /** Replaces a route's split: every pool named must exist, the shares must sum to 100. */
+    Change<RouteView> setSplit(String route, Map<String, Integer> split);
+
+    /**
+     * Completes when the backend has no request in flight (at once if it has none). The caller
+     * bounds the wait; nothing blocks.
+     */
+    CompletionStage<Void> whenIdle(String pool, String id);
 }

@@ -1,10 +1,13 @@
 package dev.turnout.proxy;
 
+import dev.turnout.admin.AdminServer;
+import dev.turnout.admin.ControlPlane;
+import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
-import dev.turnout.proxy.control.RoutingState;
+import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.listener.ProxyServer;
-import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.transport.Transport;
+import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,36 +16,47 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running proxy: its event loops, its listener and its routing state. */
+/**
+ * A running Turnout: the saved runtime state laid over the configuration, the data-plane
+ * listener, and the admin listener, started in that order so that no request is routed before
+ * the saved state (a drained backend, say) is in force.
+ */
 public final class Turnout implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Turnout.class);
 
     private final TurnoutConfig config;
-    private final RoutingState routing;
+    private final RuntimeControl control;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final ProxyServer server;
     private final InetSocketAddress address;
+    private final AdminServer admin;
 
     private Turnout(TurnoutConfig config) throws IOException, InterruptedException {
         this.config = config;
-        this.routing = new RoutingState(RouteTable.fromConfig(config));
         Transport transport = Transport.best();
         this.acceptors = transport.newGroup(1, "turnout-accept");
         this.workers = transport.newGroup(config.effectiveIoThreads(), "turnout-io");
-        this.server = new ProxyServer(transport, acceptors, workers, routing, config.timeouts());
         try {
+            UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts());
+            this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
+            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, config.timeouts());
             this.address = server.start(config.listen());
+            AdminConfig adminConfig = config.admin();
+            this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
+                    control, null);
         } catch (IOException | RuntimeException | InterruptedException e) {
             stopEventLoops();
             throw e;
         }
         LOG.info("data plane listening on http://{}:{} ({} transport, {} io threads)",
                 address.getAddress().getHostAddress(), address.getPort(), transport.name(), config.effectiveIoThreads());
+        LOG.info("admin API listening on http://{}:{}{}", admin.address().getAddress().getHostAddress(),
+                admin.address().getPort(), config.admin().token() == null ? "" : " (bearer token required)");
     }
 
-    /** Starts a proxy; the listener is bound when this returns. */
+    /** Starts a proxy; both listeners are bound when this returns. */
     public static Turnout start(TurnoutConfig config) throws IOException, InterruptedException {
         return new Turnout(config);
     }
@@ -52,8 +66,13 @@ public final class Turnout implements AutoCloseable {
         return address;
     }
 
-    public RoutingState routing() {
-        return routing;
+    /** The bound admin address. */
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
+    public ControlPlane control() {
+        return control;
     }
 
     public int openConnections() {
@@ -67,6 +86,7 @@ public final class Turnout implements AutoCloseable {
 
     public void shutdown(Duration grace) throws InterruptedException {
         LOG.info("shutting down: no new connections; waiting up to {} for requests in flight", grace);
+        admin.close();
         boolean clean = server.shutdown(grace);
         if (!clean) {
             LOG.warn("grace period over: closed the connections still open");

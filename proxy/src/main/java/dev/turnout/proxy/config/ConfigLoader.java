@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * Reads HOCON into a validated {@link TurnoutConfig}; the only class that touches Typesafe Config.
@@ -35,8 +35,6 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
     private static final String ROOT = "turnout";
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    private static final int MAX_WEIGHT = 1000;
 
     /** Keys read elsewhere or by later features: accepted here, validated by their owner. */
     private static final Set<String> TOP_LEVEL_KEYS = Set.of(
@@ -95,6 +93,8 @@ public final class ConfigLoader {
 
         HostPort listen = HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true);
         int ioThreads = intIn(c, ROOT, "io-threads", 0, 1024);
+        AdminConfig admin = admin(c);
+        String stateFile = string(c, ROOT, "state-file").trim();
 
         Map<String, PoolConfig> pools = pools(c);
         List<RouteConfig> routes = routes(c, pools);
@@ -108,7 +108,17 @@ public final class ConfigLoader {
         if (grace.isNegative()) {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
-        return new TurnoutConfig(listen, ioThreads, pools, routes, timeouts, grace);
+        return new TurnoutConfig(listen, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
+                timeouts, grace);
+    }
+
+    private static AdminConfig admin(Config c) {
+        String key = ROOT + ".admin";
+        Config a = c.getConfig("admin");
+        requireKnownKeys(a.root(), key, Set.of("listen", "token"));
+        HostPort listen = HostPort.parse(key + ".listen", string(a, key, "listen"), true);
+        String token = a.hasPath("token") ? string(a, key, "token") : "";
+        return new AdminConfig(listen, token.isEmpty() ? null : token);
     }
 
     private static Map<String, PoolConfig> pools(Config c) {
@@ -166,7 +176,7 @@ public final class ConfigLoader {
                 throw ConfigError.of(key + ".id", id, "an id not used by another backend of this pool");
             }
             HostPort address = HostPort.parse(key + ".address", string(b, key, "address"), false);
-            int weight = b.hasPath("weight") ? intIn(b, key, "weight", 0, MAX_WEIGHT) : 1;
+            int weight = b.hasPath("weight") ? intIn(b, key, "weight", 0, Limits.MAX_WEIGHT) : 1;
             backends.add(new BackendConfig(id, address, address.resolve(key + ".address"), weight));
         }
         return backends;
@@ -238,8 +248,8 @@ public final class ConfigLoader {
     }
 
     private static void requireName(String key, String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw ConfigError.of(key, name, "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        if (!Limits.validName(name)) {
+            throw ConfigError.of(key, name, Limits.NAME_RULE);
         }
     }
 

@@ -1,15 +1,22 @@
 package dev.turnout.proxy.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The whole validated configuration. Built once at start; never changed afterwards. */
+/**
+ * The whole validated configuration. Built once at start; never changed afterwards.
+ *
+ * @param stateFile where runtime changes are saved, or null to keep them in memory only
+ */
 public record TurnoutConfig(
         HostPort listen,
         int ioThreads,
+        AdminConfig admin,
+        Path stateFile,
         Map<String, PoolConfig> pools,
         List<RouteConfig> routes,
         Timeouts timeouts,

@@ -1,17 +1,12 @@
 package dev.turnout.proxy.control;
 
-import dev.turnout.admin.BackendView;
-import dev.turnout.admin.ControlPlane;
-import dev.turnout.admin.PoolView;
-import dev.turnout.admin.RouteView;
 import dev.turnout.proxy.route.RouteTable;
-import java.util.List;
 
 /**
- * Holds the current routing snapshot and implements the admin seam over it. The hot path reads
- * {@link #current()} (one volatile read); changes publish a whole new snapshot.
+ * The published routing snapshot. The hot path reads {@link #current()} (one volatile read);
+ * {@link RuntimeControl} publishes a whole new snapshot for every change.
  */
-public final class RoutingState implements ControlPlane {
+public final class RoutingState {
 
     private volatile RouteTable current;
 
@@ -23,19 +18,7 @@ public final class RoutingState implements ControlPlane {
         return current;
     }
 
-    @Override
-    public List<PoolView> pools() {
-        return current.pools().values().stream()
-                .map(p -> new PoolView(p.name(), p.balancer().configName(), p.backends().stream()
-                        .map(b -> new BackendView(b.id(), b.address(), b.weight(), "active", "unknown", b.inflight()))
-                        .toList()))
-                .toList();
-    }
-
-    @Override
-    public List<RouteView> routes() {
-        return current.routes().stream()
-                .map(r -> new RouteView(r.name(), r.host(), r.pathPrefix(), r.split()))
-                .toList();
+    void publish(RouteTable next) {
+        current = next;
     }
 }

@@ -39,18 +39,20 @@ public final class Demo {
                 DemoBackend.start("app3", "v2", loops, transport.serverChannel()));
         Turnout turnout;
         try {
-            turnout = Turnout.start(config(backends, 8080));
+            turnout = Turnout.start(config(backends, 8080, 9090));
         } catch (IOException busy) {
-            LOG.info("port 8080 is taken; the demo proxy takes a free port instead");
-            turnout = Turnout.start(config(backends, 0));
+            LOG.info("port 8080 or 9090 is taken; the demo takes free ports instead");
+            turnout = Turnout.start(config(backends, 0, 0));
         }
         return new Demo(loops, backends, turnout);
     }
 
-    static TurnoutConfig config(List<DemoBackend> backends, int port) {
+    static TurnoutConfig config(List<DemoBackend> backends, int port, int adminPort) {
         return ConfigLoader.parse("""
                 turnout {
                   listen = "127.0.0.1:%d"
+                  admin.listen = "127.0.0.1:%d"
+                  state-file = ""
                   shutdown.grace = 5s
                   pools {
                     stable { backends = [
@@ -60,7 +62,7 @@ public final class Demo {
                   }
                   routes = [ { name = web, host = "*", path-prefix = "/", split { stable = 90, canary = 10 } } ]
                 }
-                """.formatted(port,
+                """.formatted(port, adminPort,
                 backends.get(0).id(), backends.get(0).port(),
                 backends.get(1).id(), backends.get(1).port(),
                 backends.get(2).id(), backends.get(2).port()));
@@ -69,9 +71,11 @@ public final class Demo {
     /** What to print for a newcomer: where things are and what to try. */
     public String instructions() {
         String url = "http://127.0.0.1:" + turnout.address().getPort();
+        String admin = "http://127.0.0.1:" + turnout.adminAddress().getPort();
         StringBuilder text = new StringBuilder()
                 .append("\nTurnout demo is running.\n\n")
-                .append("  proxy:     ").append(url).append("/\n");
+                .append("  proxy:     ").append(url).append("/\n")
+                .append("  admin API: ").append(admin).append("/api/v1/pools\n");
         for (DemoBackend b : backends) {
             text.append("  backend:   ").append(b.id()).append(" (").append(b.version()).append(") at http://127.0.0.1:")
                     .append(b.port()).append("/\n");
@@ -80,7 +84,11 @@ public final class Demo {
                 .append("Try:\n")
                 .append("  curl -s ").append(url).append("/hello\n")
                 .append("  for i in $(seq 20); do curl -s ").append(url).append("/; done | sort | uniq -c\n")
-                .append("  curl -si -H 'X-Request-Id: my-id-1' ").append(url).append("/trace\n\n")
+                .append("  curl -si -H 'X-Request-Id: my-id-1' ").append(url).append("/trace\n")
+                .append("  curl -s -X POST '").append(admin).append("/api/v1/pools/stable/backends/app1/drain?wait=10s'\n")
+                .append("  curl -s -X PUT -d '{\"stable\":0,\"canary\":100}' ").append(admin)
+                .append("/api/v1/routes/web/split\n")
+                .append("  curl -s -X POST ").append(admin).append("/api/v1/pools/stable/backends/app1/enable\n\n")
                 .append("Stop with Ctrl-C.\n")
                 .toString();
     }

@@ -38,9 +38,8 @@ public final class ProxyServer {
     private Channel serverChannel;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            Timeouts timeouts) {
-        FrontendShared shared = new FrontendShared(routing, new UpstreamConnector(transport, timeouts),
-                timeouts.request().toNanos());
+            UpstreamConnector connector, Timeouts timeouts) {
+        FrontendShared shared = new FrontendShared(routing, connector, timeouts.request().toNanos());
         long idleMillis = timeouts.idle().toMillis();
         this.bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)

@@ -1,12 +1,14 @@
 package dev.turnout.proxy.pool;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One application server. The instance is the backend's identity for the life of the process:
- * routing snapshots come and go, but the in-flight counter and the upstream connections pooled
- * for it stay attached to this object.
+ * One application server's identity and live counters. The instance lives as long as the backend
+ * (same pool, id and address): routing snapshots come and go, but the in-flight counter and the
+ * connections pooled for it stay attached here. Weight and admin state belong to the snapshot
+ * ({@link PoolMember}), never to this object.
  */
 public final class Backend {
 
@@ -14,15 +16,16 @@ public final class Backend {
     private final String id;
     private final String address;
     private final InetSocketAddress socketAddress;
-    private final int weight;
     private final AtomicInteger inflight = new AtomicInteger();
+    // Set by whoever waits for in-flight to reach 0 (a drain); read by the hot path only then.
+    private volatile CompletableFuture<Void> idleSignal;
+    private volatile boolean keepsConnections = true;
 
-    public Backend(String poolName, String id, String address, InetSocketAddress socketAddress, int weight) {
+    public Backend(String poolName, String id, String address, InetSocketAddress socketAddress) {
         this.poolName = poolName;
         this.id = id;
         this.address = address;
         this.socketAddress = socketAddress;
-        this.weight = weight;
     }
 
     public String poolName() {
@@ -38,13 +41,9 @@ public final class Backend {
         return address;
     }
 
-    /** The address resolved at start-up, for connecting. */
+    /** The address resolved when the backend was defined, for connecting. */
     public InetSocketAddress socketAddress() {
         return socketAddress;
-    }
-
-    public int weight() {
-        return weight;
     }
 
     /** Requests sent to this backend whose answer has not finished. */
@@ -57,7 +56,43 @@ public final class Backend {
     }
 
     public void requestFinished() {
-        inflight.decrementAndGet();
+        if (inflight.decrementAndGet() == 0) {
+            CompletableFuture<Void> signal = idleSignal;
+            if (signal != null) {
+                signal.complete(null);
+            }
+        }
+    }
+
+    /**
+     * Completes when nothing is in flight, at once if nothing is. Dependent actions may run on
+     * an event loop: callers hop to their own executor before doing anything slow.
+     */
+    public CompletableFuture<Void> whenIdle() {
+        CompletableFuture<Void> signal;
+        synchronized (this) {
+            signal = idleSignal;
+            if (signal == null || signal.isDone()) {
+                signal = new CompletableFuture<>();
+                idleSignal = signal;
+            }
+        }
+        // Written before this read, as requestFinished writes the count before reading the
+        // signal: one of the two always sees the other.
+        if (inflight.get() == 0) {
+            signal.complete(null);
+        }
+        return signal;
+    }
+
+    /** Whether a finished exchange may return its connection to the idle pool. */
+    public boolean keepsConnections() {
+        return keepsConnections;
+    }
+
+    /** Draining, disabled or removed backends keep no idle connections. */
+    public void keepConnections(boolean keep) {
+        this.keepsConnections = keep;
     }
 
     @Override

@@ -4,24 +4,28 @@ import dev.turnout.proxy.balance.SmoothWeightedSequence;
 import dev.turnout.proxy.config.PoolConfig;
 import java.util.List;
 
-/** An immutable pool: its backends and the precomputed pick order over them. */
+/** An immutable pool: its members and the precomputed pick order over those in rotation. */
 public final class Pool {
 
     private final String name;
     private final PoolConfig.Balancer balancer;
-    private final List<Backend> backends;
+    private final List<PoolMember> members;
     private final SmoothWeightedSequence<Backend> picks;
 
-    public Pool(String name, PoolConfig.Balancer balancer, List<Backend> backends) {
+    public Pool(String name, PoolConfig.Balancer balancer, List<PoolMember> members) {
         this.name = name;
         this.balancer = balancer;
-        this.backends = List.copyOf(backends);
-        this.picks = SmoothWeightedSequence.of(this.backends, this.backends.stream().map(Backend::weight).toList());
+        this.members = List.copyOf(members);
+        List<PoolMember> inRotation = this.members.stream().filter(PoolMember::inRotation).toList();
+        this.picks = SmoothWeightedSequence.of(inRotation.stream().map(PoolMember::backend).toList(),
+                inRotation.stream().map(PoolMember::weight).toList());
     }
 
+    /** A pool exactly as configured: every backend active. */
     public static Pool fromConfig(PoolConfig config) {
         return new Pool(config.name(), config.balancer(), config.backends().stream()
-                .map(b -> new Backend(config.name(), b.id(), b.address().toString(), b.socketAddress(), b.weight()))
+                .map(b -> new PoolMember(new Backend(config.name(), b.id(), b.address().toString(), b.socketAddress()),
+                        b.weight(), AdminState.ACTIVE))
                 .toList());
     }
 
@@ -33,11 +37,11 @@ public final class Pool {
         return balancer;
     }
 
-    public List<Backend> backends() {
-        return backends;
+    public List<PoolMember> members() {
+        return members;
     }
 
-    /** The backend for the next request, or null when no backend can take traffic. */
+    /** The backend for the next request, or null when no backend is in rotation. */
     public Backend pick() {
         return picks.next();
     }

@@ -12,6 +12,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
@@ -106,11 +107,26 @@ public final class UpstreamConnector {
         handler(upstream).unbind();
         upstream.config().setAutoRead(true);
         ArrayDeque<Channel> idle = idleByBackend.get().computeIfAbsent(backend, b -> new ArrayDeque<>());
-        if (!upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP) {
+        if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP) {
             upstream.close();
             return;
         }
         idle.addFirst(upstream);
+    }
+
+    /**
+     * Closes the idle connections pooled for {@code backend} on every loop (each on its own
+     * thread); connections busy with an exchange close when it ends, as the backend then keeps none.
+     */
+    public void closeIdle(Backend backend, Iterable<EventExecutor> loops) {
+        for (EventExecutor loop : loops) {
+            loop.execute(() -> {
+                ArrayDeque<Channel> idle = idleByBackend.get().remove(backend);
+                if (idle != null) {
+                    idle.forEach(Channel::close);
+                }
+            });
+        }
     }
 
     /** Drops a connection that must not be reused (a broken or unfinished exchange). */

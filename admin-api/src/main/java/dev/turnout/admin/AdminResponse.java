@@ -1,0 +1,49 @@
+package dev.turnout.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** An admin answer: a status and a JSON (or text) body. */
+record AdminResponse(int status, String contentType, byte[] body) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminResponse.class);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static AdminResponse json(int status, Object value) {
+        try {
+            return new AdminResponse(status, "application/json", JSON.writeValueAsBytes(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render " + value.getClass(), e);
+        }
+    }
+
+    static AdminResponse error(int status, String message) {
+        return json(status, Map.of("error", message));
+    }
+
+    static AdminResponse text(int status, String contentType, String body) {
+        return new AdminResponse(status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void send(HttpExchange exchange) {
+        try {
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        } catch (IOException e) {
+            LOG.debug("admin client went away before its answer", e);
+        } finally {
+            exchange.close();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.turnout.admin;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin HTTP listener. It runs on the JDK's own HTTP server with two threads of its own, so
+ * admin traffic never touches the data plane's event loops, and this module needs no Netty.
+ *
+ * <p>A drain that waits does not hold a thread: the exchange is answered later, from the
+ * {@link ControlPlane#whenIdle} completion or from a timer.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final HttpServer server;
+    private final ExecutorService handlers;
+    private final ScheduledExecutorService timers;
+
+    private AdminServer(HttpServer server, ExecutorService handlers, ScheduledExecutorService timers) {
+        this.server = server;
+        this.handlers = handlers;
+        this.timers = timers;
+    }
+
+    /**
+     * Binds and starts the admin listener.
+     *
+     * @param token   when non-null, {@code /api/*} needs {@code Authorization: Bearer <token>}
+     * @param metrics the Prometheus text for {@code /metrics}, or null while there is none
+     */
+    public static AdminServer start(String host, int port, String token, ControlPlane control,
+            Supplier<String> metrics) throws IOException {
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
+        if (token == null && !address.getAddress().isLoopbackAddress()) {
+            LOG.warn("*** The admin API listens on {} with NO TOKEN: anyone who can reach it can drain backends "
+                    + "and move traffic. Set turnout.admin.token (or TURNOUT_ADMIN_TOKEN). ***", address);
+        }
+        HttpServer server = HttpServer.create(address, 64);
+        ExecutorService handlers = Executors.newFixedThreadPool(2, daemonThreads("turnout-admin"));
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("turnout-admin-timer"));
+        AdminRoutes routes = new AdminRoutes(control, timers, metrics);
+        server.createContext("/", exchange -> handle(exchange, token, routes));
+        server.setExecutor(handlers);
+        server.start();
+        return new AdminServer(server, handlers, timers);
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        handlers.shutdownNow();
+        timers.shutdownNow();
+    }
+
+    private static void handle(HttpExchange exchange, String token, AdminRoutes routes) {
+        try (InputStream in = exchange.getRequestBody()) {
+            String path = exchange.getRequestURI().getRawPath();
+            if (path.startsWith("/api/") && token != null && !authorized(exchange, token)) {
+                AdminResponse.error(401, "missing or wrong bearer token").send(exchange);
+                return;
+            }
+            byte[] body = in.readNBytes(MAX_BODY + 1);
+            if (body.length > MAX_BODY) {
+                AdminResponse.error(413, "request body over " + MAX_BODY + " bytes").send(exchange);
+                return;
+            }
+            routes.dispatch(new AdminRequest(exchange, body), response -> response.send(exchange));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+            AdminResponse.error(500, "internal error: " + e).send(exchange);
+        }
+    }
+
+    private static boolean authorized(HttpExchange exchange, String token) {
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        byte[] given = header == null ? new byte[0] : header.getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, given); // constant time for equal lengths
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

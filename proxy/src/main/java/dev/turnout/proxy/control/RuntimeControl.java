@@ -1,0 +1,288 @@
+package dev.turnout.proxy.control;
+
+import dev.turnout.admin.BackendView;
+import dev.turnout.admin.Change;
+import dev.turnout.admin.ControlException;
+import dev.turnout.admin.ControlPlane;
+import dev.turnout.admin.PoolView;
+import dev.turnout.admin.RouteView;
+import dev.turnout.proxy.config.BackendConfig;
+import dev.turnout.proxy.config.ConfigError;
+import dev.turnout.proxy.config.HostPort;
+import dev.turnout.proxy.config.Limits;
+import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.control.RuntimeState.BackendState;
+import dev.turnout.proxy.control.RuntimeState.PoolState;
+import dev.turnout.proxy.pool.AdminState;
+import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.pool.PoolMember;
+import dev.turnout.proxy.route.Route;
+import dev.turnout.proxy.route.RouteTable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * The admin seam's implementation. One change at a time (changes are rare and come from the
+ * admin threads): validate against the current {@link RuntimeState}, compile the next routing
+ * snapshot, save it to the state file, then publish it. If any step throws, nothing was
+ * published and the old state stands. The data plane only ever reads the published snapshot.
+ */
+public final class RuntimeControl implements ControlPlane {
+
+    private final RoutingState routing;
+    private final StateFile stateFile;
+    private final Consumer<Backend> closeIdleConnections;
+    private Map<String, Backend> backends = Map.of();
+    private RuntimeState state;
+
+    /**
+     * Loads the saved state over the configuration, before any listener opens.
+     *
+     * @param closeIdleConnections closes the pooled idle connections of a backend that left rotation
+     */
+    public RuntimeControl(TurnoutConfig config, Consumer<Backend> closeIdleConnections) {
+        this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
+        this.closeIdleConnections = closeIdleConnections;
+        RuntimeState configured = RuntimeState.fromConfig(config);
+        this.state = stateFile == null ? configured : stateFile.loadOver(configured);
+        Compiled first = compile(state);
+        this.backends = first.backends();
+        this.routing = new RoutingState(first.table());
+        applyConnectionPolicy(first.table());
+    }
+
+    /** What the data plane reads. */
+    public RoutingState routing() {
+        return routing;
+    }
+
+    // ---- reads ------------------------------------------------------------------------------
+
+    @Override
+    public List<PoolView> pools() {
+        return routing.current().pools().values().stream().map(RuntimeControl::view).toList();
+    }
+
+    @Override
+    public PoolView pool(String pool) {
+        return view(snapshotPool(pool));
+    }
+
+    @Override
+    public BackendView backend(String pool, String id) {
+        return view(pool, snapshotMember(pool, id));
+    }
+
+    @Override
+    public List<RouteView> routes() {
+        return routing.current().routes().stream().map(RuntimeControl::view).toList();
+    }
+
+    @Override
+    public CompletionStage<Void> whenIdle(String pool, String id) {
+        return snapshotMember(pool, id).backend().whenIdle();
+    }
+
+    // ---- changes ----------------------------------------------------------------------------
+
+    @Override
+    public synchronized Change<BackendView> addBackend(String pool, String id, String address, int weight) {
+        PoolState current = statePool(pool);
+        if (!Limits.validName(id)) {
+            throw ControlException.badRequest("id \"" + id + "\": " + Limits.NAME_RULE);
+        }
+        if (current.backend(id) != null) {
+            throw ControlException.conflict("pool " + pool + " already has a backend " + id);
+        }
+        requireWeight(weight);
+        BackendConfig config;
+        try {
+            HostPort hostPort = HostPort.parse("address", address, false);
+            config = new BackendConfig(id, hostPort, hostPort.resolve("address"), weight);
+        } catch (ConfigError e) {
+            throw ControlException.badRequest(e.getMessage());
+        }
+        apply(state.withBackend(pool, new BackendState(config, AdminState.ACTIVE, true)));
+        return new Change<>(null, backend(pool, id));
+    }
+
+    @Override
+    public synchronized Change<BackendView> removeBackend(String pool, String id, boolean force) {
+        BackendView before = backend(pool, id);
+        if (before.inflight() > 0 && !force) {
+            throw ControlException.conflict(pool + "/" + id + " has " + before.inflight()
+                    + " requests in flight; drain it first, or remove with ?force=true");
+        }
+        apply(state.withoutBackend(pool, id));
+        return new Change<>(before, null);
+    }
+
+    @Override
+    public synchronized Change<BackendView> drain(String pool, String id) {
+        return changeState(pool, id, AdminState.DRAINING);
+    }
+
+    @Override
+    public synchronized Change<BackendView> enable(String pool, String id) {
+        return changeState(pool, id, AdminState.ACTIVE);
+    }
+
+    @Override
+    public synchronized Change<BackendView> setWeight(String pool, String id, int weight) {
+        BackendView before = backend(pool, id);
+        requireWeight(weight);
+        apply(state.withBackend(pool, stateBackend(pool, id).withWeight(weight)));
+        return new Change<>(before, backend(pool, id));
+    }
+
+    @Override
+    public synchronized Change<RouteView> setSplit(String route, Map<String, Integer> split) {
+        if (state.route(route) == null) {
+            throw ControlException.notFound("no route named " + route);
+        }
+        String problem = Limits.splitProblem(split, state.pools().keySet());
+        if (problem != null) {
+            throw ControlException.badRequest("split " + split + ": " + problem);
+        }
+        RouteView before = routeView(route);
+        apply(state.withSplit(route, split));
+        return new Change<>(before, routeView(route));
+    }
+
+    private Change<BackendView> changeState(String pool, String id, AdminState next) {
+        BackendView before = backend(pool, id);
+        apply(state.withBackend(pool, stateBackend(pool, id).withState(next)));
+        return new Change<>(before, backend(pool, id));
+    }
+
+    private void apply(RuntimeState next) {
+        Compiled compiled = compile(next);
+        if (stateFile != null) {
+            stateFile.save(next);
+        }
+        Map<String, Backend> previous = backends;
+        state = next;
+        backends = compiled.backends();
+        routing.publish(compiled.table());
+        applyConnectionPolicy(compiled.table());
+        previous.forEach((key, backend) -> {
+            if (backends.get(key) != backend) {
+                backend.keepConnections(false);
+                closeIdleConnections.accept(backend);
+            }
+        });
+    }
+
+    /** Backends out of rotation keep no idle connections; those in rotation do. */
+    private void applyConnectionPolicy(RouteTable table) {
+        Map<Backend, Boolean> keep = new HashMap<>();
+        for (Pool pool : table.pools().values()) {
+            for (PoolMember member : pool.members()) {
+                keep.put(member.backend(), member.state() == AdminState.ACTIVE);
+            }
+        }
+        for (Map.Entry<Backend, Boolean> entry : keep.entrySet()) {
+            Backend backend = entry.getKey();
+            backend.keepConnections(entry.getValue());
+            if (!entry.getValue()) {
+                closeIdleConnections.accept(backend);
+            }
+        }
+    }
+
+    private record Compiled(RouteTable table, Map<String, Backend> backends) {
+    }
+
+    /**
+     * Builds a snapshot, reusing the {@link Backend} of every backend whose pool, id and address
+     * are unchanged, so its in-flight count and pooled connections carry over.
+     */
+    private Compiled compile(RuntimeState next) {
+        Map<String, Backend> nextBackends = new HashMap<>();
+        Map<String, Pool> pools = new LinkedHashMap<>();
+        next.pools().forEach((name, pool) -> {
+            List<PoolMember> members = new ArrayList<>();
+            for (BackendState b : pool.backends()) {
+                String key = name + "/" + b.config().id();
+                String address = b.config().address().toString();
+                Backend existing = backends.get(key);
+                Backend backend = existing != null && existing.address().equals(address)
+                        ? existing : new Backend(name, b.config().id(), address, b.config().socketAddress());
+                nextBackends.put(key, backend);
+                members.add(new PoolMember(backend, b.config().weight(), b.state()));
+            }
+            pools.put(name, new Pool(name, pool.balancer(), members));
+        });
+        List<Route> routes = next.routes().stream()
+                .map(r -> new Route(r.name(), r.host(), r.pathPrefix(), r.split(), pools))
+                .toList();
+        return new Compiled(new RouteTable(routes, pools), nextBackends);
+    }
+
+    // ---- lookups and views ------------------------------------------------------------------
+
+    private PoolState statePool(String pool) {
+        PoolState p = state.pools().get(pool);
+        if (p == null) {
+            throw ControlException.notFound("no pool named " + pool);
+        }
+        return p;
+    }
+
+    private BackendState stateBackend(String pool, String id) {
+        BackendState b = statePool(pool).backend(id);
+        if (b == null) {
+            throw ControlException.notFound("pool " + pool + " has no backend " + id);
+        }
+        return b;
+    }
+
+    private Pool snapshotPool(String pool) {
+        Pool p = routing.current().pools().get(pool);
+        if (p == null) {
+            throw ControlException.notFound("no pool named " + pool);
+        }
+        return p;
+    }
+
+    private PoolMember snapshotMember(String pool, String id) {
+        for (PoolMember member : snapshotPool(pool).members()) {
+            if (member.backend().id().equals(id)) {
+                return member;
+            }
+        }
+        throw ControlException.notFound("pool " + pool + " has no backend " + id);
+    }
+
+    private RouteView routeView(String route) {
+        return routes().stream().filter(r -> r.name().equals(route)).findFirst().orElseThrow();
+    }
+
+    private static void requireWeight(int weight) {
+        if (weight < 0 || weight > Limits.MAX_WEIGHT) {
+            throw ControlException.badRequest("weight " + weight + " (expected: 0 to " + Limits.MAX_WEIGHT + ")");
+        }
+    }
+
+    private static PoolView view(Pool pool) {
+        return new PoolView(pool.name(), pool.balancer().configName(),
+                pool.members().stream().map(m -> view(pool.name(), m)).toList());
+    }
+
+    private static BackendView view(String pool, PoolMember member) {
+        Backend b = member.backend();
+        int inflight = b.inflight();
+        return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight), "unknown",
+                inflight);
+    }
+
+    private static RouteView view(Route route) {
+        return new RouteView(route.name(), route.host(), route.pathPrefix(), route.split());
+    }
+}

@@ -1,0 +1,121 @@
+package dev.turnout.proxy.control;
+
+import dev.turnout.proxy.config.BackendConfig;
+import dev.turnout.proxy.config.PoolConfig;
+import dev.turnout.proxy.config.RouteConfig;
+import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.pool.AdminState;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The operator's intent as it stands: the configured fleet plus every change made over the admin
+ * API. Immutable; each change makes a new one, which is compiled into a routing snapshot and
+ * saved to the state file.
+ *
+ * @param removedFromConfig per pool, the ids of configured backends removed at runtime, so that a
+ *                          restart does not bring them back
+ */
+record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<String, Set<String>> removedFromConfig) {
+
+    RuntimeState {
+        pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        routes = List.copyOf(routes);
+        Map<String, Set<String>> removed = new LinkedHashMap<>();
+        removedFromConfig.forEach((pool, ids) -> removed.put(pool, Collections.unmodifiableSet(new LinkedHashSet<>(ids))));
+        removedFromConfig = Collections.unmodifiableMap(removed);
+    }
+
+    /** A pool's backends in order, with their runtime weight and state. */
+    record PoolState(String name, PoolConfig.Balancer balancer, List<BackendState> backends) {
+
+        PoolState {
+            backends = List.copyOf(backends);
+        }
+
+        BackendState backend(String id) {
+            return backends.stream().filter(b -> b.config().id().equals(id)).findFirst().orElse(null);
+        }
+    }
+
+    /** @param addedAtRuntime false for a backend that came from the configuration file */
+    record BackendState(BackendConfig config, AdminState state, boolean addedAtRuntime) {
+
+        BackendState withState(AdminState newState) {
+            return new BackendState(config, newState, addedAtRuntime);
+        }
+
+        BackendState withWeight(int weight) {
+            return new BackendState(new BackendConfig(config.id(), config.address(), config.socketAddress(), weight), state,
+                    addedAtRuntime);
+        }
+    }
+
+    static RuntimeState fromConfig(TurnoutConfig config) {
+        Map<String, PoolState> pools = new LinkedHashMap<>();
+        config.pools().forEach((name, pool) -> pools.put(name, new PoolState(name, pool.balancer(),
+                pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, false)).toList())));
+        return new RuntimeState(pools, config.routes(), Map.of());
+    }
+
+    RouteConfig route(String name) {
+        return routes.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
+    }
+
+    /** This state with {@code backend} replacing the one of the same id, or appended. */
+    RuntimeState withBackend(String pool, BackendState backend) {
+        PoolState current = pools.get(pool);
+        List<BackendState> backends = new ArrayList<>(current.backends());
+        int at = indexOf(backends, backend.config().id());
+        if (at < 0) {
+            backends.add(backend);
+        } else {
+            backends.set(at, backend);
+        }
+        Map<String, Set<String>> removed = new LinkedHashMap<>(removedFromConfig);
+        Set<String> ids = new LinkedHashSet<>(removed.getOrDefault(pool, Set.of()));
+        ids.remove(backend.config().id());
+        removed.put(pool, ids);
+        return withPool(new PoolState(pool, current.balancer(), backends), removed);
+    }
+
+    RuntimeState withoutBackend(String pool, String id) {
+        PoolState current = pools.get(pool);
+        List<BackendState> backends = new ArrayList<>(current.backends());
+        BackendState gone = backends.remove(indexOf(backends, id));
+        Map<String, Set<String>> removed = new LinkedHashMap<>(removedFromConfig);
+        if (!gone.addedAtRuntime()) {
+            Set<String> ids = new LinkedHashSet<>(removed.getOrDefault(pool, Set.of()));
+            ids.add(id);
+            removed.put(pool, ids);
+        }
+        return withPool(new PoolState(pool, current.balancer(), backends), removed);
+    }
+
+    RuntimeState withSplit(String route, Map<String, Integer> split) {
+        List<RouteConfig> next = routes.stream()
+                .map(r -> r.name().equals(route) ? new RouteConfig(r.name(), r.host(), r.pathPrefix(), split) : r)
+                .toList();
+        return new RuntimeState(pools, next, removedFromConfig);
+    }
+
+    private RuntimeState withPool(PoolState pool, Map<String, Set<String>> removed) {
+        Map<String, PoolState> next = new LinkedHashMap<>(pools);
+        next.put(pool.name(), pool);
+        return new RuntimeState(next, routes, removed);
+    }
+
+    private static int indexOf(List<BackendState> backends, String id) {
+        for (int i = 0; i < backends.size(); i++) {
+            if (backends.get(i).config().id().equals(id)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
