@@ -3,6 +3,7 @@ package dev.turnout.proxy.listener;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
+import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.upstream.UpstreamListener;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -164,24 +165,16 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.MISSING_HOST);
             return;
         }
-        route = shared.routing().current().match(host, uri);
-        if (route == null) {
-            fail(ProxyFailure.NO_ROUTE);
-            return;
-        }
-        pool = route.pickPool();
-        Backend picked = pool == null ? null : pool.pick();
-        if (picked == null) {
-            fail(ProxyFailure.NO_BACKEND);
-            return;
-        }
         String expect = head.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
             fail(ProxyFailure.EXPECTATION_FAILED);
             return;
         }
-        backend = picked;
-        picked.requestStarted();
+        Backend picked = pickBackend(host);
+        if (picked == null) {
+            fail(route == null ? ProxyFailure.NO_ROUTE : ProxyFailure.NO_BACKEND);
+            return;
+        }
         if (HttpUtil.is100ContinueExpected(head)) {
             // Answered here, when the request is really dispatched, so that a pipelined request
             // cannot slip a 100 into the middle of the response before it.
@@ -199,6 +192,32 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         awaitingConnect.add(head);
         connectUpstream();
+    }
+
+    /**
+     * Routes and picks a backend, counting the request in flight on it. A drain publishes its
+     * snapshot and then reads the in-flight count; here the count is raised and then the snapshot
+     * read again. So if a drain raced this pick, either the drain sees the request and waits for
+     * it, or this sees the new snapshot and picks again: a drained backend never gets a request.
+     */
+    private Backend pickBackend(String host) {
+        RouteTable table = shared.routing().current();
+        while (true) {
+            route = table.match(host, uri);
+            pool = route == null ? null : route.pickPool();
+            Backend picked = pool == null ? null : pool.pick();
+            if (picked == null) {
+                return null;
+            }
+            picked.requestStarted();
+            RouteTable now = shared.routing().current();
+            if (now == table || now.inRotation(picked)) {
+                backend = picked;
+                return picked;
+            }
+            picked.requestFinished();
+            table = now;
+        }
     }
 
     private void connectUpstream() {

@@ -2,7 +2,9 @@ package dev.turnout.proxy.route;
 
 import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.pool.PoolMember;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +42,19 @@ public final class RouteTable {
 
     public Map<String, Pool> pools() {
         return pools;
+    }
+
+    /** Whether this snapshot would send new requests to {@code backend}. */
+    public boolean inRotation(Backend backend) {
+        Pool pool = pools.get(backend.poolName());
+        if (pool != null) {
+            for (PoolMember member : pool.members()) {
+                if (member.backend() == backend) {
+                    return member.inRotation();
+                }
+            }
+        }
+        return false;
     }
 
     /**
