@@ -1,6 +1,7 @@
 package dev.turnout.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
 record AdminResponse(int status, String contentType, byte[] body) {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminResponse.class);
-    static final ObjectMapper JSON = new ObjectMapper();
+    // Strict: '{"weight":3}{"weight":4}' is refused, not read as its first value.
+    static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     static AdminResponse json(int status, Object value) {
         try {

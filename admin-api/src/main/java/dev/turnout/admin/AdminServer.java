@@ -74,17 +74,19 @@ public final class AdminServer implements AutoCloseable {
 
     private static void handle(HttpExchange exchange, String token, AdminRoutes routes) {
         try (InputStream in = exchange.getRequestBody()) {
-            String path = exchange.getRequestURI().getRawPath();
-            if (path.startsWith("/api/") && token != null && !authorized(exchange, token)) {
+            byte[] body = in.readNBytes(MAX_BODY + 1);
+            AdminRequest request = new AdminRequest(exchange, body);
+            // Decided on the decoded segments that routing uses: "/%61pi/..." is still /api.
+            boolean api = !request.segments().isEmpty() && request.segments().get(0).equals("api");
+            if (api && token != null && !authorized(exchange, token)) {
                 AdminResponse.error(401, "missing or wrong bearer token").send(exchange);
                 return;
             }
-            byte[] body = in.readNBytes(MAX_BODY + 1);
             if (body.length > MAX_BODY) {
                 AdminResponse.error(413, "request body over " + MAX_BODY + " bytes").send(exchange);
                 return;
             }
-            routes.dispatch(new AdminRequest(exchange, body), response -> response.send(exchange));
+            routes.dispatch(request, response -> response.send(exchange));
         } catch (IOException | RuntimeException e) {
             LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
             AdminResponse.error(500, "internal error: " + e).send(exchange);
