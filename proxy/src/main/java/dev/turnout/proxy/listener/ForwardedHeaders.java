@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Header rewriting between client and backend: hop-by-hop removal, X-Forwarded-*, request ids. */
@@ -32,8 +33,9 @@ final class ForwardedHeaders {
             String requestId) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
-        String forwardedFor = headers.get(X_FORWARDED_FOR);
-        headers.set(X_FORWARDED_FOR, forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
+        // Every X-Forwarded-For line counts: the chain is their values in order, then the client.
+        List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);
         headers.set(X_FORWARDED_PROTO, HTTP);
         if (hostHeader != null) {
             headers.set(X_FORWARDED_HOST, hostHeader);
@@ -50,12 +52,14 @@ final class ForwardedHeaders {
      * not be able to strip a body's length and desynchronise the backend connection.
      */
     static void removeHopByHop(HttpHeaders headers) {
-        String connection = headers.get(HttpHeaderNames.CONNECTION);
-        if (connection != null) {
-            for (String token : connection.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty() && !isFraming(name)) {
-                    headers.remove(name);
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            // Every Connection line counts, not just the first.
+            for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String token : connection.split(",")) {
+                    String name = token.trim();
+                    if (!name.isEmpty() && !isFraming(name)) {
+                        headers.remove(name);
+                    }
                 }
             }
             headers.remove(HttpHeaderNames.CONNECTION);

@@ -17,6 +17,7 @@ import java.util.Locale;
 public enum ProxyFailure {
     BAD_REQUEST(HttpResponseStatus.BAD_REQUEST, "malformed request"),
     MISSING_HOST(HttpResponseStatus.BAD_REQUEST, "HTTP/1.1 request without a Host header"),
+    DUPLICATE_HOST(HttpResponseStatus.BAD_REQUEST, "more than one Host header"),
     URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line too long"),
     HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large"),
     EXPECTATION_FAILED(HttpResponseStatus.EXPECTATION_FAILED, "only Expect: 100-continue is supported"),

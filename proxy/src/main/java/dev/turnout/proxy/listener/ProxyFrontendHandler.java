@@ -32,6 +32,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,6 +103,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean responseKeepAlive;
     private int status;
     private long bodyBytes;
+    private boolean http10Client;
 
     ProxyFrontendHandler(FrontendShared shared) {
         this.shared = shared;
@@ -149,6 +151,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         uri = head.uri();
         startNanos = System.nanoTime();
         requestKeepAlive = HttpUtil.isKeepAlive(head);
+        // Read now: the request is rewritten to HTTP/1.1 for the backend before the answer comes.
+        http10Client = head.protocolVersion().equals(HttpVersion.HTTP_1_0);
         requestHasBody = HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0;
         requestComplete = false;
         discardingBody = false;
@@ -160,8 +164,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         bodyBytes = 0;
         requestId = ForwardedHeaders.requestId(head.headers());
 
-        String host = head.headers().get(HttpHeaderNames.HOST);
-        if (host == null && head.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        Iterator<String> hosts = head.headers().valueStringIterator(HttpHeaderNames.HOST);
+        String host = hosts.hasNext() ? hosts.next() : null;
+        if (hosts.hasNext()) {
+            // RFC 9112 3.2: two Hosts must be refused; proxy and backend could each pick another.
+            requestKeepAlive = false;
+            fail(ProxyFailure.DUPLICATE_HOST);
+            return;
+        }
+        if (host == null && !http10Client) {
             fail(ProxyFailure.MISSING_HOST);
             return;
         }
@@ -400,7 +411,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         ForwardedHeaders.removeHopByHop(head.headers());
 
         boolean keepAlive = requestKeepAlive && !shuttingDown && (requestComplete || !requestHasBody);
-        boolean http10Client = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         boolean bodyless = method.equals(HttpMethod.HEAD) || status == 204 || status == 304;
         if (!bodyless && !HttpUtil.isContentLengthSet(head)) {
             if (http10Client) {
@@ -664,6 +674,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             }
         } finally {
             drainingPipeline = false;
+        }
+        // The client's reads are paused, so no read-complete will flush what was just relayed.
+        if (upstreamNeedsFlush && upstream != null) {
+            upstreamNeedsFlush = false;
+            upstream.flush();
         }
         if (pipelined.isEmpty()) {
             resume(PAUSE_PIPELINED);

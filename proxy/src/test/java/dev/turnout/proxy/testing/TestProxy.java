@@ -1,0 +1,55 @@
+package dev.turnout.proxy.testing;
+
+import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.config.ConfigLoader;
+import java.io.IOException;
+import java.util.StringJoiner;
+
+/**
+ * Starts a {@link Turnout} on a loopback ephemeral port from a HOCON snippet (the inside of the
+ * {@code turnout { }} block), with one event loop, its admin listener on another ephemeral
+ * loopback port, no state file, and short timeouts, unless the snippet overrides them.
+ */
+public final class TestProxy {
+
+    private TestProxy() {
+    }
+
+    /** Starts a proxy; {@code hocon} is placed inside {@code turnout { }} after the test defaults. */
+    public static Turnout start(String hocon) throws IOException, InterruptedException {
+        String config = "turnout {\n"
+                + "  listen = \"127.0.0.1:0\"\n"
+                + "  io-threads = 1\n"
+                + "  admin { listen = \"127.0.0.1:0\" }\n"
+                + "  state-file = \"\"\n"
+                + "  timeouts { connect = 2s, request = 5s, idle = 60s }\n"
+                + "  shutdown.grace = 0s\n"
+                + hocon + "\n"
+                + "}\n";
+        return Turnout.start(ConfigLoader.parse(config));
+    }
+
+    /** One pool {@code app} with these backends (weight 1 each) behind one catch-all route. */
+    public static Turnout start(FakeBackend... backends) throws IOException, InterruptedException {
+        return start(singlePool(backends));
+    }
+
+    /** The HOCON for a pool {@code app} of these backends behind a catch-all route {@code web}. */
+    public static String singlePool(FakeBackend... backends) {
+        StringJoiner entries = new StringJoiner(", ");
+        for (int i = 0; i < backends.length; i++) {
+            entries.add(backend("b" + i, backends[i], 1));
+        }
+        return "pools { app { backends = [ " + entries + " ] } }\n"
+                + "routes = [ { name = web, host = \"*\", path-prefix = \"/\", split { app = 100 } } ]";
+    }
+
+    /** One backend entry for a pool's {@code backends} list. */
+    public static String backend(String id, FakeBackend backend, int weight) {
+        return backend(id, backend.address(), weight);
+    }
+
+    public static String backend(String id, String address, int weight) {
+        return "{ id = " + id + ", address = \"" + address + "\", weight = " + weight + " }";
+    }
+}
