@@ -51,7 +51,12 @@ public final class AdminServer implements AutoCloseable {
             LOG.warn("*** The admin API listens on {} with NO TOKEN: anyone who can reach it can drain backends "
                     + "and move traffic. Set turnout.admin.token (or TURNOUT_ADMIN_TOKEN). ***", address);
         }
-        HttpServer server = HttpServer.create(address, 64);
+        HttpServer server;
+        try {
+            server = HttpServer.create(address, 64);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on admin address " + host + ":" + port + ": " + e.getMessage(), e);
+        }
         ExecutorService handlers = Executors.newFixedThreadPool(2, daemonThreads("turnout-admin"));
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("turnout-admin-timer"));
         AdminRoutes routes = new AdminRoutes(control, timers, metrics);

@@ -44,6 +44,10 @@ public final class Main {
             }
         }
 
+        // Handlers first: a SIGTERM that arrives while the listeners start still drains and exits 0.
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
         Runnable onStop;
         try {
             if (demo) {
@@ -68,21 +72,12 @@ public final class Main {
             fatal(1, "turnout: " + e.getMessage());
             return;
         }
-        awaitStopSignal();
-        onStop.run();
-        System.exit(0);
-    }
-
-    /**
-     * Blocks until SIGTERM or SIGINT. Handling the signal ourselves (rather than in a shutdown
-     * hook) lets the requests in flight finish and the process then exit 0, as SPEC asks.
-     */
-    private static void awaitStopSignal() throws InterruptedException {
-        CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        // Handling the signal ourselves (rather than in a shutdown hook) lets the requests in
+        // flight finish and the process then exit 0, as SPEC asks.
         stop.await();
         LOG.info("stop signal received");
+        onStop.run();
+        System.exit(0);
     }
 
     private static void fatal(int status, String message) {
