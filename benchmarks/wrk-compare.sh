@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Throughput and latency of a fixed 1 KiB backend, measured with wrk directly and through Turnout.
+#
+#   mvn -B package -DskipTests          # once: this script builds nothing
+#   benchmarks/wrk-compare.sh
+#
+# Needs java (17+) and wrk on the PATH; wrk comes from Debian's `wrk` package (apt-get install wrk).
+# This script installs nothing. All traffic stays on 127.0.0.1, every process it starts is stopped
+# on exit (trap), and each wrk run is bounded by its duration.
+#
+# Settings (environment):
+#   WRK_THREADS=2 WRK_CONNECTIONS=50 WRK_DURATION=10s   the measured runs (wrk -t -c -d)
+#   WRK_WARMUP=3s                                       an unmeasured run before each, for the JIT
+#   BACKEND_THREADS=1                                   event loops of the fixed backend
+#   TURNOUT_JAVA_OPTS=""                                extra JVM options for the proxy
+#   ACCESS_LOG=off                                      "on" keeps Turnout's per-request access log
+# On a 2-core machine wrk, the backend and the proxy share the cores: read the ratio as "cost of
+# the extra hop on this machine", not as the proxy's capacity.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TURNOUT_JAR="$ROOT/proxy/target/turnout.jar"
+BENCH_JAR="$ROOT/benchmarks/target/benchmarks.jar"
+THREADS=${WRK_THREADS:-2}
+CONNECTIONS=${WRK_CONNECTIONS:-50}
+DURATION=${WRK_DURATION:-10s}
+WARMUP=${WRK_WARMUP:-3s}
+BACKEND_THREADS=${BACKEND_THREADS:-1}
+ACCESS_LOG=${ACCESS_LOG:-off}
+
+for jar in "$TURNOUT_JAR" "$BENCH_JAR"; do
+    [[ -f "$jar" ]] || { echo "missing $jar: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "wrk not found: it is Debian's 'wrk' package" >&2; exit 1; }
+command -v java >/dev/null || { echo "java not found" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wrk-compare.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for_line FILE REGEX PID: prints the first match of REGEX (sed -E, group 1) in FILE; fails if
+# PID exits first or nothing shows up within 30 s.
+wait_for_line() {
+    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 30)) found
+    while ((SECONDS < deadline)); do
+        found=$(sed -nE "s#.*${regex}.*#\\1#p" "$file" 2>/dev/null | head -n 1)
+        if [[ -n "$found" ]]; then
+            echo "$found"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { echo "process $pid exited:" >&2; cat "$file" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "timed out waiting for /$regex/ in $file:" >&2
+    cat "$file" >&2
+    return 1
+}
+
+# probe PORT: one GET over bash's /dev/tcp; prints the status line.
+probe() {
+    local status
+    exec 3<>"/dev/tcp/127.0.0.1/$1"
+    printf 'GET /probe HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+    IFS= read -r status <&3
+    exec 3<&-
+    echo "${status%$'\r'}"
+}
+
+# --- the backend -------------------------------------------------------------------------------
+java -cp "$BENCH_JAR" dev.turnout.bench.FixedResponseServer 0 "$BACKEND_THREADS" >"$WORK/backend.log" 2>&1 &
+PIDS+=($!)
+BACKEND_PORT=$(wait_for_line "$WORK/backend.log" 'listening on 127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
+
+# --- Turnout in front of it ----------------------------------------------------------------------
+cat >"$WORK/turnout.conf" <<EOF
+turnout {
+  listen = "127.0.0.1:0"
+  admin.listen = "127.0.0.1:0"
+  pools { app { backends = [ { id = fixed, address = "127.0.0.1:$BACKEND_PORT", weight = 1 } ] } }
+  routes = [ { name = all, host = "*", path-prefix = "/", split { app = 100 } } ]
+  shutdown.grace = 2s
+}
+EOF
+LOGBACK_OPTS=()
+if [[ "$ACCESS_LOG" != "on" ]]; then
+    cat >"$WORK/logback.xml" <<'EOF'
+<configuration>
+  <appender name="console" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg%n</pattern></encoder>
+  </appender>
+  <logger name="turnout.access" level="OFF"/>
+  <logger name="io.netty" level="WARN"/>
+  <root level="INFO"><appender-ref ref="console"/></root>
+</configuration>
+EOF
+    LOGBACK_OPTS=("-Dlogback.configurationFile=$WORK/logback.xml")
+fi
+# shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
+(cd "$WORK" && exec java ${TURNOUT_JAVA_OPTS:-} "${LOGBACK_OPTS[@]}" -jar "$TURNOUT_JAR" --config "$WORK/turnout.conf") \
+    >"$WORK/turnout.log" 2>&1 &
+PIDS+=($!)
+PROXY_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
+
+for port in "$BACKEND_PORT" "$PROXY_PORT"; do
+    status=$(probe "$port")
+    [[ "$status" == "HTTP/1.1 200"* ]] || { echo "127.0.0.1:$port answered '$status', not 200" >&2; exit 1; }
+done
+
+# --- measure -------------------------------------------------------------------------------------
+# run_wrk NAME PORT: warm-up run, then the measured run, saved as $WORK/NAME.txt. wrk runs in the
+# background and is waited for, so a signal to this script stops it at once (the trap kills it).
+run_wrk() {
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2/" >/dev/null &
+    PIDS+=($!)
+    wait "$!"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/" >"$WORK/$1.txt" &
+    PIDS+=($!)
+    wait "$!"
+}
+run_wrk direct "$BACKEND_PORT"
+run_wrk proxied "$PROXY_PORT"
+
+# field FILE WHAT: Requests/sec, or a latency percentile (50%, 99%) converted to microseconds.
+field() {
+    awk -v what="$2" '
+        function micros(v) {
+            if (v ~ /us$/) { return v + 0 }
+            if (v ~ /ms$/) { return v * 1000 }
+            if (v ~ /s$/) { return v * 1000000 }
+            return v + 0
+        }
+        what == "rps" && $1 == "Requests/sec:" { print $2 + 0; exit }
+        what != "rps" && $1 == what { print micros($2); exit }
+    ' "$1"
+}
+errors() {
+    grep -E 'Socket errors|Non-2xx' "$1" | sed 's/^ *//' | paste -sd ';' - || true
+}
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), 1 KiB body, $(nproc) cores," \
+    "Turnout access log $ACCESS_LOG"
+printf '%-9s %12s %12s %12s  %s\n' "target" "req/s" "p50 (ms)" "p99 (ms)" "errors"
+for name in direct proxied; do
+    f="$WORK/$name.txt"
+    printf '%-9s %12.0f %12.3f %12.3f  %s\n' "$name" "$(field "$f" rps)" \
+        "$(awk -v u="$(field "$f" 50%)" 'BEGIN { print u / 1000 }')" \
+        "$(awk -v u="$(field "$f" 99%)" 'BEGIN { print u / 1000 }')" "$(errors "$f")"
+done
+awk -v dr="$(field "$WORK/direct.txt" rps)" -v pr="$(field "$WORK/proxied.txt" rps)" \
+    -v d50="$(field "$WORK/direct.txt" 50%)" -v p50="$(field "$WORK/proxied.txt" 50%)" \
+    -v d99="$(field "$WORK/direct.txt" 99%)" -v p99="$(field "$WORK/proxied.txt" 99%)" 'BEGIN {
+        printf "ratio     proxied/direct: req/s %.2f, p50 %.2fx, p99 %.2fx\n", pr / dr, p50 / d50, p99 / d99
+    }'
+if [[ "${WRK_VERBOSE:-}" == "1" ]]; then
+    for name in direct proxied; do
+        echo "--- wrk output: $name"
+        cat "$WORK/$name.txt"
+    done
+fi
