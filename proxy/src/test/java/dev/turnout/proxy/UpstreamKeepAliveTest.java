@@ -34,6 +34,24 @@ class UpstreamKeepAliveTest {
     }
 
     @Test
+    void drainingABackendClosesItsIdleConnectionsAndEnablingOpensNewOnes() throws Exception {
+        try (FakeBackend backend = FakeBackend.start();
+                Turnout proxy = TestProxy.start(backend);
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals(200, client.get("a.test", "/warm").status());
+            assertEquals(1, backend.openConnectionCount());
+
+            proxy.control().drain("app", "b0");
+
+            Await.until("the idle backend connection to close", () -> backend.openConnectionCount() == 0);
+            assertEquals(503, client.get("a.test", "/drained").status(), "a drained backend takes no request");
+            proxy.control().enable("app", "b0");
+            assertEquals(200, client.get("a.test", "/again").status());
+            assertEquals(2, backend.connectionCount(), "a fresh connection after the drain");
+        }
+    }
+
+    @Test
     void requestsOnSeparateClientConnectionsShareOneBackendConnection() throws Exception {
         try (FakeBackend backend = FakeBackend.start(Reply.answer(r -> r.uri()));
                 Turnout proxy = TestProxy.start(backend)) {
