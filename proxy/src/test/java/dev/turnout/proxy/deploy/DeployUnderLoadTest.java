@@ -112,7 +112,8 @@ class DeployUnderLoadTest {
                 Process deploy = new ProcessBuilder("bash", SCRIPT.toString(),
                         "--admin", admin(), "--pool", "stable", "--drain-wait", "20s", "--health-path", "/health",
                         "--prepare", "echo delivering release",
-                        "--restart", "curl -fsS -X POST http://127.0.0.1:" + restarter.getAddress().getPort() + "/restart/{id}")
+                        "--restart", "curl -sS --fail-with-body -X POST http://127.0.0.1:"
+                                + restarter.getAddress().getPort() + "/restart/{id}")
                         .redirectErrorStream(true).start();
                 String output = new String(deploy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertEquals(0, deploy.waitFor(), output);

@@ -1,8 +1,10 @@
 package dev.turnout.proxy.deploy;
 
+import dev.turnout.proxy.testing.Await;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -48,21 +50,14 @@ final class RestartableBackend implements AutoCloseable {
     private volatile int port;
     private Channel listener;
 
-    RestartableBackend(String id) throws InterruptedException {
+    RestartableBackend(String id) {
         this.id = id;
         // A port below the kernel's ephemeral range (32768 and up by default): once stopped, a
         // port from that range can be handed to an outgoing connection, and the restart could
         // not bind it again. Real deploys use fixed ports for the same reason.
-        for (int attempt = 0; port == 0; attempt++) {
-            int candidate = ThreadLocalRandom.current().nextInt(20_000, 32_000);
-            try {
-                port = candidate;
-                start();
-            } catch (Exception busy) { // Netty's sync() rethrows the BindException undeclared
-                port = 0;
-                if (attempt > 50) {
-                    throw new IllegalStateException("no free port for " + id, busy);
-                }
+        for (int attempt = 0; !bind(ThreadLocalRandom.current().nextInt(20_000, 32_000)); attempt++) {
+            if (attempt > 50) {
+                throw new IllegalStateException("no free port for " + id);
             }
         }
     }
@@ -97,8 +92,13 @@ final class RestartableBackend implements AutoCloseable {
         slowGate.getAndSet(new CompletableFuture<>()).complete(null);
     }
 
-    synchronized void start() throws InterruptedException {
-        listener = new ServerBootstrap()
+    /** Listens again on the same port. NIO frees a closed listener's port lazily, hence the wait. */
+    synchronized void start() {
+        Await.until("port " + port + " to be free again", () -> bind(port));
+    }
+
+    private boolean bind(int candidate) {
+        ChannelFuture bound = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -110,9 +110,14 @@ final class RestartableBackend implements AutoCloseable {
                                 new HttpObjectAggregator(1 << 16), new Responder());
                     }
                 })
-                .bind("127.0.0.1", port).sync().channel();
+                .bind("127.0.0.1", candidate).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            return false;
+        }
+        listener = bound.channel();
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         starts.incrementAndGet();
+        return true;
     }
 
     synchronized void stop() throws InterruptedException {
