@@ -5,6 +5,8 @@ import dev.turnout.admin.ControlPlane;
 import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeControl;
+import dev.turnout.proxy.health.HealthChecker;
+import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
@@ -12,6 +14,8 @@ import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,16 +36,26 @@ public final class Turnout implements AutoCloseable {
     private final ProxyServer server;
     private final InetSocketAddress address;
     private final AdminServer admin;
+    private final ScheduledExecutorService healthThread;
 
     private Turnout(TurnoutConfig config) throws IOException, InterruptedException {
         this.config = config;
         Transport transport = Transport.best();
         this.acceptors = transport.newGroup(1, "turnout-accept");
         this.workers = transport.newGroup(config.effectiveIoThreads(), "turnout-io");
+        this.healthThread = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "turnout-health");
+            thread.setDaemon(true);
+            return thread;
+        });
         try {
             UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts());
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
-            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, config.timeouts());
+            HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
+            control.onPublish(checker::follow);
+            OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
+            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector,
+                    config.timeouts());
             this.address = server.start(config.listen());
             AdminConfig adminConfig = config.admin();
             this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
@@ -96,6 +110,7 @@ public final class Turnout implements AutoCloseable {
     }
 
     private void stopEventLoops() {
+        healthThread.shutdownNow();
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads HOCON into a validated {@link TurnoutConfig}; the only class that touches Typesafe Config.
@@ -39,7 +41,7 @@ public final class ConfigLoader {
     /** Keys read elsewhere or by later features: accepted here, validated by their owner. */
     private static final Set<String> TOP_LEVEL_KEYS = Set.of(
             "listen", "io-threads", "admin", "state-file", "state", "pools", "routes", "timeouts",
-            "compression", "cache", "shutdown", "tls");
+            "compression", "cache", "shutdown", "tls", "defaults");
 
     private ConfigLoader() {
     }
@@ -123,6 +125,7 @@ public final class ConfigLoader {
 
     private static Map<String, PoolConfig> pools(Config c) {
         ConfigObject poolsObject = object(c, ROOT, "pools");
+        Config defaults = c.getConfig("defaults");
         // Sorted so that listings and logs do not depend on HOCON's map ordering.
         Map<String, PoolConfig> pools = new TreeMap<>();
         for (String name : poolsObject.keySet()) {
@@ -133,11 +136,63 @@ public final class ConfigLoader {
                 throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...]");
             }
             Config p = ((ConfigObject) value).toConfig();
-            requireKnownKeys(p.root(), key, Set.of("balancer", "backends", "health-check"));
+            requireKnownKeys(p.root(), key, Set.of("balancer", "backends", "health-check", "retries", "retry-budget",
+                    "passive-ejection"));
             PoolConfig.Balancer balancer = balancer(p, key);
-            pools.put(name, new PoolConfig(name, balancer, backends(p, key)));
+            pools.put(name, new PoolConfig(name, balancer, backends(p, key), healthCheck(p, key, defaults),
+                    resilience(p, key, defaults)));
         }
         return new LinkedHashMap<>(pools);
+    }
+
+    private static HealthCheckConfig healthCheck(Config p, String poolKey, Config defaults) {
+        if (!p.hasPath("health-check")) {
+            return null;
+        }
+        String key = poolKey + ".health-check";
+        Config h = p.getConfig("health-check").withFallback(defaults.getConfig("health-check"));
+        requireKnownKeys(h.root(), key, Set.of("path", "interval", "timeout", "healthy-threshold", "unhealthy-threshold",
+                "expected-status"));
+        String path = string(h, key, "path");
+        if (!path.startsWith("/")) {
+            throw ConfigError.of(key + ".path", path, "a path starting with /");
+        }
+        String statuses = string(h, key, "expected-status");
+        Matcher range = Pattern.compile("([1-5]\\d\\d)(?:-([1-5]\\d\\d))?").matcher(statuses);
+        if (!range.matches()) {
+            throw ConfigError.of(key + ".expected-status", statuses, "a status or a range such as 200-399");
+        }
+        int min = Integer.parseInt(range.group(1));
+        int max = range.group(2) == null ? min : Integer.parseInt(range.group(2));
+        if (max < min) {
+            throw ConfigError.of(key + ".expected-status", statuses, "a range whose end is not below its start");
+        }
+        Duration interval = positive(h, key, "interval");
+        Duration timeout = positive(h, key, "timeout");
+        if (timeout.compareTo(interval) > 0) {
+            throw ConfigError.of(key + ".timeout", h.getValue("timeout").unwrapped(), "at most the interval, " + interval);
+        }
+        return new HealthCheckConfig(path, interval, timeout, intIn(h, key, "healthy-threshold", 1, 100),
+                intIn(h, key, "unhealthy-threshold", 1, 100), min, max);
+    }
+
+    private static ResilienceConfig resilience(Config p, String poolKey, Config defaults) {
+        Config r = p.withFallback(defaults);
+        String ek = poolKey + ".passive-ejection";
+        Config e = r.getConfig("passive-ejection");
+        requireKnownKeys(e.root(), ek, Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
+        return new ResilienceConfig(intIn(r, poolKey, "retries", 0, 5), percent(r, poolKey, "retry-budget"),
+                intIn(e, ek, "consecutive-failures", 0, 1000), positive(e, ek, "base-time"),
+                intIn(e, ek, "max-ejection-percent", 0, 100));
+    }
+
+    private static int percent(Config c, String parentKey, String path) {
+        String text = string(c, parentKey, path).trim();
+        Matcher m = Pattern.compile("(\\d{1,3})\\s*%").matcher(text);
+        if (!m.matches() || Integer.parseInt(m.group(1)) > 100) {
+            throw ConfigError.of(parentKey + "." + path, text, "a percentage from 0% to 100%");
+        }
+        return Integer.parseInt(m.group(1));
     }
 
     private static PoolConfig.Balancer balancer(Config p, String poolKey) {

@@ -3,7 +3,11 @@ package dev.turnout.proxy.config;
 import java.util.List;
 
 /** A named group of interchangeable backends and how to pick among them. */
-public record PoolConfig(String name, Balancer balancer, List<BackendConfig> backends) {
+/**
+ * @param healthCheck the active health check, or null when the pool has none
+ */
+public record PoolConfig(String name, Balancer balancer, List<BackendConfig> backends, HealthCheckConfig healthCheck,
+        ResilienceConfig resilience) {
 
     public PoolConfig {
         backends = List.copyOf(backends);

@@ -17,6 +17,7 @@ import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
+import dev.turnout.proxy.pool.RetryBudget;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import java.util.ArrayList;
@@ -38,6 +39,8 @@ public final class RuntimeControl implements ControlPlane {
     private final RoutingState routing;
     private final StateFile stateFile;
     private final Consumer<Backend> closeIdleConnections;
+    private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
+    private Consumer<RouteTable> onPublish = table -> { };
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
 
@@ -60,6 +63,24 @@ public final class RuntimeControl implements ControlPlane {
     /** What the data plane reads. */
     public RoutingState routing() {
         return routing;
+    }
+
+    /** Called with every snapshot published from now on (the health checker follows the fleet). */
+    public synchronized void onPublish(Consumer<RouteTable> listener) {
+        this.onPublish = listener;
+        listener.accept(routing.current());
+    }
+
+    /**
+     * Publishes a snapshot of the current state again, taking in the backends' observed health
+     * (a health flip, an ejection). Not saved: health is observed, not operator intent. Called
+     * from the health thread, never from an event loop.
+     */
+    public synchronized void refresh() {
+        Compiled compiled = compile(state);
+        backends = compiled.backends();
+        routing.publish(compiled.table());
+        onPublish.accept(compiled.table());
     }
 
     // ---- reads ------------------------------------------------------------------------------
@@ -171,6 +192,7 @@ public final class RuntimeControl implements ControlPlane {
         backends = compiled.backends();
         routing.publish(compiled.table());
         applyConnectionPolicy(compiled.table());
+        onPublish.accept(compiled.table());
         previous.forEach((key, backend) -> {
             if (backends.get(key) != backend) {
                 backend.keepConnections(false);
@@ -212,12 +234,17 @@ public final class RuntimeControl implements ControlPlane {
                 String key = name + "/" + b.config().id();
                 String address = b.config().address().toString();
                 Backend existing = backends.get(key);
-                Backend backend = existing != null && existing.address().equals(address)
-                        ? existing : new Backend(name, b.config().id(), address, b.config().socketAddress());
+                Backend backend = existing;
+                if (existing == null || !existing.address().equals(address)) {
+                    backend = new Backend(name, b.config().id(), address, b.config().socketAddress());
+                    // Added at runtime to a checked pool: no traffic until a probe says it is up.
+                    backend.mustProveHealthy(b.addedAtRuntime() && pool.healthCheck() != null);
+                }
                 nextBackends.put(key, backend);
-                members.add(new PoolMember(backend, b.config().weight(), b.state()));
+                members.add(PoolMember.of(backend, b.config().weight(), b.state()));
             }
-            pools.put(name, new Pool(name, pool.balancer(), members));
+            RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget(pool.resilience().retryBudgetPercent()));
+            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget));
         });
         List<Route> routes = next.routes().stream()
                 .map(r -> new Route(r.name(), r.host(), r.pathPrefix(), r.split(), pools))
@@ -278,8 +305,8 @@ public final class RuntimeControl implements ControlPlane {
     private static BackendView view(String pool, PoolMember member) {
         Backend b = member.backend();
         int inflight = b.inflight();
-        return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight), "unknown",
-                inflight);
+        return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight),
+                member.health().displayName(), inflight, member.ejected());
     }
 
     private static RouteView view(Route route) {

@@ -1,7 +1,9 @@
 package dev.turnout.proxy.control;
 
 import dev.turnout.proxy.config.BackendConfig;
+import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolConfig;
+import dev.turnout.proxy.config.ResilienceConfig;
 import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.pool.AdminState;
@@ -32,10 +34,15 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
     }
 
     /** A pool's backends in order, with their runtime weight and state. */
-    record PoolState(String name, PoolConfig.Balancer balancer, List<BackendState> backends) {
+    record PoolState(String name, PoolConfig.Balancer balancer, List<BackendState> backends, HealthCheckConfig healthCheck,
+            ResilienceConfig resilience) {
 
         PoolState {
             backends = List.copyOf(backends);
+        }
+
+        PoolState withBackends(List<BackendState> next) {
+            return new PoolState(name, balancer, next, healthCheck, resilience);
         }
 
         BackendState backend(String id) {
@@ -59,7 +66,8 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
     static RuntimeState fromConfig(TurnoutConfig config) {
         Map<String, PoolState> pools = new LinkedHashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, new PoolState(name, pool.balancer(),
-                pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, false)).toList())));
+                pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, false)).toList(),
+                pool.healthCheck(), pool.resilience())));
         return new RuntimeState(pools, config.routes(), Map.of());
     }
 
@@ -81,7 +89,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         Set<String> ids = new LinkedHashSet<>(removed.getOrDefault(pool, Set.of()));
         ids.remove(backend.config().id());
         removed.put(pool, ids);
-        return withPool(new PoolState(pool, current.balancer(), backends), removed);
+        return withPool(current.withBackends(backends), removed);
     }
 
     RuntimeState withoutBackend(String pool, String id) {
@@ -94,7 +102,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
             ids.add(id);
             removed.put(pool, ids);
         }
-        return withPool(new PoolState(pool, current.balancer(), backends), removed);
+        return withPool(current.withBackends(backends), removed);
     }
 
     RuntimeState withSplit(String route, Map<String, Integer> split) {

@@ -179,7 +179,7 @@ final class StateFile {
                 }
             }
             removed.retainAll(ids);
-            pools.put(name, new PoolState(name, pool.balancer(), backends));
+            pools.put(name, pool.withBackends(backends));
             removedFromConfig.put(name, removed);
         });
         return new RuntimeState(pools, configured.routes(), removedFromConfig);

@@ -48,6 +48,11 @@ public enum ProxyFailure {
         return tag;
     }
 
+    /** Whether the backend failed before sending any byte of an answer, so a retry cannot duplicate one. */
+    boolean beforeAnyAnswerByte() {
+        return this == CONNECT_REFUSED || this == CONNECT_TIMEOUT || this == RESET_BEFORE_RESPONSE;
+    }
+
     FullHttpResponse newResponse(boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));

@@ -94,6 +94,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean upstreamReusable;
     private boolean upstreamWasPooled;
     private boolean retriedOnFreshConnection;
+    private int retries;
+    private boolean holdsRetryToken;
     private boolean upstreamNeedsFlush;
     private boolean awaitingResponse;
     private long lastUpstreamActivity;
@@ -160,6 +162,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         responseComplete = false;
         upstreamReusable = false;
         retriedOnFreshConnection = false;
+        retries = 0;
         status = 0;
         bodyBytes = 0;
         requestId = ForwardedHeaders.requestId(head.headers());
@@ -229,6 +232,62 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             picked.requestFinished();
             table = now;
         }
+    }
+
+    private void backendFailed() {
+        shared.ejector().onFailure(backend, pool, backend.recordFailure());
+    }
+
+    /**
+     * Sends the request again to another backend of the pool, when that is safe: it failed before
+     * any answer byte, it has no body to replay, its method is idempotent, attempts remain and the
+     * pool's retry budget allows it.
+     */
+    private boolean retryOnAnotherBackend() {
+        if (!requestComplete || requestHasBody || !isIdempotent(method) || retries >= pool.resilience().retries()) {
+            return false;
+        }
+        Backend next = pool.pickOtherThan(backend);
+        if (next == null) {
+            return false;
+        }
+        if (!holdsRetryToken && !pool.retryBudget().tryAcquire(pool.inflight())) {
+            return false;
+        }
+        holdsRetryToken = true;
+        next.requestStarted();
+        if (!shared.routing().current().inRotation(next)) {
+            next.requestFinished();
+            return false;
+        }
+        retries++;
+        if (upstream != null) {
+            Channel up = upstream;
+            upstream = null;
+            shared.connector().discard(up);
+        }
+        releaseAwaiting();
+        awaitingResponse = false;
+        backend.requestFinished();
+        backend = next;
+        retriedOnFreshConnection = false;
+        Channel pooled = shared.connector().leaseIdle(next, this);
+        if (pooled != null) {
+            attachUpstream(pooled, true);
+            pooled.write(request);
+            pooled.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            armResponseTimer();
+        } else {
+            awaitingConnect.add(request);
+            awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            connectUpstream();
+        }
+        return true;
+    }
+
+    private static boolean isIdempotent(HttpMethod method) {
+        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
+                || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.TRACE);
     }
 
     private void connectUpstream() {
@@ -407,6 +466,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private void onResponseHead(HttpResponse head) {
         responseStarted = true;
         status = head.status().code();
+        if (status >= 500) {
+            backendFailed();
+        } else {
+            backend.recordSuccess();
+        }
         upstreamReusable &= HttpUtil.isKeepAlive(head);
         ForwardedHeaders.removeHopByHop(head.headers());
 
@@ -511,8 +575,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     private boolean canRetryOnFreshConnection() {
         return upstreamWasPooled && !retriedOnFreshConnection && !responseStarted && requestComplete && !requestHasBody
-                && !closing && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
-                || method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE));
+                && !closing && isIdempotent(method);
     }
 
     private void upstreamFailed(ProxyFailure failure) {
@@ -566,6 +629,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (responseStarted) {
             abortExchange();
             return;
+        }
+        if (failure.beforeAnyAnswerByte() && backend != null) {
+            backendFailed();
+            if (retryOnAnotherBackend()) {
+                return;
+            }
         }
         if (upstream != null) {
             Channel up = upstream;
@@ -629,6 +698,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         releaseAwaiting();
         if (backend != null) {
             backend.requestFinished();
+        }
+        if (holdsRetryToken) {
+            holdsRetryToken = false;
+            pool.retryBudget().release();
         }
         if (AccessLog.enabled()) {
             AccessLog.log(clientIp(), method.name(), uri, status, bodyBytes, System.nanoTime() - startNanos,

@@ -3,6 +3,7 @@ package dev.turnout.proxy.listener;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
+import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
@@ -38,8 +39,8 @@ public final class ProxyServer {
     private Channel serverChannel;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            UpstreamConnector connector, Timeouts timeouts) {
-        FrontendShared shared = new FrontendShared(routing, connector, timeouts.request().toNanos());
+            UpstreamConnector connector, OutlierEjector ejector, Timeouts timeouts) {
+        FrontendShared shared = new FrontendShared(routing, connector, ejector, timeouts.request().toNanos());
         long idleMillis = timeouts.idle().toMillis();
         this.bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)

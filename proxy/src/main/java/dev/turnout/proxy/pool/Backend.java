@@ -20,6 +20,11 @@ public final class Backend {
     // Set by whoever waits for in-flight to reach 0 (a drain); read by the hot path only then.
     private volatile CompletableFuture<Void> idleSignal;
     private volatile boolean keepsConnections = true;
+    // Observed by the health checker and passive ejection; a snapshot copies them when compiled.
+    private volatile Health health = Health.UNKNOWN;
+    private volatile boolean ejected;
+    private volatile boolean mustProveHealthy;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
     public Backend(String poolName, String id, String address, InetSocketAddress socketAddress) {
         this.poolName = poolName;
@@ -93,6 +98,53 @@ public final class Backend {
     /** Draining, disabled or removed backends keep no idle connections. */
     public void keepConnections(boolean keep) {
         this.keepsConnections = keep;
+    }
+
+    public Health health() {
+        return health;
+    }
+
+    public void health(Health health) {
+        this.health = health;
+    }
+
+    public boolean ejected() {
+        return ejected;
+    }
+
+    public void ejected(boolean ejected) {
+        this.ejected = ejected;
+    }
+
+    /** A backend added at runtime to a checked pool waits for its first healthy result. */
+    public boolean mustProveHealthy() {
+        return mustProveHealthy;
+    }
+
+    public void mustProveHealthy(boolean must) {
+        this.mustProveHealthy = must;
+    }
+
+    /** Whether observed health lets it take new requests (operator intent aside). */
+    public boolean healthAllowsTraffic() {
+        Health h = health;
+        return !ejected && h != Health.DOWN && (h == Health.UP || !mustProveHealthy);
+    }
+
+    /**
+     * Counts a failed exchange (connect failure, reset, 5xx).
+     *
+     * @return the number of failures in a row, this one included
+     */
+    public int recordFailure() {
+        return consecutiveFailures.incrementAndGet();
+    }
+
+    /** Ends a run of failures; cheap when there was none, as is usual. */
+    public void recordSuccess() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
     }
 
     @Override

@@ -1,0 +1,135 @@
+package dev.turnout.proxy.health;
+
+import dev.turnout.proxy.config.HealthCheckConfig;
+import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.pool.Health;
+import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.pool.PoolMember;
+import dev.turnout.proxy.route.RouteTable;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Active health checks: every backend of a pool with a {@code health-check} gets an HTTP GET of
+ * the path every interval, less up to 10 % jitter so probes across backends never fall into
+ * lockstep. Results feed each backend's {@link HealthTracker}; a flip sets the backend's health
+ * and asks for a new routing snapshot.
+ *
+ * <p>Everything here runs on one health thread (the executor), which also owns the trackers; the
+ * probes themselves are asynchronous HTTP calls and never touch the data plane's event loops.
+ */
+public final class HealthChecker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
+
+    private final ScheduledExecutorService executor;
+    private final HttpClient client;
+    private final LongSupplier nanoClock;
+    private final Runnable onHealthChange;
+    private final Map<Backend, Probe> probes = new HashMap<>();
+
+    public HealthChecker(ScheduledExecutorService executor, LongSupplier nanoClock, Runnable onHealthChange) {
+        this.executor = executor;
+        this.nanoClock = nanoClock;
+        this.onHealthChange = onHealthChange;
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor)
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** Follows a new snapshot: probes start for new backends and stop for those gone. */
+    public void follow(RouteTable table) {
+        executor.execute(() -> reconcile(table));
+    }
+
+    private void reconcile(RouteTable table) {
+        Map<Backend, HealthCheckConfig> wanted = new HashMap<>();
+        for (Pool pool : table.pools().values()) {
+            if (pool.healthCheck() != null) {
+                for (PoolMember member : pool.members()) {
+                    wanted.put(member.backend(), pool.healthCheck());
+                }
+            }
+        }
+        probes.entrySet().removeIf(e -> {
+            if (wanted.get(e.getKey()) != e.getValue().config) {
+                e.getValue().cancel();
+                return true;
+            }
+            return false;
+        });
+        wanted.forEach((backend, config) -> probes.computeIfAbsent(backend, b -> new Probe(b, config)));
+    }
+
+    /** The probe loop of one backend. */
+    private final class Probe {
+
+        private final Backend backend;
+        private final HealthCheckConfig config;
+        private final HealthTracker tracker;
+        private final HttpRequest request;
+        private ScheduledFuture<?> next;
+        private boolean cancelled;
+
+        Probe(Backend backend, HealthCheckConfig config) {
+            this.backend = backend;
+            this.config = config;
+            this.tracker = new HealthTracker(config.healthyThreshold(), config.unhealthyThreshold(), backend.health(),
+                    nanoClock.getAsLong());
+            this.request = HttpRequest.newBuilder(URI.create("http://" + backend.address() + config.path()))
+                    .timeout(config.timeout())
+                    .header("User-Agent", "turnout-health-check")
+                    .GET().build();
+            // The first probe at a random point of the first interval spreads a pool's probes.
+            schedule(ThreadLocalRandom.current().nextLong(Math.max(1, config.interval().toNanos())));
+        }
+
+        private void schedule(long delayNanos) {
+            if (!cancelled) {
+                next = executor.schedule(this::probe, delayNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void probe() {
+            client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                    .orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .whenCompleteAsync((response, failure) -> {
+                        boolean good = failure == null && config.accepts(response.statusCode());
+                        record(good, failure != null ? String.valueOf(failure) : "status " + response.statusCode());
+                        // Jitter shortens, never lengthens, the interval: a dead backend is still
+                        // found within interval x unhealthy-threshold.
+                        long interval = config.interval().toNanos();
+                        schedule(interval - ThreadLocalRandom.current().nextLong(Math.max(1, interval / 10)));
+                    }, executor);
+        }
+
+        private void record(boolean good, String detail) {
+            if (cancelled || !tracker.record(good, nanoClock.getAsLong())) {
+                return;
+            }
+            backend.health(tracker.health());
+            if (tracker.health() == Health.UP) {
+                backend.mustProveHealthy(false);
+            }
+            LOG.warn("backend {} is now {} ({})", backend, tracker.health().displayName(), detail);
+            onHealthChange.run();
+        }
+
+        void cancel() {
+            cancelled = true;
+            if (next != null) {
+                next.cancel(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.turnout.proxy.pool;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Bounds retries so that a failing fleet is not hammered: retries in flight may be at most a
+ * share of the pool's requests in flight (Envoy's retry budget), and always at least a few so
+ * that a quiet pool can still retry.
+ */
+public final class RetryBudget {
+
+    private static final int MIN_RETRIES_IN_FLIGHT = 3;
+
+    private final int percent;
+    private final AtomicInteger retriesInFlight = new AtomicInteger();
+
+    public RetryBudget(int percent) {
+        this.percent = percent;
+    }
+
+    /** Takes a retry token, or returns false when the budget is spent; give it back with {@link #release()}. */
+    public boolean tryAcquire(int requestsInFlight) {
+        int allowed = Math.max(MIN_RETRIES_IN_FLIGHT, requestsInFlight * percent / 100);
+        while (true) {
+            int now = retriesInFlight.get();
+            if (now >= allowed) {
+                return false;
+            }
+            if (retriesInFlight.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    public void release() {
+        retriesInFlight.decrementAndGet();
+    }
+}

@@ -1,0 +1,145 @@
+package dev.turnout.proxy.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.turnout.admin.BackendView;
+import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.testing.Await;
+import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.RawClient;
+import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestProxy;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Active health checks, retries on another backend and passive ejection, over real sockets. */
+class HealthAndResilienceTest {
+
+    private static final String FAST_CHECKS = "health-check { path = \"/health\", interval = 200ms, timeout = 150ms, "
+            + "healthy-threshold = 2, unhealthy-threshold = 2 }";
+
+    private static String pool(String extra, String... entries) {
+        return "pools { app { backends = [ " + String.join(", ", entries) + " ]\n" + extra + " } }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]";
+    }
+
+    private static String health(Turnout proxy, String id) {
+        return proxy.control().backend("app", id).health();
+    }
+
+    @Test
+    void aHangingBackendIsMarkedDownSkippedAndComesBackAfterGoodProbes() throws Exception {
+        AtomicReference<Reply> hangingReply = new AtomicReference<>(Reply.stall());
+        try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                FakeBackend hanging = FakeBackend.start(request -> hangingReply.get());
+                Turnout proxy = TestProxy.start(pool(FAST_CHECKS, TestProxy.backend("good", good, 1),
+                        TestProxy.backend("hanging", hanging, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            Await.until("the hanging backend to be marked down", Duration.ofSeconds(10),
+                    () -> health(proxy, "hanging").equals("down"));
+            assertEquals("up", health(proxy, "good"));
+
+            for (int i = 0; i < 10; i++) {
+                assertEquals("good", client.get("a.test", "/" + i).bodyText(), "a down backend gets no request");
+            }
+
+            hangingReply.set(Reply.ok("recovered"));
+            Await.until("the backend to come back up", Duration.ofSeconds(10), () -> health(proxy, "hanging").equals("up"));
+            Map<String, Integer> served = new HashMap<>();
+            for (int i = 0; i < 10; i++) {
+                served.merge(client.get("a.test", "/back").bodyText(), 1, Integer::sum);
+            }
+            assertEquals(Map.of("good", 5, "recovered", 5), served);
+        }
+    }
+
+    @Test
+    void aBackendAddedAtRuntimeWaitsUntilItIsHealthy() throws Exception {
+        try (FakeBackend first = FakeBackend.start(Reply.ok("first"));
+                FakeBackend added = FakeBackend.start(Reply.ok("added"));
+                Turnout proxy = TestProxy.start(pool(FAST_CHECKS, TestProxy.backend("first", first, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            BackendView view = proxy.control().addBackend("app", "added", added.address(), 1).after();
+
+            assertEquals("unknown", view.health());
+            assertEquals("first", client.get("a.test", "/").bodyText(), "no traffic before the first healthy result");
+            Await.until("the added backend to be up", Duration.ofSeconds(10), () -> health(proxy, "added").equals("up"));
+            Map<String, Integer> served = new HashMap<>();
+            for (int i = 0; i < 4; i++) {
+                served.merge(client.get("a.test", "/").bodyText(), 1, Integer::sum);
+            }
+            assertEquals(Map.of("first", 2, "added", 2), served);
+        }
+    }
+
+    @Test
+    void aRefusedConnectionIsRetriedOnAnotherBackend() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                Turnout proxy = TestProxy.start(pool("passive-ejection.consecutive-failures = 0",
+                        TestProxy.backend("gone", "127.0.0.1:" + closedPort, 1), TestProxy.backend("good", good, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals(200, client.get("a.test", "/" + i).status(), "every GET is answered");
+            }
+            assertEquals(10, good.requestCount());
+
+            // A request with a body is never replayed: 1:1 weights alternate, so half of them fail.
+            Map<Integer, Integer> statuses = new HashMap<>();
+            for (int i = 0; i < 10; i++) {
+                client.send("POST /p HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\n\r\nhi");
+                statuses.merge(client.readResponse().status(), 1, Integer::sum);
+            }
+            assertEquals(Map.of(200, 5, 502, 5), statuses);
+        }
+    }
+
+    @Test
+    void repeatedFailuresEjectABackendButNeverMoreThanTheCap() throws Exception {
+        try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                FakeBackend broken1 = FakeBackend.start(Reply.status(500, "broken"));
+                FakeBackend broken2 = FakeBackend.start(Reply.status(500, "broken"));
+                Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 3, base-time = 30s, "
+                        + "max-ejection-percent = 34 }", TestProxy.backend("good", good, 1),
+                        TestProxy.backend("broken1", broken1, 1), TestProxy.backend("broken2", broken2, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (int i = 0; i < 30; i++) {
+                client.get("a.test", "/" + i);
+            }
+            Await.until("a broken backend to be ejected", () -> ejected(proxy, "broken1") || ejected(proxy, "broken2"));
+            assertEquals(false, ejected(proxy, "good"));
+            assertTrue(ejected(proxy, "broken1") != ejected(proxy, "broken2"), "34% of 3 backends: only one is ejected");
+            Map<String, Integer> served = new HashMap<>();
+            for (int i = 0; i < 30; i++) {
+                served.merge(client.get("a.test", "/after").bodyText(), 1, Integer::sum);
+            }
+            assertEquals(Map.of("good", 15, "broken", 15), served, "the other broken backend stays in rotation");
+        }
+    }
+
+    private static boolean ejected(Turnout proxy, String id) {
+        return proxy.control().backend("app", id).ejected();
+    }
+
+    @Test
+    void withEveryBackendDownThePoolAnswers503AtOnce() throws Exception {
+        try (FakeBackend hanging1 = FakeBackend.start(Reply.stall());
+                FakeBackend hanging2 = FakeBackend.start(Reply.stall());
+                Turnout proxy = TestProxy.start("timeouts.request = 30s\n" + pool(FAST_CHECKS,
+                        TestProxy.backend("h1", hanging1, 1), TestProxy.backend("h2", hanging2, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            Await.until("both backends to be down", Duration.ofSeconds(10),
+                    () -> health(proxy, "h1").equals("down") && health(proxy, "h2").equals("down"));
+
+            assertEquals(503, client.get("a.test", "/").status(), "no queuing behind dead backends: 503 now");
+        }
+    }
+}
