@@ -7,6 +7,7 @@ import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.health.HealthChecker;
 import dev.turnout.proxy.health.OutlierEjector;
+import dev.turnout.proxy.health.SlowStartTicker;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
@@ -52,7 +53,11 @@ public final class Turnout implements AutoCloseable {
             UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts());
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
             HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
-            control.onPublish(checker::follow);
+            SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);
+            control.onPublish(table -> {
+                checker.follow(table);
+                ticker.follow(table);
+            });
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector,
                     config.timeouts());

@@ -137,7 +137,7 @@ public final class ConfigLoader {
             }
             Config p = ((ConfigObject) value).toConfig();
             requireKnownKeys(p.root(), key, Set.of("balancer", "backends", "health-check", "retries", "retry-budget",
-                    "passive-ejection"));
+                    "passive-ejection", "slow-start"));
             PoolConfig.Balancer balancer = balancer(p, key);
             pools.put(name, new PoolConfig(name, balancer, backends(p, key), healthCheck(p, key, defaults),
                     resilience(p, key, defaults)));
@@ -183,7 +183,7 @@ public final class ConfigLoader {
         requireKnownKeys(e.root(), ek, Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
         return new ResilienceConfig(intIn(r, poolKey, "retries", 0, 5), percent(r, poolKey, "retry-budget"),
                 intIn(e, ek, "consecutive-failures", 0, 1000), positive(e, ek, "base-time"),
-                intIn(e, ek, "max-ejection-percent", 0, 100));
+                intIn(e, ek, "max-ejection-percent", 0, 100), nonNegative(r, poolKey, "slow-start"));
     }
 
     private static int percent(Config c, String parentKey, String path) {
@@ -205,7 +205,7 @@ public final class ConfigLoader {
                 return b;
             }
         }
-        throw ConfigError.of(poolKey + ".balancer", name, "weighted-round-robin");
+        throw ConfigError.of(poolKey + ".balancer", name, "weighted-round-robin or least-request");
     }
 
     private static List<BackendConfig> backends(Config p, String poolKey) {
@@ -352,6 +352,14 @@ public final class ConfigLoader {
         } catch (ConfigException.BadValue | ConfigException.WrongType e) {
             throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a duration such as 2s or 500ms");
         }
+    }
+
+    private static Duration nonNegative(Config c, String parentKey, String path) {
+        Duration d = duration(c, parentKey, path);
+        if (d.isNegative()) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "0s (off) or more");
+        }
+        return d;
     }
 
     private static Duration positive(Config c, String parentKey, String path) {

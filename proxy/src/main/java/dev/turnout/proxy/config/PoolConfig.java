@@ -15,7 +15,8 @@ public record PoolConfig(String name, Balancer balancer, List<BackendConfig> bac
 
     /** How a pool spreads requests over its backends. */
     public enum Balancer {
-        WEIGHTED_ROUND_ROBIN("weighted-round-robin");
+        WEIGHTED_ROUND_ROBIN("weighted-round-robin"),
+        LEAST_REQUEST("least-request");
 
         private final String configName;
 

@@ -151,6 +151,10 @@ public final class RuntimeControl implements ControlPlane {
 
     @Override
     public synchronized Change<BackendView> enable(String pool, String id) {
+        Backend backend = backends.get(pool + "/" + id);
+        if (backend != null && stateBackend(pool, id).state() != AdminState.ACTIVE) {
+            backend.startRamp(System.nanoTime());
+        }
         return changeState(pool, id, AdminState.ACTIVE);
     }
 
@@ -244,7 +248,8 @@ public final class RuntimeControl implements ControlPlane {
                 members.add(PoolMember.of(backend, b.config().weight(), b.state()));
             }
             RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget(pool.resilience().retryBudgetPercent()));
-            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget));
+            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget,
+                    System.nanoTime()));
         });
         List<Route> routes = next.routes().stream()
                 .map(r -> new Route(r.name(), r.host(), r.pathPrefix(), r.split(), pools))

@@ -114,11 +114,16 @@ public final class HealthChecker {
         }
 
         private void record(boolean good, String detail) {
+            Health before = tracker.health();
             if (cancelled || !tracker.record(good, nanoClock.getAsLong())) {
                 return;
             }
             backend.health(tracker.health());
             if (tracker.health() == Health.UP) {
+                // Slow start for a backend coming back or brand new, not for the fleet found up at start.
+                if (before == Health.DOWN || backend.mustProveHealthy()) {
+                    backend.startRamp(tracker.changedAtNanos());
+                }
                 backend.mustProveHealthy(false);
             }
             LOG.warn("backend {} is now {} ({})", backend, tracker.health().displayName(), detail);

@@ -25,6 +25,7 @@ public final class Backend {
     private volatile boolean ejected;
     private volatile boolean mustProveHealthy;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private volatile long rampStartNanos;
 
     public Backend(String poolName, String id, String address, InetSocketAddress socketAddress) {
         this.poolName = poolName;
@@ -98,6 +99,15 @@ public final class Backend {
     /** Draining, disabled or removed backends keep no idle connections. */
     public void keepConnections(boolean keep) {
         this.keepsConnections = keep;
+    }
+
+    /** When its slow-start ramp began (it came up or was enabled), or 0 if it never did. */
+    public long rampStartNanos() {
+        return rampStartNanos;
+    }
+
+    public void startRamp(long nowNanos) {
+        this.rampStartNanos = nowNanos == 0 ? 1 : nowNanos;
     }
 
     public Health health() {
