@@ -137,7 +137,7 @@ public final class ConfigLoader {
             }
             Config p = ((ConfigObject) value).toConfig();
             requireKnownKeys(p.root(), key, Set.of("balancer", "backends", "health-check", "retries", "retry-budget",
-                    "passive-ejection", "slow-start"));
+                    "passive-ejection", "slow-start", "max-connections", "max-pending"));
             PoolConfig.Balancer balancer = balancer(p, key);
             pools.put(name, new PoolConfig(name, balancer, backends(p, key), healthCheck(p, key, defaults),
                     resilience(p, key, defaults)));
@@ -183,7 +183,8 @@ public final class ConfigLoader {
         requireKnownKeys(e.root(), ek, Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
         return new ResilienceConfig(intIn(r, poolKey, "retries", 0, 5), percent(r, poolKey, "retry-budget"),
                 intIn(e, ek, "consecutive-failures", 0, 1000), positive(e, ek, "base-time"),
-                intIn(e, ek, "max-ejection-percent", 0, 100), nonNegative(r, poolKey, "slow-start"));
+                intIn(e, ek, "max-ejection-percent", 0, 100), nonNegative(r, poolKey, "slow-start"),
+                intIn(r, poolKey, "max-connections", 0, 1_000_000), intIn(r, poolKey, "max-pending", 0, 1_000_000));
     }
 
     private static int percent(Config c, String parentKey, String path) {

@@ -24,6 +24,7 @@ public enum ProxyFailure {
     CLIENT_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "client sent the request too slowly"),
     NO_ROUTE(HttpResponseStatus.SERVICE_UNAVAILABLE, "no route for this host and path"),
     NO_BACKEND(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend available"),
+    BACKEND_AT_CAPACITY(HttpResponseStatus.SERVICE_UNAVAILABLE, "every backend is at its connection limit"),
     CONNECT_REFUSED(HttpResponseStatus.BAD_GATEWAY, "backend refused the connection"),
     RESET_BEFORE_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "backend closed the connection before answering"),
     BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "backend sent an invalid response"),

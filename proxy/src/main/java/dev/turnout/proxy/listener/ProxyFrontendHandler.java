@@ -198,6 +198,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         ForwardedHeaders.prepareUpstreamRequest(head, clientIp(), host, picked.address(), requestId);
 
         Channel pooled = shared.connector().leaseIdle(picked, this);
+        if (pooled == null && !roomForConnection(picked)) {
+            pooled = moveToBackendWithRoom();
+            if (pooled == null && !roomForConnection(backend)) {
+                fail(ProxyFailure.BACKEND_AT_CAPACITY);
+                return;
+            }
+        }
         if (pooled != null) {
             attachUpstream(pooled, true);
             pooled.write(head);
@@ -206,6 +213,33 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         awaitingConnect.add(head);
         connectUpstream();
+    }
+
+    private boolean roomForConnection(Backend b) {
+        return pool.resilience().roomFor(b.openConnections(), b.pendingConnects());
+    }
+
+    /**
+     * The picked backend is at its connection limit with no idle connection: rather than queue,
+     * the request moves to another backend in rotation that has an idle connection (returned) or
+     * room for a new one (null returned, {@code backend} switched). Nothing was sent yet, so
+     * moving is always safe. If none has either, {@code backend} stays as it was.
+     */
+    private Channel moveToBackendWithRoom() {
+        for (int i = 0; i < pool.members().size(); i++) {
+            Backend other = pool.pickOtherThan(backend);
+            if (other == null) {
+                return null;
+            }
+            Channel idle = shared.connector().leaseIdle(other, this);
+            if (idle != null || roomForConnection(other)) {
+                backend.requestFinished();
+                backend = other;
+                other.requestStarted();
+                return idle;
+            }
+        }
+        return null;
     }
 
     /**
@@ -277,6 +311,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             pooled.write(request);
             pooled.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             armResponseTimer();
+        } else if (!roomForConnection(next)) {
+            return false;
         } else {
             awaitingConnect.add(request);
             awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);

@@ -26,6 +26,8 @@ public final class Backend {
     private volatile boolean mustProveHealthy;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private volatile long rampStartNanos;
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger pendingConnects = new AtomicInteger();
 
     public Backend(String poolName, String id, String address, InetSocketAddress socketAddress) {
         this.poolName = poolName;
@@ -99,6 +101,30 @@ public final class Backend {
     /** Draining, disabled or removed backends keep no idle connections. */
     public void keepConnections(boolean keep) {
         this.keepsConnections = keep;
+    }
+
+    /** Connections open to it, busy or idle, over every event loop. */
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    /** Connections being opened to it right now. */
+    public int pendingConnects() {
+        return pendingConnects.get();
+    }
+
+    /** Called by the connector: a connect starts, then ends (either way), then maybe the connection closes. */
+    public void connectStarted() {
+        pendingConnects.incrementAndGet();
+        openConnections.incrementAndGet();
+    }
+
+    public void connectEnded() {
+        pendingConnects.decrementAndGet();
+    }
+
+    public void connectionClosed() {
+        openConnections.decrementAndGet();
     }
 
     /** When its slow-start ramp began (it came up or was enabled), or 0 if it never did. */

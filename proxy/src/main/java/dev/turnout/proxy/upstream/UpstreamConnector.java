@@ -86,10 +86,13 @@ public final class UpstreamConnector {
 
     /** Opens a new connection on {@code loop}; bind it with {@link #bind} once connected. */
     public ChannelFuture connect(Backend backend, EventLoop loop) {
+        backend.connectStarted();
         ChannelFuture connected = bootstrap.clone(loop).connect(backend.socketAddress());
+        connected.addListener(f -> backend.connectEnded());
         Channel ch = connected.channel();
         // Once per connection: a pooled connection that the backend closes leaves the pool.
         ch.closeFuture().addListener(f -> {
+            backend.connectionClosed();
             ArrayDeque<Channel> idle = idleByBackend.get().get(backend);
             if (idle != null) {
                 idle.remove(ch);

@@ -132,6 +132,43 @@ class HealthAndResilienceTest {
     }
 
     @Test
+    void aBackendAtItsConnectionLimitSendsRequestsElsewhereOr503sRatherThanQueue() throws Exception {
+        try (FakeBackend stuck = FakeBackend.start(Reply.stall());
+                FakeBackend free = FakeBackend.start(Reply.ok("free"));
+                Turnout proxy = TestProxy.start("timeouts.request = 30s\n" + pool("max-connections = 1",
+                        TestProxy.backend("stuck", stuck, 1), TestProxy.backend("free", free, 1)));
+                RawClient hung = RawClient.connect(proxy.address());
+                RawClient client = RawClient.connect(proxy.address())) {
+            hung.send("GET /hang HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            stuck.awaitRequest(0);
+
+            for (int i = 0; i < 6; i++) {
+                assertEquals("free", client.get("a.test", "/" + i).bodyText(), "moved to the backend with room");
+            }
+            assertEquals(1, stuck.connectionCount(), "no second connection to the backend at its limit");
+            assertEquals(1, free.connectionCount());
+        }
+    }
+
+    @Test
+    void aPoolWhoseBackendsAreAllAtTheirLimitAnswers503AtOnce() throws Exception {
+        try (FakeBackend stuck = FakeBackend.start(Reply.stall());
+                Turnout proxy = TestProxy.start("timeouts.request = 30s\n" + pool("max-connections = 1",
+                        TestProxy.backend("stuck", stuck, 1)));
+                RawClient hung = RawClient.connect(proxy.address());
+                RawClient client = RawClient.connect(proxy.address())) {
+            hung.send("GET /hang HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            stuck.awaitRequest(0);
+
+            var response = client.get("a.test", "/more");
+
+            assertEquals(503, response.status());
+            assertTrue(response.bodyText().contains("connection limit"), response.bodyText());
+            assertEquals(1, stuck.connectionCount());
+        }
+    }
+
+    @Test
     void withEveryBackendDownThePoolAnswers503AtOnce() throws Exception {
         try (FakeBackend hanging1 = FakeBackend.start(Reply.stall());
                 FakeBackend hanging2 = FakeBackend.start(Reply.stall());

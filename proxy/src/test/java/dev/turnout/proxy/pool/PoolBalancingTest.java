@@ -23,7 +23,7 @@ class PoolBalancingTest {
     }
 
     private static ResilienceConfig resilience(Duration slowStart) {
-        return new ResilienceConfig(2, 20, 5, Duration.ofSeconds(10), 50, slowStart);
+        return new ResilienceConfig(2, 20, 5, Duration.ofSeconds(10), 50, slowStart, 0, 0);
     }
 
     private Pool pool(PoolConfig.Balancer balancer, Duration slowStart, List<PoolMember> members) {
