@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -105,7 +106,9 @@ public final class HealthChecker {
                     .orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
                     .whenCompleteAsync((response, failure) -> {
                         boolean good = failure == null && config.accepts(response.statusCode());
-                        record(good, failure != null ? String.valueOf(failure) : "status " + response.statusCode());
+                        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                                ? failure.getCause() : failure;
+                        record(good, cause != null ? String.valueOf(cause) : "status " + response.statusCode());
                         // Jitter shortens, never lengthens, the interval: a dead backend is still
                         // found within interval x unhealthy-threshold.
                         long interval = config.interval().toNanos();

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Active health checks, retries on another backend and passive ejection, over real sockets. */
 class HealthAndResilienceTest {
@@ -40,8 +41,10 @@ class HealthAndResilienceTest {
                 Turnout proxy = TestProxy.start(pool(FAST_CHECKS + "\nslow-start = 60s", TestProxy.backend("good", good, 1),
                         TestProxy.backend("hanging", hanging, 1)));
                 RawClient client = RawClient.connect(proxy.address())) {
+            long started = System.nanoTime();
             Await.until("the hanging backend to be marked down", Duration.ofSeconds(10),
                     () -> health(proxy, "hanging").equals("down"));
+            long downMillis = (System.nanoTime() - started) / 1_000_000;
             assertEquals("up", health(proxy, "good"));
 
             for (int i = 0; i < 10; i++) {
@@ -49,7 +52,11 @@ class HealthAndResilienceTest {
             }
 
             hangingReply.set(Reply.ok("recovered"));
+            long recovering = System.nanoTime();
             Await.until("the backend to come back up", Duration.ofSeconds(10), () -> health(proxy, "hanging").equals("up"));
+            LoggerFactory.getLogger("turnout.test.load").info("hanging backend: marked down {} ms after start, up again {} ms"
+                    + " after it recovered (interval 200 ms, timeout 150 ms, thresholds 2)", downMillis,
+                    (System.nanoTime() - recovering) / 1_000_000);
             Map<String, Integer> served = new HashMap<>();
             for (int i = 0; i < 20; i++) {
                 served.merge(client.get("a.test", "/back").bodyText(), 1, Integer::sum);
