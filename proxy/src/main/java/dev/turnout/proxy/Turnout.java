@@ -94,10 +94,6 @@ public final class Turnout implements AutoCloseable {
         return control;
     }
 
-    public int openConnections() {
-        return server.openConnections();
-    }
-
     /** Graceful stop within {@code turnout.shutdown.grace}; see {@link ProxyServer#shutdown}. */
     public void shutdown() throws InterruptedException {
         shutdown(config.shutdownGrace());

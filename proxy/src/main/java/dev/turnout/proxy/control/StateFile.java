@@ -56,10 +56,6 @@ final class StateFile {
         this.path = path.toAbsolutePath();
     }
 
-    Path path() {
-        return path;
-    }
-
     void save(RuntimeState state) {
         ObjectNode root = JSON.createObjectNode().put("version", VERSION);
         ObjectNode pools = root.putObject("pools");

@@ -75,11 +75,6 @@ public final class ProxyServer {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
-    /** Client connections open right now. */
-    public int openConnections() {
-        return connections.size();
-    }
-
     /**
      * Stops accepting, asks every connection to close after its current exchange, and waits up to
      * {@code grace}; connections still open then are closed.
