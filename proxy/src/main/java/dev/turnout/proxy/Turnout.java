@@ -60,7 +60,7 @@ public final class Turnout implements AutoCloseable {
             });
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector,
-                    config.timeouts());
+                    config.timeouts(), config.compression());
             this.address = server.start(config.listen());
             AdminConfig adminConfig = config.admin();
             this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),

@@ -111,7 +111,29 @@ public final class ConfigLoader {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
-                timeouts, grace);
+                timeouts, compression(c), grace);
+    }
+
+    private static CompressionConfig compression(Config c) {
+        String key = ROOT + ".compression";
+        Config z = c.getConfig("compression");
+        requireKnownKeys(z.root(), key, Set.of("enabled", "min-length", "types", "gzip-level", "brotli-quality",
+                "zstd-level"));
+        boolean enabled;
+        List<String> types;
+        try {
+            enabled = z.getBoolean("enabled");
+            types = z.getStringList("types");
+        } catch (ConfigException.WrongType e) {
+            throw new ConfigError(key + ": " + e.getMessage() + " (expected: enabled = true|false, types = [\"text/*\", ...])");
+        }
+        for (String type : types) {
+            if (!type.matches("[a-z0-9.+-]+/(\\*|[a-z0-9.+-]+)|\\*\\+[a-z0-9.-]+")) {
+                throw ConfigError.of(key + ".types", type, "a media type such as application/json, text/* or *+json");
+            }
+        }
+        return new CompressionConfig(enabled, intIn(z, key, "min-length", 0, Integer.MAX_VALUE), types,
+                intIn(z, key, "gzip-level", 1, 9), intIn(z, key, "brotli-quality", 0, 11), intIn(z, key, "zstd-level", 1, 19));
     }
 
     private static AdminConfig admin(Config c) {

@@ -20,6 +20,7 @@ public record TurnoutConfig(
         Map<String, PoolConfig> pools,
         List<RouteConfig> routes,
         Timeouts timeouts,
+        CompressionConfig compression,
         Duration shutdownGrace) {
 
     public TurnoutConfig {

@@ -1,5 +1,7 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.compression.ResponseCompressor;
+import dev.turnout.proxy.config.CompressionConfig;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
@@ -22,6 +24,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The HTTP/1.1 data-plane listener. Every accepted connection joins one channel group, which is
@@ -39,9 +42,10 @@ public final class ProxyServer {
     private Channel serverChannel;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            UpstreamConnector connector, OutlierEjector ejector, Timeouts timeouts) {
+            UpstreamConnector connector, OutlierEjector ejector, Timeouts timeouts, CompressionConfig compression) {
         FrontendShared shared = new FrontendShared(routing, connector, ejector, timeouts.request().toNanos());
         long idleMillis = timeouts.idle().toMillis();
+        Supplier<ResponseCompressor> compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
         this.bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -59,8 +63,11 @@ public final class ProxyServer {
                                         .setMaxHeaderSize(MAX_REQUEST_HEADERS)
                                         .setMaxChunkSize(MAX_CHUNK)
                                         .setStrictLineParsing(true)
-                                        .setUseRfc9112TransferEncoding(true)))
-                                .addLast("proxy", new ProxyFrontendHandler(shared));
+                                        .setUseRfc9112TransferEncoding(true)));
+                        if (compressors != null) {
+                            ch.pipeline().addLast("compress", compressors.get());
+                        }
+                        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(shared));
                     }
                 });
     }
