@@ -63,6 +63,8 @@ final class AdminRoutes {
             pools(request, s.subList(3, s.size()), reply);
         } else if (s.get(2).equals("routes")) {
             reply.accept(routes(request, s.subList(3, s.size())));
+        } else if (s.subList(2, s.size()).equals(List.of("cache", "purge"))) {
+            reply.accept(expect(method, "POST", () -> purge(request)));
         } else {
             reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
         }
@@ -169,6 +171,18 @@ final class AdminRoutes {
         } catch (ControlException gone) {
             return Map.of("error", gone.getMessage());
         }
+    }
+
+    /** {@code {"prefix":"/static/"}} drops the answers under that path; {@code {}} drops them all. */
+    private AdminResponse purge(AdminRequest request) {
+        JsonNode body = onlyFields(object(request), Set.of("prefix"), Set.of());
+        String prefix = body.has("prefix") ? textField(body, "prefix") : "";
+        if (!prefix.isEmpty() && !prefix.startsWith("/")) {
+            throw ControlException.badRequest("prefix \"" + prefix + "\" must start with /");
+        }
+        int purged = control.purgeCache(prefix);
+        AUDIT.info("{} purge cache {}: {} answers dropped", request.remote(), prefix.isEmpty() ? "(all)" : prefix, purged);
+        return AdminResponse.json(200, Map.of("prefix", prefix, "purged", purged));
     }
 
     private AdminResponse routes(AdminRequest request, List<String> s) {

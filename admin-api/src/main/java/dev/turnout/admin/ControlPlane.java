@@ -44,6 +44,13 @@ public interface ControlPlane {
     Change<RouteView> setSplit(String route, Map<String, Integer> split);
 
     /**
+     * Drops cached answers whose request target starts with {@code prefix} ("" for all).
+     *
+     * @return how many were dropped
+     */
+    int purgeCache(String prefix);
+
+    /**
      * Completes when the backend has no request in flight (at once if it has none). The caller
      * bounds the wait; nothing blocks.
      */

@@ -259,4 +259,9 @@ final class FakeControlPlane implements ControlPlane {
     private static String key(String pool, String id) {
         return pool + "/" + id;
     }
+
+    @Override
+    public int purgeCache(String prefix) {
+        return 0;
+    }
 }

@@ -2,6 +2,7 @@ package dev.turnout.proxy;
 
 import dev.turnout.admin.AdminServer;
 import dev.turnout.admin.ControlPlane;
+import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeControl;
@@ -59,7 +60,11 @@ public final class Turnout implements AutoCloseable {
                 ticker.follow(table);
             });
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
-            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector,
+            ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
+            if (cache != null) {
+                control.cachePurger(cache::purge);
+            }
+            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache,
                     config.timeouts(), config.compression());
             this.address = server.start(config.listen());
             AdminConfig adminConfig = config.admin();

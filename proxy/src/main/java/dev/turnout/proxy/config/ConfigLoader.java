@@ -111,7 +111,41 @@ public final class ConfigLoader {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
-                timeouts, compression(c), grace);
+                timeouts, compression(c), cache(c), grace);
+    }
+
+    private static CacheConfig cache(Config c) {
+        String key = ROOT + ".cache";
+        Config k = c.getConfig("cache");
+        requireKnownKeys(k.root(), key, Set.of("enabled", "max-size", "max-object-size"));
+        long maxSize = bytes(k, key, "max-size");
+        long maxObject = bytes(k, key, "max-object-size");
+        if (maxObject > maxSize) {
+            throw ConfigError.of(key + ".max-object-size", k.getValue("max-object-size").unwrapped(),
+                    "at most max-size (" + maxSize + " bytes)");
+        }
+        return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject);
+    }
+
+    private static boolean bool(Config c, String parentKey, String path) {
+        try {
+            return c.getBoolean(path);
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "true or false");
+        }
+    }
+
+    private static long bytes(Config c, String parentKey, String path) {
+        long value;
+        try {
+            value = c.getBytes(path);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a size such as 256MiB");
+        }
+        if (value < 0) {
+            throw ConfigError.of(parentKey + "." + path, value, "a size of 0 or more");
+        }
+        return value;
     }
 
     private static CompressionConfig compression(Config c) {
@@ -272,7 +306,7 @@ public final class ConfigLoader {
         for (int i = 0; i < list.size(); i++) {
             String key = ROOT + ".routes[" + i + "]";
             Config r = list.get(i).toConfig();
-            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split"));
+            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache"));
             String name = string(r, key, "name");
             requireName(key + ".name", name);
             if (!names.add(name)) {
@@ -286,7 +320,8 @@ public final class ConfigLoader {
             if (!prefix.startsWith("/")) {
                 throw ConfigError.of(key + ".path-prefix", prefix, "a path starting with /");
             }
-            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools)));
+            boolean cache = !r.hasPath("cache") || bool(r, key, "cache");
+            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache));
         }
         return routes;
     }

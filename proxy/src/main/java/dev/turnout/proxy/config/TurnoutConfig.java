@@ -21,6 +21,7 @@ public record TurnoutConfig(
         List<RouteConfig> routes,
         Timeouts timeouts,
         CompressionConfig compression,
+        CacheConfig cache,
         Duration shutdownGrace) {
 
     public TurnoutConfig {

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
  * The admin seam's implementation. One change at a time (changes are rare and come from the
@@ -41,6 +42,7 @@ public final class RuntimeControl implements ControlPlane {
     private final Consumer<Backend> closeIdleConnections;
     private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
     private Consumer<RouteTable> onPublish = table -> { };
+    private ToIntFunction<String> cachePurger = prefix -> 0;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
 
@@ -69,6 +71,16 @@ public final class RuntimeControl implements ControlPlane {
     public synchronized void onPublish(Consumer<RouteTable> listener) {
         this.onPublish = listener;
         listener.accept(routing.current());
+    }
+
+    /** Where {@link #purgeCache} goes: the response cache, when there is one. */
+    public void cachePurger(ToIntFunction<String> purger) {
+        this.cachePurger = purger;
+    }
+
+    @Override
+    public int purgeCache(String prefix) {
+        return cachePurger.applyAsInt(prefix);
     }
 
     /**
@@ -252,7 +264,7 @@ public final class RuntimeControl implements ControlPlane {
                     System.nanoTime()));
         });
         List<Route> routes = next.routes().stream()
-                .map(r -> new Route(r.name(), r.host(), r.pathPrefix(), r.split(), pools))
+                .map(r -> new Route(r, pools))
                 .toList();
         return new Compiled(new RouteTable(routes, pools), nextBackends);
     }

@@ -107,7 +107,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
 
     RuntimeState withSplit(String route, Map<String, Integer> split) {
         List<RouteConfig> next = routes.stream()
-                .map(r -> r.name().equals(route) ? new RouteConfig(r.name(), r.host(), r.pathPrefix(), split) : r)
+                .map(r -> r.name().equals(route) ? r.withSplit(split) : r)
                 .toList();
         return new RuntimeState(pools, next, removedFromConfig);
     }

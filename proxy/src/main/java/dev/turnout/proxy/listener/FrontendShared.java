@@ -1,9 +1,14 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 
-/** What every client connection's handler shares: the routing snapshot, the connector, the ejector. */
-record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, long responseTimeoutNanos) {
+/**
+ * What every client connection's handler shares: the routing snapshot, the connector, the ejector
+ * and the response cache (null when caching is off).
+ */
+record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
+        long responseTimeoutNanos) {
 }

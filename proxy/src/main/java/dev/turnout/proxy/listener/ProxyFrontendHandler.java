@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
@@ -14,6 +15,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -96,6 +98,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean retriedOnFreshConnection;
     private int retries;
     private boolean holdsRetryToken;
+    private ResponseCache.Lookup cacheLookup;
+    private ResponseCache.Fill cacheFill;
     private boolean upstreamNeedsFlush;
     private boolean awaitingResponse;
     private long lastUpstreamActivity;
@@ -184,9 +188,23 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.EXPECTATION_FAILED);
             return;
         }
-        Backend picked = pickBackend(host);
+        RouteTable table = shared.routing().current();
+        route = table.match(host, uri);
+        if (route == null) {
+            fail(ProxyFailure.NO_ROUTE);
+            return;
+        }
+        pool = route.pickPool();
+        if (pool != null && shared.cache() != null && route.cache()) {
+            cacheLookup = shared.cache().lookup(pool.name(), host, head, requestHasBody);
+            if (cacheLookup.result() == ResponseCache.Result.HIT) {
+                respondLocally(cacheLookup.hit());
+                return;
+            }
+        }
+        Backend picked = pickBackend(table, host);
         if (picked == null) {
-            fail(route == null ? ProxyFailure.NO_ROUTE : ProxyFailure.NO_BACKEND);
+            fail(ProxyFailure.NO_BACKEND);
             return;
         }
         if (HttpUtil.is100ContinueExpected(head)) {
@@ -243,16 +261,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
 
     /**
-     * Routes and picks a backend, counting the request in flight on it. A drain publishes its
-     * snapshot and then reads the in-flight count; here the count is raised and then the snapshot
-     * read again. So if a drain raced this pick, either the drain sees the request and waits for
-     * it, or this sees the new snapshot and picks again: a drained backend never gets a request.
+     * Picks a backend of the chosen pool, counting the request in flight on it. A drain publishes
+     * its snapshot and then reads the in-flight count; here the count is raised and then the
+     * snapshot read again. So if a drain raced this pick, either the drain sees the request and
+     * waits for it, or this sees the new snapshot and routes again: a drained backend never gets a
+     * request.
      */
-    private Backend pickBackend(String host) {
-        RouteTable table = shared.routing().current();
+    private Backend pickBackend(RouteTable table, String host) {
         while (true) {
-            route = table.match(host, uri);
-            pool = route == null ? null : route.pickPool();
             Backend picked = pool == null ? null : pool.pick();
             if (picked == null) {
                 return null;
@@ -265,6 +281,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             }
             picked.requestFinished();
             table = now;
+            route = table.match(host, uri);
+            pool = route == null ? null : route.pickPool();
         }
     }
 
@@ -528,6 +546,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         responseKeepAlive = keepAlive;
+        if (cacheLookup != null) {
+            cacheFill = method.equals(HttpMethod.GET) ? cacheLookup.fill(head) : null;
+            cacheLookup.label(head);
+        }
         ctx.write(head);
     }
 
@@ -549,6 +571,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             return;
         }
         bodyBytes += content.content().readableBytes();
+        if (cacheFill != null && !cacheFill.append(content.content())) {
+            cacheFill = null;
+        }
         ctx.write(content);
         if (content instanceof LastHttpContent) {
             onResponseComplete();
@@ -560,6 +585,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private void onResponseComplete() {
         responseComplete = true;
         awaitingResponse = false;
+        if (cacheFill != null) {
+            cacheFill.store();
+            cacheFill = null;
+        }
         if (!requestComplete) {
             // The backend answered before the whole body arrived: the rest of the body cannot be
             // delivered anywhere, so neither connection can be reused.
@@ -672,6 +701,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 return;
             }
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} {} -> {} ({})", method, uri, failure.statusCode(), failure.tag());
+        }
+        respondLocally(failure.newResponse(true));
+    }
+
+    /** Answers without (or no longer with) a backend: a failure's status, or a cache hit. */
+    private void respondLocally(FullHttpResponse response) {
         if (upstream != null) {
             Channel up = upstream;
             upstream = null;
@@ -682,12 +719,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         responseComplete = true;
         awaitingResponse = false;
         discardingBody = true;
-        status = failure.statusCode();
+        status = response.status().code();
+        bodyBytes = response.content().readableBytes();
         responseKeepAlive = requestKeepAlive && !shuttingDown && !closing && (requestComplete || !requestHasBody);
-        ctx.writeAndFlush(failure.newResponse(responseKeepAlive));
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("{} {} -> {} ({})", method, uri, status, failure.tag());
+        if (!responseKeepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10Client) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+        ctx.writeAndFlush(response);
         // A bodyless request's end is about to be read; a body we will not read ends the connection.
         if (requestComplete || !responseKeepAlive) {
             finishExchange();
@@ -748,6 +788,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         route = null;
         pool = null;
         backend = null;
+        cacheLookup = null;
+        cacheFill = null;
         resume(PAUSE_CONNECTING | PAUSE_UPSTREAM_FULL);
     }
 

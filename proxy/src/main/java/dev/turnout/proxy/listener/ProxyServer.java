@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.compression.ResponseCompressor;
 import dev.turnout.proxy.config.CompressionConfig;
 import dev.turnout.proxy.config.HostPort;
@@ -42,8 +43,9 @@ public final class ProxyServer {
     private Channel serverChannel;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            UpstreamConnector connector, OutlierEjector ejector, Timeouts timeouts, CompressionConfig compression) {
-        FrontendShared shared = new FrontendShared(routing, connector, ejector, timeouts.request().toNanos());
+            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, Timeouts timeouts,
+            CompressionConfig compression) {
+        FrontendShared shared = new FrontendShared(routing, connector, ejector, cache, timeouts.request().toNanos());
         long idleMillis = timeouts.idle().toMillis();
         Supplier<ResponseCompressor> compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
         this.bootstrap = new ServerBootstrap()

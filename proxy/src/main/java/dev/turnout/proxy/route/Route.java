@@ -1,6 +1,7 @@
 package dev.turnout.proxy.route;
 
 import dev.turnout.proxy.balance.SmoothWeightedSequence;
+import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.pool.Pool;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,13 +18,16 @@ public final class Route {
     private final String pathPrefix;
     private final Map<String, Integer> split;
     private final SmoothWeightedSequence<Pool> pools;
+    private final boolean cache;
 
-    /** @param split pool to percent; each pool must be in {@code poolsByName} */
-    public Route(String name, String host, String pathPrefix, Map<String, Integer> split, Map<String, Pool> poolsByName) {
-        this.name = name;
-        this.host = host;
+    /** @param config its split names pools that must all be in {@code poolsByName} */
+    public Route(RouteConfig config, Map<String, Pool> poolsByName) {
+        this.name = config.name();
+        this.host = config.host();
         this.hostPattern = HostPattern.of(host);
-        this.pathPrefix = pathPrefix;
+        this.pathPrefix = config.pathPrefix();
+        this.cache = config.cache();
+        Map<String, Integer> split = config.split();
         this.split = Collections.unmodifiableMap(new LinkedHashMap<>(split));
         List<Pool> members = new ArrayList<>();
         List<Integer> shares = new ArrayList<>();
@@ -48,6 +52,11 @@ public final class Route {
 
     public Map<String, Integer> split() {
         return split;
+    }
+
+    /** Whether the response cache serves this route. */
+    public boolean cache() {
+        return cache;
     }
 
     boolean matches(String requestHost, String path) {

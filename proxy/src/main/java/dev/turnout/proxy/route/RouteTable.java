@@ -33,7 +33,7 @@ public final class RouteTable {
     }
 
     private static Route compile(RouteConfig r, Map<String, Pool> pools) {
-        return new Route(r.name(), r.host(), r.pathPrefix(), r.split(), pools);
+        return new Route(r, pools);
     }
 
     public List<Route> routes() {

@@ -1,0 +1,27 @@
+package dev.turnout.proxy.cache;
+
+import io.netty.handler.codec.http.HttpHeaders;
+
+/**
+ * A stored answer: immutable once stored. The body is a plain array, which the JVM keeps out of
+ * the young generation once it is large, and which a hit wraps without copying.
+ *
+ * @param storedAtNanos   when it was stored, on the cache's clock
+ * @param initialAgeSeconds its age when it arrived (the backend's Age header)
+ * @param lifetimeSeconds how long it is fresh, counted from its age 0
+ */
+record CachedResponse(int status, HttpHeaders headers, byte[] body, long storedAtNanos, long initialAgeSeconds,
+        long lifetimeSeconds, boolean sharedOk) {
+
+    long ageSeconds(long nowNanos) {
+        return initialAgeSeconds + Math.max(0, (nowNanos - storedAtNanos) / 1_000_000_000L);
+    }
+
+    boolean fresh(long nowNanos) {
+        return ageSeconds(nowNanos) < lifetimeSeconds;
+    }
+
+    int weight() {
+        return body.length + headers.size() * 64 + 128;
+    }
+}

@@ -1,0 +1,330 @@
+package dev.turnout.proxy.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.turnout.proxy.config.CacheConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * A shared HTTP cache (RFC 9111) in front of the backends, bounded by bytes with Caffeine.
+ *
+ * <p>Keys hold the pool, so during a split a canary's answers are never served to requests routed
+ * to the stable pool, then the host and the request target; an answer with {@code Vary} is kept
+ * per value of the headers it names. Only explicitly fresh answers are stored
+ * ({@code s-maxage}, {@code max-age} or {@code Expires}), never {@code no-store},
+ * {@code private}, {@code no-cache} (revalidation comes later), {@code Vary: *} or answers that
+ * set cookies. Answers larger than {@code max-object-size} stream through uncached.
+ *
+ * <p>Thread-safe: lookups and stores come from every event loop; Caffeine does the locking.
+ */
+public final class ResponseCache {
+
+    /** How a request was served, for the {@code X-Cache} header. */
+    public enum Result {
+        HIT, MISS, BYPASS;
+
+        final AsciiString header = AsciiString.cached(name());
+    }
+
+    static final AsciiString X_CACHE = AsciiString.cached("x-cache");
+    private static final Set<Integer> CACHEABLE_STATUS = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
+    private static final Set<AsciiString> NOT_MODIFIED_HEADERS = Set.of(HttpHeaderNames.CACHE_CONTROL,
+            HttpHeaderNames.CONTENT_LOCATION, HttpHeaderNames.DATE, HttpHeaderNames.ETAG, HttpHeaderNames.EXPIRES,
+            HttpHeaderNames.VARY);
+
+    private final CacheConfig config;
+    private final LongSupplier nanoClock;
+    private final Cache<String, CachedResponse> answers;
+    // The header names each resource varies on, to build the full key of a request.
+    private final Cache<String, List<String>> varyByResource;
+
+    public ResponseCache(CacheConfig config, LongSupplier nanoClock) {
+        this.config = config;
+        this.nanoClock = nanoClock;
+        this.answers = Caffeine.newBuilder()
+                .maximumWeight(config.maxSize())
+                .weigher((String key, CachedResponse answer) -> answer.weight() + key.length())
+                .build();
+        this.varyByResource = Caffeine.newBuilder().maximumSize(100_000).build();
+    }
+
+    /** The cache's decision for one request, made when its head arrives. */
+    public final class Lookup {
+
+        private final Result result;
+        private final String resource;
+        private final HttpRequest request;
+        private final boolean mayStore;
+        private final FullHttpResponse hit;
+
+        private Lookup(Result result, String resource, HttpRequest request, boolean mayStore, FullHttpResponse hit) {
+            this.result = result;
+            this.resource = resource;
+            this.request = request;
+            this.mayStore = mayStore;
+            this.hit = hit;
+        }
+
+        public Result result() {
+            return result;
+        }
+
+        /** The answer to send for a hit; the caller owns it. */
+        public FullHttpResponse hit() {
+            return hit;
+        }
+
+        /** Marks an answer on its way to the client with how it was served. */
+        public void label(HttpResponse response) {
+            response.headers().set(X_CACHE, result.header);
+        }
+
+        /** Starts copying a backend's answer for storage, or returns null if it must not be stored. */
+        public Fill fill(HttpResponse response) {
+            if (!mayStore) {
+                return null;
+            }
+            HttpHeaders h = response.headers();
+            CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
+            boolean sharedOk = cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate();
+            if (!CACHEABLE_STATUS.contains(response.status().code()) || cc.noStore() || cc.isPrivate() || cc.noCache()
+                    || h.contains(HttpHeaderNames.SET_COOKIE) || h.contains(HttpHeaderNames.VARY, "*", true)
+                    || (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedOk)
+                    || HttpUtil.getContentLength(response, 0L) > config.maxObjectSize()) {
+                return null;
+            }
+            long lifetime = lifetimeSeconds(cc, h);
+            if (lifetime <= 0) {
+                return null;
+            }
+            return new Fill(this, response, lifetime, sharedOk);
+        }
+    }
+
+    /** A backend answer being copied as it streams by; stored once it ends, dropped if too large. */
+    public final class Fill {
+
+        private final Lookup lookup;
+        private final int status;
+        private final HttpHeaders headers;
+        private final long lifetimeSeconds;
+        private final boolean sharedOk;
+        private final long initialAge;
+        private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+        private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk) {
+            this.lookup = lookup;
+            this.status = response.status().code();
+            this.headers = new DefaultHttpHeaders().set(response.headers());
+            this.headers.remove(HttpHeaderNames.AGE).remove(X_CACHE).remove(HttpHeaderNames.TRANSFER_ENCODING)
+                    .remove(HttpHeaderNames.CONNECTION);
+            this.lifetimeSeconds = lifetimeSeconds;
+            this.sharedOk = sharedOk;
+            long age;
+            try {
+                age = Math.max(0, Long.parseLong(response.headers().get(HttpHeaderNames.AGE, "0").trim()));
+            } catch (NumberFormatException e) {
+                age = 0;
+            }
+            this.initialAge = age;
+        }
+
+        /**
+         * Copies a piece of the body (without consuming it: it is still forwarded).
+         *
+         * @return false once the answer is over {@code max-object-size}: stop filling
+         */
+        public boolean append(ByteBuf content) {
+            int n = content.readableBytes();
+            if (body.size() + (long) n > config.maxObjectSize()) {
+                return false;
+            }
+            byte[] piece = new byte[n];
+            content.getBytes(content.readerIndex(), piece);
+            body.writeBytes(piece);
+            return true;
+        }
+
+        /** The whole answer arrived: store it under the request's variant key. */
+        public void store() {
+            List<String> vary = varyNames(headers);
+            varyByResource.put(lookup.resource, vary);
+            HttpHeaders stored = headers;
+            stored.remove(HttpHeaderNames.CONTENT_LENGTH);
+            answers.put(lookup.resource + variant(vary, lookup.request.headers()),
+                    new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
+                            sharedOk));
+        }
+    }
+
+    /**
+     * Decides how a request is served.
+     *
+     * @param hasBody requests with bodies bypass the cache
+     */
+    public Lookup lookup(String pool, String host, HttpRequest request, boolean hasBody) {
+        HttpMethod method = request.method();
+        HttpHeaders h = request.headers();
+        String resource = pool + '\n' + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + '\n' + request.uri();
+        if (!(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) || hasBody) {
+            return new Lookup(Result.BYPASS, resource, request, false, null);
+        }
+        CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
+        if (cc.noStore()) {
+            return new Lookup(Result.BYPASS, resource, request, false, null);
+        }
+        boolean mayStore = method.equals(HttpMethod.GET);
+        // The client asks for a fresh answer from the origin; it may still be stored.
+        if (cc.noCache() || cc.maxAge() == 0 || h.contains(HttpHeaderNames.PRAGMA, "no-cache", true)) {
+            return new Lookup(Result.MISS, resource, request, mayStore, null);
+        }
+        List<String> vary = varyByResource.getIfPresent(resource);
+        CachedResponse stored = vary == null ? null : answers.getIfPresent(resource + variant(vary, h));
+        long now = nanoClock.getAsLong();
+        if (stored == null || !stored.fresh(now)
+                || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
+            return new Lookup(Result.MISS, resource, request, mayStore, null);
+        }
+        return new Lookup(Result.HIT, resource, request, false, answer(stored, request, now));
+    }
+
+    /** Drops every stored answer whose request target starts with {@code pathPrefix}; "" drops all. */
+    public int purge(String pathPrefix) {
+        List<String> doomed = new ArrayList<>();
+        for (String key : answers.asMap().keySet()) {
+            String target = key.split("\n", 4)[2];
+            if (target.startsWith(pathPrefix)) {
+                doomed.add(key);
+            }
+        }
+        answers.invalidateAll(doomed);
+        return doomed.size();
+    }
+
+    /** Bytes held now (bodies and a header estimate); for tests and, later, metrics. */
+    public long weight() {
+        answers.cleanUp();
+        return answers.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    private FullHttpResponse answer(CachedResponse stored, HttpRequest request, long now) {
+        HttpHeaders requestHeaders = request.headers();
+        if (notModified(stored, requestHeaders)) {
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+            for (AsciiString name : NOT_MODIFIED_HEADERS) {
+                List<String> values = stored.headers().getAll(name);
+                if (!values.isEmpty()) {
+                    response.headers().set(name, values);
+                }
+            }
+            response.headers().set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now))).set(X_CACHE, Result.HIT.header);
+            return response;
+        }
+        boolean head = request.method().equals(HttpMethod.HEAD);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(stored.status()),
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(stored.body()));
+        response.headers().set(stored.headers())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, stored.body().length)
+                .set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now)))
+                .set(X_CACHE, Result.HIT.header);
+        return response;
+    }
+
+    /** A client's own conditional request, answered from a fresh entry (RFC 9110 13.1.1, 13.1.3). */
+    private static boolean notModified(CachedResponse stored, HttpHeaders request) {
+        String etag = stored.headers().get(HttpHeaderNames.ETAG);
+        String ifNoneMatch = request.get(HttpHeaderNames.IF_NONE_MATCH);
+        if (ifNoneMatch != null) {
+            if (etag == null) {
+                return false;
+            }
+            for (String candidate : ifNoneMatch.split(",")) {
+                String tag = candidate.trim();
+                if (tag.equals("*") || weak(tag).equals(weak(etag))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        String ifModifiedSince = request.get(HttpHeaderNames.IF_MODIFIED_SINCE);
+        String lastModified = stored.headers().get(HttpHeaderNames.LAST_MODIFIED);
+        if (ifModifiedSince == null || lastModified == null) {
+            return false;
+        }
+        Date since = DateFormatter.parseHttpDate(ifModifiedSince);
+        Date modified = DateFormatter.parseHttpDate(lastModified);
+        return since != null && modified != null && !modified.after(since);
+    }
+
+    private static String weak(String etag) {
+        return etag.startsWith("W/") ? etag.substring(2) : etag;
+    }
+
+    private static long lifetimeSeconds(CacheControl cc, HttpHeaders response) {
+        if (cc.sMaxAge() >= 0) {
+            return cc.sMaxAge();
+        }
+        if (cc.maxAge() >= 0) {
+            return cc.maxAge();
+        }
+        String expires = response.get(HttpHeaderNames.EXPIRES);
+        if (expires == null) {
+            return 0;
+        }
+        Date expiry = DateFormatter.parseHttpDate(expires);
+        if (expiry == null) {
+            return 0; // an invalid Expires means already expired (RFC 9111 5.3)
+        }
+        String dateHeader = response.get(HttpHeaderNames.DATE);
+        Date date = dateHeader == null ? null : DateFormatter.parseHttpDate(dateHeader);
+        long base = date != null ? date.getTime() : System.currentTimeMillis();
+        return Math.max(0, (expiry.getTime() - base) / 1000);
+    }
+
+    private static List<String> varyNames(HttpHeaders response) {
+        List<String> names = new ArrayList<>();
+        for (String value : response.getAll(HttpHeaderNames.VARY)) {
+            for (String name : value.split(",")) {
+                String trimmed = name.trim().toLowerCase(Locale.ROOT);
+                if (!trimmed.isEmpty()) {
+                    names.add(trimmed);
+                }
+            }
+        }
+        names.sort(null);
+        return List.copyOf(names);
+    }
+
+    private static String variant(List<String> vary, HttpHeaders request) {
+        if (vary.isEmpty()) {
+            return "";
+        }
+        StringBuilder key = new StringBuilder();
+        for (String name : vary) {
+            key.append('\n').append(name).append('=').append(String.join(",", request.getAll(name)));
+        }
+        return key.toString();
+    }
+}

@@ -1,0 +1,223 @@
+package dev.turnout.proxy.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.config.CacheConfig;
+import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.RawClient;
+import dev.turnout.proxy.testing.RawResponse;
+import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestProxy;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The response cache: RFC 9111 rules over real sockets, and its bounds with a manual clock. */
+class ResponseCacheTest {
+
+    private static String cached(FakeBackend backend, String routeExtra) {
+        return "pools { app { backends = [ " + TestProxy.backend("b0", backend, 1) + " ] } }\n"
+                + "routes = [ { name = web, split { app = 100 }" + routeExtra + " } ]";
+    }
+
+    private static RawResponse get(RawClient client, String path, String... headers) throws Exception {
+        StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: a.test\r\n");
+        for (String header : headers) {
+            request.append(header).append("\r\n");
+        }
+        client.send(request.append("\r\n").toString());
+        return client.readResponse();
+    }
+
+    @Test
+    void aMaxAgeAnswerIsServedFromCacheWithAge() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("fresh").header("Cache-Control", "max-age=60")
+                .header("ETag", "\"v1\""));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            RawResponse first = get(client, "/page");
+            assertEquals("MISS", first.header("x-cache"));
+            for (int i = 0; i < 4; i++) {
+                RawResponse hit = get(client, "/page");
+                assertEquals(200, hit.status());
+                assertEquals("fresh", hit.bodyText());
+                assertEquals("HIT", hit.header("x-cache"));
+                assertTrue(Integer.parseInt(hit.header("age")) >= 0);
+            }
+            assertEquals(1, backend.requestCount(), "one backend request for five answers");
+
+            RawResponse notModified = get(client, "/page", "If-None-Match: \"v1\"");
+            assertEquals(304, notModified.status(), "a client's conditional request answered from the fresh entry");
+            assertEquals("\"v1\"", notModified.header("etag"));
+
+            client.send("HEAD /page HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            RawResponse head = client.readResponse(true, false);
+            assertEquals("HIT", head.header("x-cache"), "HEAD is served from the GET's entry");
+            assertEquals(1, backend.requestCount());
+
+            assertEquals("MISS", get(client, "/page", "Cache-Control: no-cache").header("x-cache"),
+                    "the client may ask for the origin");
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @Test
+    void answersThatMustNotBeSharedAreNeverStored() throws Exception {
+        for (Reply reply : List.of(Reply.ok("x").header("Cache-Control", "no-store, max-age=60"),
+                Reply.ok("x").header("Cache-Control", "private, max-age=60"),
+                Reply.ok("x").header("Cache-Control", "no-cache, max-age=60"),
+                Reply.ok("x").header("Cache-Control", "max-age=60").header("Set-Cookie", "session=1"),
+                Reply.ok("x").header("Cache-Control", "max-age=60").header("Vary", "*"),
+                Reply.ok("x"),
+                Reply.status(500, "x").header("Cache-Control", "max-age=60"))) {
+            try (FakeBackend backend = FakeBackend.start(reply);
+                    Turnout proxy = TestProxy.start(cached(backend, ""));
+                    RawClient client = RawClient.connect(proxy.address())) {
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("MISS", get(client, "/p").header("x-cache"));
+                }
+                assertEquals(3, backend.requestCount(), "stored an answer it must not");
+            }
+        }
+    }
+
+    @Test
+    void varyVariantsStayApart() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> Reply.ok(request.headers().get("accept-language"))
+                .header("Cache-Control", "max-age=60").header("Vary", "Accept-Language"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("en", get(client, "/v", "Accept-Language: en").bodyText());
+            assertEquals("fr", get(client, "/v", "Accept-Language: fr").bodyText());
+            assertEquals("en", get(client, "/v", "Accept-Language: en").bodyText());
+            assertEquals("fr", get(client, "/v", "Accept-Language: fr").bodyText());
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @Test
+    void authorizedRequestsAreServedFromCacheOnlyWhenTheAnswerAllowsIt() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> Reply.ok(request.uri())
+                .header("Cache-Control", request.uri().startsWith("/public") ? "public, max-age=60" : "max-age=60"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/mine", "Authorization: Bearer a");
+            assertEquals("MISS", get(client, "/mine", "Authorization: Bearer b").header("x-cache"));
+            get(client, "/public", "Authorization: Bearer a");
+            assertEquals("HIT", get(client, "/public", "Authorization: Bearer b").header("x-cache"));
+            assertEquals(3, backend.requestCount());
+        }
+    }
+
+    @Test
+    void eachPoolOfASplitHasItsOwnAnswers() throws Exception {
+        try (FakeBackend stable = FakeBackend.start(Reply.ok("stable").header("Cache-Control", "max-age=60"));
+                FakeBackend canary = FakeBackend.start(Reply.ok("canary").header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start("pools { stable { backends = [ " + TestProxy.backend("s", stable, 1)
+                        + " ] }, canary { backends = [ " + TestProxy.backend("c", canary, 1) + " ] } }\n"
+                        + "routes = [ { name = web, split { stable = 50, canary = 50 } } ]");
+                RawClient client = RawClient.connect(proxy.address())) {
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                bodies.add(get(client, "/same").bodyText());
+            }
+            assertEquals(List.of("canary", "stable", "canary", "stable", "canary", "stable"), bodies,
+                    "canary answers never reach requests routed to stable");
+            assertEquals(1, stable.requestCount());
+            assertEquals(1, canary.requestCount());
+        }
+    }
+
+    @Test
+    void bodiesOverTheObjectLimitAndRoutesWithoutCacheStreamThrough() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("y".repeat(2048)).header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start("cache.max-object-size = 1KiB\n" + cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/big");
+            assertEquals(2048, get(client, "/big").bodyText().length());
+            assertEquals(2, backend.requestCount());
+        }
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("z").header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(cached(backend, ", cache = false"));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertNull(get(client, "/off").header("x-cache"));
+            get(client, "/off");
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @Test
+    void purgeDropsAnswersByPrefixOrAll() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> Reply.ok(request.uri()).header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (String path : List.of("/static/a.css", "/static/b.js", "/index.html")) {
+                get(client, path);
+            }
+            assertEquals(2, proxy.control().purgeCache("/static/"));
+            assertEquals("MISS", get(client, "/static/a.css").header("x-cache"));
+            assertEquals("HIT", get(client, "/index.html").header("x-cache"));
+            assertEquals(2, proxy.control().purgeCache(""));
+            assertEquals("MISS", get(client, "/index.html").header("x-cache"));
+        }
+    }
+
+    // ---- the cache alone, on a manual clock -------------------------------------------------
+
+    private long now = 1_000_000_000_000L;
+
+    private static HttpRequest request(String uri) {
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
+    }
+
+    private static HttpResponse answer(String cacheControl, int length) {
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl).setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        return response;
+    }
+
+    private static void store(ResponseCache cache, String uri, String cacheControl, int length) {
+        ResponseCache.Lookup lookup = cache.lookup("app", "a.test", request(uri), false);
+        ResponseCache.Fill fill = lookup.fill(answer(cacheControl, length));
+        fill.append(Unpooled.wrappedBuffer(new byte[length]));
+        fill.store();
+    }
+
+    @Test
+    void anEntryGoesStaleWhenItsAgeReachesItsLifetime() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16), () -> now);
+        store(cache, "/a", "max-age=60", 10);
+
+        now += 59_000_000_000L;
+        ResponseCache.Lookup fresh = cache.lookup("app", "a.test", request("/a"), false);
+        assertEquals(ResponseCache.Result.HIT, fresh.result());
+        assertEquals("59", fresh.hit().headers().get(HttpHeaderNames.AGE));
+        fresh.hit().release();
+
+        now += 1_000_000_000L;
+        assertEquals(ResponseCache.Result.MISS, cache.lookup("app", "a.test", request("/a"), false).result());
+    }
+
+    @Test
+    void manyKeysStayWithinTheMemoryBound() {
+        long maxSize = 256 * 1024;
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, maxSize, 16 * 1024), () -> now);
+        for (int i = 0; i < 2000; i++) {
+            store(cache, "/k" + i, "max-age=600", 4096);
+        }
+        assertTrue(cache.weight() <= maxSize, "held " + cache.weight() + " of at most " + maxSize);
+        assertTrue(cache.weight() > maxSize / 2, "and still holds a useful share: " + cache.weight());
+    }
+}
