@@ -58,7 +58,9 @@ class ResponseCompressorTest {
             gzip, deflate              | gzip
             zstd;q=1, br;q=0.5         | zstd
             br;q=0, gzip               | gzip
-            br;q=0, *;q=0.1            | zstd
+            br;q=0, *;q=0.1            | gzip
+            zstd, gzip                 | gzip
+            zstd                       | zstd
             *                          | br
             identity                   | none
             gzip;q=0                   | none
@@ -67,8 +69,8 @@ class ResponseCompressorTest {
             br;q=bad, gzip;q=0.1       | gzip
             ''                         | none
             """)
-    void negotiatesByQValueThenByRatio(String acceptEncoding, String expected) {
-        assertEquals(expected, ResponseCompressor.negotiate(acceptEncoding, List.of("br", "zstd", "gzip")));
+    void negotiatesByQValueThenByMeasuredRatio(String acceptEncoding, String expected) {
+        assertEquals(expected, ResponseCompressor.negotiate(acceptEncoding, List.of("br", "gzip", "zstd")));
     }
 
     @Test
