@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throughput and latency of a fixed 1 KiB backend, measured with wrk directly and through Turnout.
+# Throughput and latency of a fixed 1 KiB backend, measured with wrk directly, through Turnout, and
+# through Turnout's cache (the same answer with Cache-Control: max-age, served as cache hits).
 #
 #   mvn -B package -DskipTests          # once: this script builds nothing
 #   benchmarks/wrk-compare.sh
@@ -118,18 +119,20 @@ for port in "$BACKEND_PORT" "$PROXY_PORT"; do
 done
 
 # --- measure -------------------------------------------------------------------------------------
-# run_wrk NAME PORT: warm-up run, then the measured run, saved as $WORK/NAME.txt. wrk runs in the
-# background and is waited for, so a signal to this script stops it at once (the trap kills it).
+# run_wrk NAME PORT [PATH]: warm-up run, then the measured run, saved as $WORK/NAME.txt. wrk runs
+# in the background and is waited for, so a signal to this script stops it at once (the trap kills it).
 run_wrk() {
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2/" >/dev/null &
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2${3:-/}" >/dev/null &
     PIDS+=($!)
     wait "$!"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/" >"$WORK/$1.txt" &
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2${3:-/}" >"$WORK/$1.txt" &
     PIDS+=($!)
     wait "$!"
 }
 run_wrk direct "$BACKEND_PORT"
 run_wrk proxied "$PROXY_PORT"
+# The same body with Cache-Control: max-age=3600: after the first request, Turnout answers from its cache.
+run_wrk cached "$PROXY_PORT" /cached
 
 # field FILE WHAT: Requests/sec, or a latency percentile (50%, 99%) converted to microseconds.
 field() {
@@ -151,7 +154,7 @@ errors() {
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), 1 KiB body, $(nproc) cores," \
     "Turnout access log $ACCESS_LOG"
 printf '%-9s %12s %12s %12s  %s\n' "target" "req/s" "p50 (ms)" "p99 (ms)" "errors"
-for name in direct proxied; do
+for name in direct proxied cached; do
     f="$WORK/$name.txt"
     printf '%-9s %12.0f %12.3f %12.3f  %s\n' "$name" "$(field "$f" rps)" \
         "$(awk -v u="$(field "$f" 50%)" 'BEGIN { print u / 1000 }')" \
@@ -162,8 +165,11 @@ awk -v dr="$(field "$WORK/direct.txt" rps)" -v pr="$(field "$WORK/proxied.txt" r
     -v d99="$(field "$WORK/direct.txt" 99%)" -v p99="$(field "$WORK/proxied.txt" 99%)" 'BEGIN {
         printf "ratio     proxied/direct: req/s %.2f, p50 %.2fx, p99 %.2fx\n", pr / dr, p50 / d50, p99 / d99
     }'
+awk -v pr="$(field "$WORK/proxied.txt" rps)" -v cr="$(field "$WORK/cached.txt" rps)" 'BEGIN {
+        printf "ratio     cache hit/proxied: req/s %.2f\n", cr / pr
+    }'
 if [[ "${WRK_VERBOSE:-}" == "1" ]]; then
-    for name in direct proxied; do
+    for name in direct proxied cached; do
         echo "--- wrk output: $name"
         cat "$WORK/$name.txt"
     done

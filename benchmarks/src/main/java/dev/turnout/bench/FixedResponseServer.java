@@ -93,6 +93,8 @@ public final class FixedResponseServer {
     private static final class Responder extends ChannelInboundHandlerAdapter {
 
         private static final AttributeKey<Boolean> KEEP_ALIVE = AttributeKey.valueOf("fixed-response.keep-alive");
+        // Requests under /cached get an answer the proxy may cache, for the cache-hit measurement.
+        private static final AttributeKey<Boolean> CACHEABLE = AttributeKey.valueOf("cacheable");
 
         private final ByteBuf content;
 
@@ -105,6 +107,7 @@ public final class FixedResponseServer {
             try {
                 if (msg instanceof HttpRequest request) {
                     ctx.channel().attr(KEEP_ALIVE).set(HttpUtil.isKeepAlive(request));
+                    ctx.channel().attr(CACHEABLE).set(request.uri().startsWith("/cached"));
                 }
                 // Body content, if any, is dropped; the answer goes out when the request has ended.
                 if (msg instanceof LastHttpContent) {
@@ -121,6 +124,9 @@ public final class FixedResponseServer {
             response.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, BODY_SIZE);
+            if (Boolean.TRUE.equals(ctx.channel().attr(CACHEABLE).get())) {
+                response.headers().set(HttpHeaderNames.CACHE_CONTROL, "max-age=3600");
+            }
             if (keepAlive) {
                 ctx.write(response);
             } else {
