@@ -4,9 +4,7 @@ import java.util.Locale;
 
 /** The {@code Cache-Control} directives a shared cache acts on (RFC 9111 5.2), parsed once. */
 record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean isPublic, boolean mustRevalidate,
-        long maxAge, long sMaxAge) {
-
-    static final CacheControl NONE = new CacheControl(false, false, false, false, false, -1, -1);
+        long maxAge, long sMaxAge, long staleIfError) {
 
     static CacheControl parse(Iterable<String> headerValues) {
         boolean noStore = false;
@@ -16,6 +14,7 @@ record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean
         boolean mustRevalidate = false;
         long maxAge = -1;
         long sMaxAge = -1;
+        long staleIfError = 0;
         for (String value : headerValues) {
             for (String part : value.split(",")) {
                 String directive = part.trim().toLowerCase(Locale.ROOT);
@@ -30,13 +29,14 @@ record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean
                     case "must-revalidate", "proxy-revalidate" -> mustRevalidate = true;
                     case "max-age" -> maxAge = seconds(argument);
                     case "s-maxage" -> sMaxAge = seconds(argument);
+                    case "stale-if-error" -> staleIfError = seconds(argument);
                     default -> {
-                        // Other directives (immutable, stale-*, no-transform...) change nothing here yet.
+                        // Other directives (immutable, stale-while-revalidate, no-transform...) change nothing here yet.
                     }
                 }
             }
         }
-        return new CacheControl(noStore, noCache, isPrivate, isPublic, mustRevalidate, maxAge, sMaxAge);
+        return new CacheControl(noStore, noCache, isPrivate, isPublic, mustRevalidate, maxAge, sMaxAge, staleIfError);
     }
 
     /** A delta-seconds value; an invalid one counts as 0, as RFC 9111 1.2.2 advises (stale). */

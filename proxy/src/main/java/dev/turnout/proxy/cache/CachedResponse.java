@@ -1,5 +1,6 @@
 package dev.turnout.proxy.cache;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 
 /**
@@ -9,9 +10,10 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param storedAtNanos   when it was stored, on the cache's clock
  * @param initialAgeSeconds its age when it arrived (the backend's Age header)
  * @param lifetimeSeconds how long it is fresh, counted from its age 0
+ * @param staleIfErrorSeconds how long past its lifetime it may still stand in for a failing backend
  */
 record CachedResponse(int status, HttpHeaders headers, byte[] body, long storedAtNanos, long initialAgeSeconds,
-        long lifetimeSeconds, boolean sharedOk) {
+        long lifetimeSeconds, long staleIfErrorSeconds, boolean sharedOk, boolean mustRevalidate) {
 
     long ageSeconds(long nowNanos) {
         return initialAgeSeconds + Math.max(0, (nowNanos - storedAtNanos) / 1_000_000_000L);
@@ -19,6 +21,15 @@ record CachedResponse(int status, HttpHeaders headers, byte[] body, long storedA
 
     boolean fresh(long nowNanos) {
         return ageSeconds(nowNanos) < lifetimeSeconds;
+    }
+
+    /** Whether it may answer when the backend fails (RFC 5861 stale-if-error). */
+    boolean usableOnError(long nowNanos) {
+        return !mustRevalidate && ageSeconds(nowNanos) < lifetimeSeconds + staleIfErrorSeconds;
+    }
+
+    boolean hasValidator() {
+        return headers.contains(HttpHeaderNames.ETAG) || headers.contains(HttpHeaderNames.LAST_MODIFIED);
     }
 
     int weight() {

@@ -34,7 +34,9 @@ import java.util.function.LongSupplier;
  * per value of the headers it names. Only explicitly fresh answers are stored
  * ({@code s-maxage}, {@code max-age} or {@code Expires}), never {@code no-store},
  * {@code private}, {@code no-cache} (revalidation comes later), {@code Vary: *} or answers that
- * set cookies. Answers larger than {@code max-object-size} stream through uncached.
+ * set cookies. Answers larger than {@code max-object-size} stream through uncached. A stale
+ * entry with validators is revalidated with a conditional request, and one within its
+ * {@code stale-if-error} window stands in when the backend fails.
  *
  * <p>Thread-safe: lookups and stores come from every event loop; Caffeine does the locking.
  */
@@ -42,7 +44,7 @@ public final class ResponseCache {
 
     /** How a request was served, for the {@code X-Cache} header. */
     public enum Result {
-        HIT, MISS, BYPASS;
+        HIT, MISS, STALE, BYPASS;
 
         final AsciiString header = AsciiString.cached(name());
     }
@@ -77,13 +79,78 @@ public final class ResponseCache {
         private final HttpRequest request;
         private final boolean mayStore;
         private final FullHttpResponse hit;
+        private final CachedResponse stale;
+        private final String variantKey;
+        private boolean revalidating;
 
-        private Lookup(Result result, String resource, HttpRequest request, boolean mayStore, FullHttpResponse hit) {
+        private Lookup(Result result, String resource, HttpRequest request, boolean mayStore, FullHttpResponse hit,
+                CachedResponse stale, String variantKey) {
             this.result = result;
             this.resource = resource;
             this.request = request;
             this.mayStore = mayStore;
             this.hit = hit;
+            this.stale = stale;
+            this.variantKey = variantKey;
+        }
+
+        /**
+         * Before the request goes to the backend: if a stale entry has validators and the client
+         * sent no conditions of its own, asks the backend whether it still holds (RFC 9111 4.3.1).
+         */
+        public void addValidators() {
+            HttpHeaders h = request.headers();
+            if (stale == null || !stale.hasValidator() || h.contains(HttpHeaderNames.IF_NONE_MATCH)
+                    || h.contains(HttpHeaderNames.IF_MODIFIED_SINCE)) {
+                return;
+            }
+            String etag = stale.headers().get(HttpHeaderNames.ETAG);
+            if (etag != null) {
+                h.set(HttpHeaderNames.IF_NONE_MATCH, etag);
+            } else {
+                h.set(HttpHeaderNames.IF_MODIFIED_SINCE, stale.headers().get(HttpHeaderNames.LAST_MODIFIED));
+            }
+            revalidating = true;
+        }
+
+        /** Whether {@code response} confirms the stale entry we asked about. */
+        public boolean confirms(HttpResponse response) {
+            return revalidating && response.status().code() == 304;
+        }
+
+        /**
+         * The backend said the stale entry still holds: refresh it with the 304's metadata and
+         * return the answer for the client (RFC 9111 4.3.4).
+         */
+        public FullHttpResponse refreshed(HttpResponse notModified) {
+            HttpHeaders headers = new DefaultHttpHeaders().set(stale.headers());
+            for (AsciiString name : NOT_MODIFIED_HEADERS) {
+                List<String> values = notModified.headers().getAll(name);
+                if (!values.isEmpty()) {
+                    headers.set(name, values);
+                }
+            }
+            CacheControl cc = CacheControl.parse(headers.getAll(HttpHeaderNames.CACHE_CONTROL));
+            long now = nanoClock.getAsLong();
+            CachedResponse renewed = new CachedResponse(stale.status(), headers, stale.body(), now, 0,
+                    lifetimeSeconds(cc, headers), cc.staleIfError(), stale.sharedOk(), cc.mustRevalidate());
+            answers.put(variantKey, renewed);
+            return answer(renewed, clientRequest(), now, Result.HIT);
+        }
+
+        /** The request as the client sent it: without the validators added for revalidation. */
+        private HttpRequest clientRequest() {
+            if (revalidating) {
+                request.headers().remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
+                revalidating = false;
+            }
+            return request;
+        }
+
+        /** The stale entry, if it may stand in for a failing backend, labelled STALE; else null. */
+        public FullHttpResponse staleOnError() {
+            long now = nanoClock.getAsLong();
+            return stale != null && stale.usableOnError(now) ? answer(stale, clientRequest(), now, Result.STALE) : null;
         }
 
         public Result result() {
@@ -118,7 +185,7 @@ public final class ResponseCache {
             if (lifetime <= 0) {
                 return null;
             }
-            return new Fill(this, response, lifetime, sharedOk);
+            return new Fill(this, response, lifetime, sharedOk, cc);
         }
     }
 
@@ -130,10 +197,12 @@ public final class ResponseCache {
         private final HttpHeaders headers;
         private final long lifetimeSeconds;
         private final boolean sharedOk;
+        private final CacheControl cc;
         private final long initialAge;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
-        private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk) {
+        private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk, CacheControl cc) {
+            this.cc = cc;
             this.lookup = lookup;
             this.status = response.status().code();
             this.headers = new DefaultHttpHeaders().set(response.headers());
@@ -174,7 +243,7 @@ public final class ResponseCache {
             stored.remove(HttpHeaderNames.CONTENT_LENGTH);
             answers.put(lookup.resource + variant(vary, lookup.request.headers()),
                     new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
-                            sharedOk));
+                            cc.staleIfError(), sharedOk, cc.mustRevalidate()));
         }
     }
 
@@ -188,25 +257,28 @@ public final class ResponseCache {
         HttpHeaders h = request.headers();
         String resource = pool + '\n' + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + '\n' + request.uri();
         if (!(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) || hasBody) {
-            return new Lookup(Result.BYPASS, resource, request, false, null);
+            return new Lookup(Result.BYPASS, resource, request, false, null, null, null);
         }
         CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
         if (cc.noStore()) {
-            return new Lookup(Result.BYPASS, resource, request, false, null);
+            return new Lookup(Result.BYPASS, resource, request, false, null, null, null);
         }
         boolean mayStore = method.equals(HttpMethod.GET);
         // The client asks for a fresh answer from the origin; it may still be stored.
         if (cc.noCache() || cc.maxAge() == 0 || h.contains(HttpHeaderNames.PRAGMA, "no-cache", true)) {
-            return new Lookup(Result.MISS, resource, request, mayStore, null);
+            return new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
         }
         List<String> vary = varyByResource.getIfPresent(resource);
-        CachedResponse stored = vary == null ? null : answers.getIfPresent(resource + variant(vary, h));
-        long now = nanoClock.getAsLong();
-        if (stored == null || !stored.fresh(now)
-                || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
-            return new Lookup(Result.MISS, resource, request, mayStore, null);
+        String variantKey = vary == null ? null : resource + variant(vary, h);
+        CachedResponse stored = variantKey == null ? null : answers.getIfPresent(variantKey);
+        if (stored == null || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
+            return new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
         }
-        return new Lookup(Result.HIT, resource, request, false, answer(stored, request, now));
+        long now = nanoClock.getAsLong();
+        if (!stored.fresh(now)) {
+            return new Lookup(Result.MISS, resource, request, mayStore, null, stored, variantKey);
+        }
+        return new Lookup(Result.HIT, resource, request, false, answer(stored, request, now, Result.HIT), null, null);
     }
 
     /** Drops every stored answer whose request target starts with {@code pathPrefix}; "" drops all. */
@@ -228,7 +300,7 @@ public final class ResponseCache {
         return answers.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     }
 
-    private FullHttpResponse answer(CachedResponse stored, HttpRequest request, long now) {
+    private FullHttpResponse answer(CachedResponse stored, HttpRequest request, long now, Result result) {
         HttpHeaders requestHeaders = request.headers();
         if (notModified(stored, requestHeaders)) {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
@@ -238,7 +310,7 @@ public final class ResponseCache {
                     response.headers().set(name, values);
                 }
             }
-            response.headers().set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now))).set(X_CACHE, Result.HIT.header);
+            response.headers().set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now))).set(X_CACHE, result.header);
             return response;
         }
         boolean head = request.method().equals(HttpMethod.HEAD);
@@ -248,7 +320,7 @@ public final class ResponseCache {
         response.headers().set(stored.headers())
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, stored.body().length)
                 .set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now)))
-                .set(X_CACHE, Result.HIT.header);
+                .set(X_CACHE, result.header);
         return response;
     }
 

@@ -100,6 +100,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean holdsRetryToken;
     private ResponseCache.Lookup cacheLookup;
     private ResponseCache.Fill cacheFill;
+    // The client was answered from the cache instead: the backend's answer is read and dropped.
+    private boolean swallowingUpstreamBody;
     private boolean upstreamNeedsFlush;
     private boolean awaitingResponse;
     private long lastUpstreamActivity;
@@ -201,6 +203,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 respondLocally(cacheLookup.hit());
                 return;
             }
+            cacheLookup.addValidators();
         }
         Backend picked = pickBackend(table, host);
         if (picked == null) {
@@ -525,6 +528,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         } else {
             backend.recordSuccess();
         }
+        if (cacheLookup != null) {
+            FullHttpResponse fromCache = cacheLookup.confirms(head) ? cacheLookup.refreshed(head)
+                    : status >= 500 ? cacheLookup.staleOnError() : null;
+            if (fromCache != null) {
+                answerFromCacheInstead(head, fromCache);
+                return;
+            }
+        }
         upstreamReusable &= HttpUtil.isKeepAlive(head);
         ForwardedHeaders.removeHopByHop(head.headers());
 
@@ -553,7 +564,33 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         ctx.write(head);
     }
 
+    /**
+     * The backend's answer confirmed a stale entry (304) or failed (5xx) with a stale entry that
+     * may stand in: the client gets the cached answer, and the backend's own (an empty 304 or an
+     * error page) is read to its end and dropped, so its connection stays reusable.
+     */
+    private void answerFromCacheInstead(HttpResponse backendHead, FullHttpResponse fromCache) {
+        upstreamReusable &= HttpUtil.isKeepAlive(backendHead);
+        swallowingUpstreamBody = true;
+        status = fromCache.status().code();
+        bodyBytes = fromCache.content().readableBytes();
+        responseKeepAlive = requestKeepAlive && !shuttingDown && (requestComplete || !requestHasBody);
+        if (!responseKeepAlive) {
+            fromCache.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10Client) {
+            fromCache.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        ctx.write(fromCache);
+    }
+
     private void onResponseContent(HttpContent content) {
+        if (swallowingUpstreamBody) {
+            content.release();
+            if (content instanceof LastHttpContent) {
+                onResponseComplete();
+            }
+            return;
+        }
         if (skippingInformational) {
             content.release();
             if (content instanceof LastHttpContent) {
@@ -704,7 +741,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (LOG.isDebugEnabled()) {
             LOG.debug("{} {} -> {} ({})", method, uri, failure.statusCode(), failure.tag());
         }
-        respondLocally(failure.newResponse(true));
+        FullHttpResponse stale = cacheLookup == null ? null : cacheLookup.staleOnError();
+        respondLocally(stale != null ? stale : failure.newResponse(true));
     }
 
     /** Answers without (or no longer with) a backend: a failure's status, or a cache hit. */
@@ -790,6 +828,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         backend = null;
         cacheLookup = null;
         cacheFill = null;
+        swallowingUpstreamBody = false;
         resume(PAUSE_CONNECTING | PAUSE_UPSTREAM_FULL);
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.CacheConfig;
+import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
@@ -20,8 +21,11 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The response cache: RFC 9111 rules over real sockets, and its bounds with a manual clock. */
@@ -172,6 +176,65 @@ class ResponseCacheTest {
             assertEquals(2, proxy.control().purgeCache(""));
             assertEquals("MISS", get(client, "/index.html").header("x-cache"));
         }
+    }
+
+    @Test
+    void aStaleEntryIsRevalidatedAndA304RefreshesIt() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> "\"v1\"".equals(request.headers().get("if-none-match"))
+                ? Reply.status(304, "").header("ETag", "\"v1\"").header("Cache-Control", "max-age=1")
+                : Reply.ok("v1 body").header("ETag", "\"v1\"").header("Cache-Control", "max-age=1"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("MISS", get(client, "/r").header("x-cache"));
+            // Polls until the one-second entry is stale and the proxy asks the backend again.
+            RawResponse revalidated = getUntil(client, "/r", () -> backend.requestCount() == 2);
+
+            assertEquals(200, revalidated.status(), "the client gets the cached answer, not the 304");
+            assertEquals("v1 body", revalidated.bodyText());
+            assertEquals("HIT", revalidated.header("x-cache"));
+            assertEquals("\"v1\"", backend.requests().get(1).headers().get("if-none-match"));
+            assertEquals("HIT", get(client, "/r").header("x-cache"), "refreshed: fresh again");
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @Test
+    void aStaleEntryStandsInWhenTheBackendFails() throws Exception {
+        AtomicReference<Reply> reply = new AtomicReference<>(Reply.ok("saved").header("Cache-Control",
+                "max-age=1, stale-if-error=60"));
+        try (FakeBackend backend = FakeBackend.start(request -> reply.get());
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/e");
+            reply.set(Reply.status(500, "broken"));
+            RawResponse stale = getUntil(client, "/e", () -> backend.requestCount() >= 2);
+
+            assertEquals(200, stale.status());
+            assertEquals("saved", stale.bodyText());
+            assertEquals("STALE", stale.header("x-cache"));
+        }
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("saved").header("Cache-Control", "max-age=1")
+                .header("ETag", "\"x\"")); // no stale-if-error: a failure is a failure
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/e");
+            backend.replyWith(Reply.status(503, "down"));
+            assertEquals(503, getUntil(client, "/e", () -> backend.requestCount() >= 2).status());
+        }
+    }
+
+    /** GETs {@code path} until {@code done} holds after a request; returns that request's answer. */
+    private static RawResponse getUntil(RawClient client, String path, BooleanSupplier done) {
+        RawResponse[] last = new RawResponse[1];
+        Await.until("the entry to go stale", Duration.ofSeconds(10), () -> {
+            try {
+                last[0] = get(client, path);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return done.getAsBoolean();
+        });
+        return last[0];
     }
 
     // ---- the cache alone, on a manual clock -------------------------------------------------
