@@ -63,6 +63,11 @@ public final class Turnout implements AutoCloseable {
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {
                 control.cachePurger(cache::purge);
+                long heap = Runtime.getRuntime().maxMemory();
+                if (config.cache().maxSize() > heap / 2) {
+                    LOG.warn("turnout.cache.max-size is {} MiB but the heap is at most {} MiB: the cache keeps bodies on the "
+                            + "heap, so raise -Xmx or lower max-size", config.cache().maxSize() >> 20, heap >> 20);
+                }
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache,
                     config.timeouts(), config.compression());
