@@ -24,6 +24,8 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -60,6 +62,33 @@ public final class ResponseCache {
     private final Cache<String, CachedResponse> answers;
     // The header names each resource varies on, to build the full key of a request.
     private final Cache<String, List<String>> varyByResource;
+    // Misses being fetched right now, so concurrent misses for one key make one backend request.
+    private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
+
+    /**
+     * One backend fetch that concurrent misses for the same key wait on. It lands when its answer
+     * is stored, or as soon as its head shows that it will not be (so that requests for dynamic
+     * answers wait at most one time-to-first-byte), or when its exchange ends anyhow.
+     */
+    public final class Flight {
+
+        private final String key;
+        private final CompletableFuture<Void> landed = new CompletableFuture<>();
+
+        private Flight(String key) {
+            this.key = key;
+        }
+
+        /** Runs {@code then} once the flight lands (at once if it has); it may run on another thread. */
+        public void whenLanded(Runnable then) {
+            landed.thenRun(then);
+        }
+
+        void land() {
+            flights.remove(key, this);
+            landed.complete(null);
+        }
+    }
 
     public ResponseCache(CacheConfig config, LongSupplier nanoClock) {
         this.config = config;
@@ -82,6 +111,8 @@ public final class ResponseCache {
         private final CachedResponse stale;
         private final String variantKey;
         private boolean revalidating;
+        private Flight leading;
+        private Flight following;
 
         private Lookup(Result result, String resource, HttpRequest request, boolean mayStore, FullHttpResponse hit,
                 CachedResponse stale, String variantKey) {
@@ -157,6 +188,19 @@ public final class ResponseCache {
             return result;
         }
 
+        /** When another request is already fetching this answer: the flight to wait for, else null. */
+        public Flight following() {
+            return following;
+        }
+
+        /** Ends this request's part in coalescing: a flight it leads lands. Safe to call twice. */
+        public void land() {
+            if (leading != null) {
+                leading.land();
+                leading = null;
+            }
+        }
+
         /** The answer to send for a hit; the caller owns it. */
         public FullHttpResponse hit() {
             return hit;
@@ -169,6 +213,14 @@ public final class ResponseCache {
 
         /** Starts copying a backend's answer for storage, or returns null if it must not be stored. */
         public Fill fill(HttpResponse response) {
+            Fill fill = storable(response);
+            if (fill == null) {
+                land(); // nothing will be stored: the requests waiting on this fetch go on their own
+            }
+            return fill;
+        }
+
+        private Fill storable(HttpResponse response) {
             if (!mayStore) {
                 return null;
             }
@@ -244,6 +296,7 @@ public final class ResponseCache {
             answers.put(lookup.resource + variant(vary, lookup.request.headers()),
                     new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
                             cc.staleIfError(), sharedOk, cc.mustRevalidate()));
+            lookup.land();
         }
     }
 
@@ -253,6 +306,14 @@ public final class ResponseCache {
      * @param hasBody requests with bodies bypass the cache
      */
     public Lookup lookup(String pool, String host, HttpRequest request, boolean hasBody) {
+        return lookup(pool, host, request, hasBody, true);
+    }
+
+    /**
+     * As {@link #lookup(String, String, HttpRequest, boolean)}; with {@code coalesce} false a miss
+     * neither leads nor follows a flight (for a request that already waited on one).
+     */
+    public Lookup lookup(String pool, String host, HttpRequest request, boolean hasBody, boolean coalesce) {
         HttpMethod method = request.method();
         HttpHeaders h = request.headers();
         String resource = pool + '\n' + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + '\n' + request.uri();
@@ -272,7 +333,18 @@ public final class ResponseCache {
         String variantKey = vary == null ? null : resource + variant(vary, h);
         CachedResponse stored = variantKey == null ? null : answers.getIfPresent(variantKey);
         if (stored == null || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
-            return new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
+            Lookup miss = new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
+            if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION)) {
+                String key = variantKey != null ? variantKey : resource;
+                Flight mine = new Flight(key);
+                Flight existing = flights.putIfAbsent(key, mine);
+                if (existing == null) {
+                    miss.leading = mine;
+                } else {
+                    miss.following = existing;
+                }
+            }
+            return miss;
         }
         long now = nanoClock.getAsLong();
         if (!stored.fresh(now)) {

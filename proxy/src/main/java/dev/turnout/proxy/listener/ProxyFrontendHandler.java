@@ -64,6 +64,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private static final int PAUSE_CONNECTING = 1;
     private static final int PAUSE_UPSTREAM_FULL = 2;
     private static final int PAUSE_PIPELINED = 4;
+    /** How long a miss waits for another request fetching the same answer (nginx's cache lock: 5 s). */
+    private static final long MAX_FLIGHT_WAIT_MILLIS = 5_000;
 
     private final FrontendShared shared;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
@@ -100,6 +102,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean holdsRetryToken;
     private ResponseCache.Lookup cacheLookup;
     private ResponseCache.Fill cacheFill;
+    private boolean waitingForFlight;
     // The client was answered from the cache instead: the backend's answer is read and dropped.
     private boolean swallowingUpstreamBody;
     private boolean upstreamNeedsFlush;
@@ -203,8 +206,48 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 respondLocally(cacheLookup.hit());
                 return;
             }
+            ResponseCache.Flight flight = cacheLookup.following();
+            if (flight != null) {
+                waitForFlight(flight, head, host);
+                return;
+            }
             cacheLookup.addValidators();
         }
+        forwardToBackend(head, table, host, false);
+    }
+
+    /**
+     * Another request is fetching this very answer: wait for it (on this event loop, without
+     * blocking), then look again, so that concurrent misses make one backend request. The wait is
+     * bounded; a request that waited never waits again.
+     */
+    private void waitForFlight(ResponseCache.Flight flight, HttpRequest head, String host) {
+        int id = exchangeId;
+        Runnable resume = () -> {
+            if (id != exchangeId || request == null || responseStarted || closing || !waitingForFlight) {
+                return;
+            }
+            waitingForFlight = false;
+            cacheLookup = shared.cache().lookup(pool.name(), host, head, requestHasBody, false);
+            if (cacheLookup.result() == ResponseCache.Result.HIT) {
+                respondLocally(cacheLookup.hit());
+                return;
+            }
+            cacheLookup.addValidators();
+            forwardToBackend(head, shared.routing().current(), host, true);
+        };
+        waitingForFlight = true;
+        flight.whenLanded(() -> ctx.executor().execute(resume));
+        ctx.executor().schedule(resume, MAX_FLIGHT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Sends the request to a backend of the chosen pool.
+     *
+     * @param resumed the request waited for another fetch: parts of it that arrived meanwhile are
+     *                queued behind it, and nothing else will flush them
+     */
+    private void forwardToBackend(HttpRequest head, RouteTable table, String host, boolean resumed) {
         Backend picked = pickBackend(table, host);
         if (picked == null) {
             fail(ProxyFailure.NO_BACKEND);
@@ -226,14 +269,24 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 return;
             }
         }
-        if (pooled != null) {
-            attachUpstream(pooled, true);
-            pooled.write(head);
-            upstreamNeedsFlush = true;
+        awaitingConnect.addFirst(head);
+        if (pooled == null) {
+            connectUpstream();
             return;
         }
-        awaitingConnect.add(head);
-        connectUpstream();
+        attachUpstream(pooled, true);
+        HttpObject queued;
+        while ((queued = awaitingConnect.poll()) != null) {
+            pooled.write(queued);
+        }
+        upstreamNeedsFlush = true;
+        if (resumed) {
+            upstreamNeedsFlush = false;
+            pooled.flush();
+            if (requestComplete) {
+                armResponseTimer();
+            }
+        }
     }
 
     private boolean roomForConnection(Backend b) {
@@ -826,9 +879,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         route = null;
         pool = null;
         backend = null;
+        if (cacheLookup != null) {
+            cacheLookup.land();
+        }
         cacheLookup = null;
         cacheFill = null;
         swallowingUpstreamBody = false;
+        waitingForFlight = false;
         resume(PAUSE_CONNECTING | PAUSE_UPSTREAM_FULL);
     }
 

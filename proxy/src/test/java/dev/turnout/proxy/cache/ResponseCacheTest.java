@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -175,6 +176,58 @@ class ResponseCacheTest {
             assertEquals("HIT", get(client, "/index.html").header("x-cache"));
             assertEquals(2, proxy.control().purgeCache(""));
             assertEquals("MISS", get(client, "/index.html").header("x-cache"));
+        }
+    }
+
+    @Test
+    void fortyConcurrentMissesMakeOneBackendRequest() throws Exception {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("once").header("Cache-Control", "max-age=60").after(gate));
+                Turnout proxy = TestProxy.start(cached(backend, ""))) {
+            List<RawClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 40; i++) {
+                    RawClient client = RawClient.connect(proxy.address());
+                    clients.add(client);
+                    client.send("GET /hot HTTP/1.1\r\nHost: a.test\r\n\r\n");
+                }
+                Await.until("the first miss to reach the backend", () -> backend.requestCount() >= 1);
+                gate.complete(null);
+
+                for (RawClient client : clients) {
+                    RawResponse answer = client.readResponse();
+                    assertEquals(200, answer.status());
+                    assertEquals("once", answer.bodyText());
+                }
+                assertEquals(1, backend.requestCount(), "40 concurrent misses, one backend request");
+            } finally {
+                for (RawClient client : clients) {
+                    client.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void concurrentRequestsForAnUncacheableAnswerEachGetTheirOwn() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> Reply.ok("for " + request.headers().get("x-user")));
+                Turnout proxy = TestProxy.start(cached(backend, ""))) {
+            List<RawClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 5; i++) {
+                    RawClient client = RawClient.connect(proxy.address());
+                    clients.add(client);
+                    client.send("GET /dynamic HTTP/1.1\r\nHost: a.test\r\nX-User: u" + i + "\r\n\r\n");
+                }
+                for (int i = 0; i < 5; i++) {
+                    assertEquals("for u" + i, clients.get(i).readResponse().bodyText(), "nothing shared");
+                }
+                assertEquals(5, backend.requestCount());
+            } finally {
+                for (RawClient client : clients) {
+                    client.close();
+                }
+            }
         }
     }
 
