@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -52,6 +53,7 @@ public final class ResponseCache {
     }
 
     static final AsciiString X_CACHE = AsciiString.cached("x-cache");
+    private static final Duration PASS_THROUGH = Duration.ofSeconds(30);
     private static final Set<Integer> CACHEABLE_STATUS = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
     private static final Set<AsciiString> NOT_MODIFIED_HEADERS = Set.of(HttpHeaderNames.CACHE_CONTROL,
             HttpHeaderNames.CONTENT_LOCATION, HttpHeaderNames.DATE, HttpHeaderNames.ETAG, HttpHeaderNames.EXPIRES,
@@ -64,6 +66,9 @@ public final class ResponseCache {
     private final Cache<String, List<String>> varyByResource;
     // Misses being fetched right now, so concurrent misses for one key make one backend request.
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
+    // Resources whose last answer could not be stored ("hit for pass", as nginx says): their
+    // misses go straight to the backend for a while instead of queueing behind one another.
+    private final Cache<String, Boolean> passThrough;
 
     /**
      * One backend fetch that concurrent misses for the same key wait on. It lands when its answer
@@ -98,6 +103,8 @@ public final class ResponseCache {
                 .weigher((String key, CachedResponse answer) -> answer.weight() + key.length())
                 .build();
         this.varyByResource = Caffeine.newBuilder().maximumSize(100_000).build();
+        this.passThrough = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(PASS_THROUGH)
+                .ticker(nanoClock::getAsLong).build();
     }
 
     /** The cache's decision for one request, made when its head arrives. */
@@ -215,7 +222,10 @@ public final class ResponseCache {
         public Fill fill(HttpResponse response) {
             Fill fill = storable(response);
             if (fill == null) {
+                passThrough.put(resource, Boolean.TRUE);
                 land(); // nothing will be stored: the requests waiting on this fetch go on their own
+            } else {
+                passThrough.invalidate(resource);
             }
             return fill;
         }
@@ -334,7 +344,8 @@ public final class ResponseCache {
         CachedResponse stored = variantKey == null ? null : answers.getIfPresent(variantKey);
         if (stored == null || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
             Lookup miss = new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
-            if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION)) {
+            if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION)
+                    && passThrough.getIfPresent(resource) == null) {
                 String key = variantKey != null ? variantKey : resource;
                 Flight mine = new Flight(key);
                 Flight existing = flights.putIfAbsent(key, mine);

@@ -327,6 +327,24 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aResourceWhoseAnswerCannotBeStoredIsPassedThroughInsteadOfCoalesced() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16), () -> now);
+        ResponseCache.Lookup leader = cache.lookup("app", "a.test", request("/d"), false);
+        ResponseCache.Lookup follower = cache.lookup("app", "a.test", request("/d"), false);
+        assertNull(leader.following());
+        assertTrue(follower.following() != null, "a concurrent miss waits for the first");
+
+        assertNull(leader.fill(answer("no-store", 1)), "not storable");
+
+        assertNull(cache.lookup("app", "a.test", request("/d"), false).following());
+        assertNull(cache.lookup("app", "a.test", request("/d"), false).following(),
+                "for a while, misses for it go straight to the backend");
+        now += 31_000_000_000L;
+        cache.lookup("app", "a.test", request("/d"), false);
+        assertTrue(cache.lookup("app", "a.test", request("/d"), false).following() != null, "and coalesce again later");
+    }
+
+    @Test
     void manyKeysStayWithinTheMemoryBound() {
         long maxSize = 256 * 1024;
         ResponseCache cache = new ResponseCache(new CacheConfig(true, maxSize, 16 * 1024), () -> now);
