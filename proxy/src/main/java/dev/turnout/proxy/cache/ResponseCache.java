@@ -221,11 +221,16 @@ public final class ResponseCache {
         /** Starts copying a backend's answer for storage, or returns null if it must not be stored. */
         public Fill fill(HttpResponse response) {
             Fill fill = storable(response);
-            if (fill == null) {
+            // Only the answer's own verdict marks the resource, not a request that forbade storing.
+            // Read before writing: most answers of a dynamic resource find the mark already there.
+            boolean marked = passThrough.getIfPresent(resource) != null;
+            if (fill == null && mayStore && !marked) {
                 passThrough.put(resource, Boolean.TRUE);
-                land(); // nothing will be stored: the requests waiting on this fetch go on their own
-            } else {
+            } else if (fill != null && marked) {
                 passThrough.invalidate(resource);
+            }
+            if (fill == null) {
+                land(); // nothing will be stored: the requests waiting on this fetch go on their own
             }
             return fill;
         }
