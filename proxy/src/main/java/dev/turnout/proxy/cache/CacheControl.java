@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /** The {@code Cache-Control} directives a shared cache acts on (RFC 9111 5.2), parsed once. */
 record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean isPublic, boolean mustRevalidate,
-        long maxAge, long sMaxAge, long staleIfError) {
+        long maxAge, long sMaxAge, long staleIfError, long staleWhileRevalidate) {
 
     static CacheControl parse(Iterable<String> headerValues) {
         boolean noStore = false;
@@ -15,6 +15,7 @@ record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean
         long maxAge = -1;
         long sMaxAge = -1;
         long staleIfError = 0;
+        long staleWhileRevalidate = 0;
         for (String value : headerValues) {
             for (String part : value.split(",")) {
                 String directive = part.trim().toLowerCase(Locale.ROOT);
@@ -30,13 +31,15 @@ record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean
                     case "max-age" -> maxAge = seconds(argument);
                     case "s-maxage" -> sMaxAge = seconds(argument);
                     case "stale-if-error" -> staleIfError = seconds(argument);
+                    case "stale-while-revalidate" -> staleWhileRevalidate = seconds(argument);
                     default -> {
-                        // Other directives (immutable, stale-while-revalidate, no-transform...) change nothing here yet.
+                        // Other directives (immutable, no-transform...) change nothing for a proxy's cache.
                     }
                 }
             }
         }
-        return new CacheControl(noStore, noCache, isPrivate, isPublic, mustRevalidate, maxAge, sMaxAge, staleIfError);
+        return new CacheControl(noStore, noCache, isPrivate, isPublic, mustRevalidate, maxAge, sMaxAge, staleIfError,
+                staleWhileRevalidate);
     }
 
     /** A delta-seconds value; an invalid one counts as 0, as RFC 9111 1.2.2 advises (stale). */

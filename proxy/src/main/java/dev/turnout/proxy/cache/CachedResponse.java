@@ -11,9 +11,12 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param initialAgeSeconds its age when it arrived (the backend's Age header)
  * @param lifetimeSeconds how long it is fresh, counted from its age 0
  * @param staleIfErrorSeconds how long past its lifetime it may still stand in for a failing backend
+ * @param staleWhileRevalidateSeconds how long past its lifetime it may be served while it is revalidated
+ * @param sequence        the cache's store counter when it was stored, to compare with invalidations
  */
 record CachedResponse(int status, HttpHeaders headers, byte[] body, long storedAtNanos, long initialAgeSeconds,
-        long lifetimeSeconds, long staleIfErrorSeconds, boolean sharedOk, boolean mustRevalidate) {
+        long lifetimeSeconds, long staleIfErrorSeconds, long staleWhileRevalidateSeconds, boolean sharedOk,
+        boolean mustRevalidate, long sequence) {
 
     long ageSeconds(long nowNanos) {
         return initialAgeSeconds + Math.max(0, (nowNanos - storedAtNanos) / 1_000_000_000L);
@@ -26,6 +29,11 @@ record CachedResponse(int status, HttpHeaders headers, byte[] body, long storedA
     /** Whether it may answer when the backend fails (RFC 5861 stale-if-error). */
     boolean usableOnError(long nowNanos) {
         return !mustRevalidate && ageSeconds(nowNanos) < lifetimeSeconds + staleIfErrorSeconds;
+    }
+
+    /** Whether it may answer at once while a background request refreshes it (RFC 5861 stale-while-revalidate). */
+    boolean usableWhileRevalidating(long nowNanos) {
+        return !mustRevalidate && ageSeconds(nowNanos) < lifetimeSeconds + staleWhileRevalidateSeconds;
     }
 
     boolean hasValidator() {

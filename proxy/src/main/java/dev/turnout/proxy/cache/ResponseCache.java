@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -27,6 +28,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -36,10 +38,12 @@ import java.util.function.LongSupplier;
  * to the stable pool, then the host and the request target; an answer with {@code Vary} is kept
  * per value of the headers it names. Only explicitly fresh answers are stored
  * ({@code s-maxage}, {@code max-age} or {@code Expires}), never {@code no-store},
- * {@code private}, {@code no-cache} (revalidation comes later), {@code Vary: *} or answers that
- * set cookies. Answers larger than {@code max-object-size} stream through uncached. A stale
- * entry with validators is revalidated with a conditional request, and one within its
- * {@code stale-if-error} window stands in when the backend fails.
+ * {@code private}, {@code no-cache}, {@code Vary: *} or answers that set cookies. Answers larger
+ * than {@code max-object-size} stream through uncached. A stale entry with validators is
+ * revalidated with a conditional request; one within its {@code stale-while-revalidate} window is
+ * served at once while one background request refreshes it, and one within its
+ * {@code stale-if-error} window stands in when the backend fails. A successful unsafe request
+ * (POST, PUT, DELETE...) invalidates what is stored for its target in every pool.
  *
  * <p>Thread-safe: lookups and stores come from every event loop; Caffeine does the locking.
  */
@@ -55,6 +59,11 @@ public final class ResponseCache {
     static final AsciiString X_CACHE = AsciiString.cached("x-cache");
     private static final Duration PASS_THROUGH = Duration.ofSeconds(30);
     private static final Set<Integer> CACHEABLE_STATUS = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
+    private static final Set<HttpMethod> SAFE_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+            HttpMethod.TRACE);
+    private static final List<AsciiString> CLIENT_CONDITIONS = List.of(HttpHeaderNames.IF_NONE_MATCH,
+            HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_UNMODIFIED_SINCE,
+            HttpHeaderNames.IF_RANGE, HttpHeaderNames.RANGE);
     private static final Set<AsciiString> NOT_MODIFIED_HEADERS = Set.of(HttpHeaderNames.CACHE_CONTROL,
             HttpHeaderNames.CONTENT_LOCATION, HttpHeaderNames.DATE, HttpHeaderNames.ETAG, HttpHeaderNames.EXPIRES,
             HttpHeaderNames.VARY);
@@ -69,6 +78,12 @@ public final class ResponseCache {
     // Resources whose last answer could not be stored ("hit for pass", as nginx says): their
     // misses go straight to the backend for a while instead of queueing behind one another.
     private final Cache<String, Boolean> passThrough;
+    // Entries being refreshed in the background while their stale copy is served.
+    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
+    // Targets (host and URI) changed by an unsafe request, with the store sequence at that moment:
+    // entries stored up to then, for every pool and variant, are invalid (RFC 9111 4.4).
+    private final Cache<String, Long> invalidatedAt;
+    private final AtomicLong storeSequence = new AtomicLong();
 
     /**
      * One backend fetch that concurrent misses for the same key wait on. It lands when its answer
@@ -105,6 +120,7 @@ public final class ResponseCache {
         this.varyByResource = Caffeine.newBuilder().maximumSize(100_000).build();
         this.passThrough = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(PASS_THROUGH)
                 .ticker(nanoClock::getAsLong).build();
+        this.invalidatedAt = Caffeine.newBuilder().maximumSize(100_000).build();
     }
 
     /** The cache's decision for one request, made when its head arrives. */
@@ -118,6 +134,9 @@ public final class ResponseCache {
         private final CachedResponse stale;
         private final String variantKey;
         private boolean revalidating;
+        private boolean refreshInBackground;
+        private boolean endsRefresh;
+        private boolean invalidatesTarget;
         private Flight leading;
         private Flight following;
 
@@ -171,9 +190,42 @@ public final class ResponseCache {
             CacheControl cc = CacheControl.parse(headers.getAll(HttpHeaderNames.CACHE_CONTROL));
             long now = nanoClock.getAsLong();
             CachedResponse renewed = new CachedResponse(stale.status(), headers, stale.body(), now, 0,
-                    lifetimeSeconds(cc, headers), cc.staleIfError(), stale.sharedOk(), cc.mustRevalidate());
+                    lifetimeSeconds(cc, headers), cc.staleIfError(), cc.staleWhileRevalidate(), stale.sharedOk(),
+                    cc.mustRevalidate(), storeSequence.incrementAndGet());
             answers.put(variantKey, renewed);
             return answer(renewed, clientRequest(), now, Result.HIT);
+        }
+
+        /**
+         * For a stale answer served at once: the lookup of a background request that refreshes it,
+         * or null when another one already does. Its {@link #land()} ends the refresh.
+         */
+        public Lookup backgroundRefresh() {
+            if (!refreshInBackground) {
+                return null;
+            }
+            refreshInBackground = false;
+            HttpHeaders headers = new DefaultHttpHeaders().set(request.headers());
+            for (AsciiString conditional : CLIENT_CONDITIONS) {
+                headers.remove(conditional);
+            }
+            HttpRequest copy = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, request.uri(), headers);
+            Lookup refresh = new Lookup(Result.MISS, resource, copy, true, null, stale, variantKey);
+            refresh.endsRefresh = true;
+            return refresh;
+        }
+
+        /** The request this lookup was made for (for a background refresh, its own copy). */
+        public HttpRequest request() {
+            return request;
+        }
+
+        /** The backend answered an unsafe request: a success invalidates what is cached for its target. */
+        public void answered(HttpResponse response) {
+            int code = response.status().code();
+            if (invalidatesTarget && code >= 200 && code < 400) {
+                invalidatedAt.put(target(resource), storeSequence.get());
+            }
         }
 
         /** The request as the client sent it: without the validators added for revalidation. */
@@ -200,11 +252,15 @@ public final class ResponseCache {
             return following;
         }
 
-        /** Ends this request's part in coalescing: a flight it leads lands. Safe to call twice. */
+        /** Ends this request's part in coalescing or refreshing: a flight it leads lands. Safe to call twice. */
         public void land() {
             if (leading != null) {
                 leading.land();
                 leading = null;
+            }
+            if (endsRefresh) {
+                endsRefresh = false;
+                refreshing.remove(variantKey);
             }
         }
 
@@ -310,7 +366,8 @@ public final class ResponseCache {
             stored.remove(HttpHeaderNames.CONTENT_LENGTH);
             answers.put(lookup.resource + variant(vary, lookup.request.headers()),
                     new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
-                            cc.staleIfError(), sharedOk, cc.mustRevalidate()));
+                            cc.staleIfError(), cc.staleWhileRevalidate(), sharedOk, cc.mustRevalidate(),
+                            storeSequence.incrementAndGet()));
             lookup.land();
         }
     }
@@ -333,7 +390,9 @@ public final class ResponseCache {
         HttpHeaders h = request.headers();
         String resource = pool + '\n' + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + '\n' + request.uri();
         if (!(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) || hasBody) {
-            return new Lookup(Result.BYPASS, resource, request, false, null, null, null);
+            Lookup bypass = new Lookup(Result.BYPASS, resource, request, false, null, null, null);
+            bypass.invalidatesTarget = !SAFE_METHODS.contains(method);
+            return bypass;
         }
         CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
         if (cc.noStore()) {
@@ -347,6 +406,13 @@ public final class ResponseCache {
         List<String> vary = varyByResource.getIfPresent(resource);
         String variantKey = vary == null ? null : resource + variant(vary, h);
         CachedResponse stored = variantKey == null ? null : answers.getIfPresent(variantKey);
+        if (stored != null && invalidatedAt.estimatedSize() > 0) {
+            Long changedAt = invalidatedAt.getIfPresent(target(resource));
+            if (changedAt != null && stored.sequence() <= changedAt) {
+                answers.asMap().remove(variantKey, stored);
+                stored = null;
+            }
+        }
         if (stored == null || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
             Lookup miss = new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
             if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION)
@@ -364,6 +430,12 @@ public final class ResponseCache {
         }
         long now = nanoClock.getAsLong();
         if (!stored.fresh(now)) {
+            if (stored.usableWhileRevalidating(now)) {
+                Lookup stale = new Lookup(Result.STALE, resource, request, false, answer(stored, request, now, Result.STALE),
+                        stored, variantKey);
+                stale.refreshInBackground = refreshing.add(variantKey);
+                return stale;
+            }
             return new Lookup(Result.MISS, resource, request, mayStore, null, stored, variantKey);
         }
         return new Lookup(Result.HIT, resource, request, false, answer(stored, request, now, Result.HIT), null, null);
@@ -386,6 +458,11 @@ public final class ResponseCache {
     public long weight() {
         answers.cleanUp();
         return answers.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    /** The host and request target of a resource key (which starts with the pool). */
+    private static String target(String resource) {
+        return resource.substring(resource.indexOf('\n') + 1);
     }
 
     private FullHttpResponse answer(CachedResponse stored, HttpRequest request, long now, Result result) {

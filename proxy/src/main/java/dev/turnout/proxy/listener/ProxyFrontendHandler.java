@@ -202,8 +202,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         pool = route.pickPool();
         if (pool != null && shared.cache() != null && route.cache()) {
             cacheLookup = shared.cache().lookup(pool.name(), host, head, requestHasBody);
-            if (cacheLookup.result() == ResponseCache.Result.HIT) {
-                respondLocally(cacheLookup.hit());
+            if (cacheLookup.hit() != null) {
+                respondFromCache(host);
                 return;
             }
             ResponseCache.Flight flight = cacheLookup.following();
@@ -214,6 +214,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             cacheLookup.addValidators();
         }
         forwardToBackend(head, table, host, false);
+    }
+
+    /** Answers a fresh hit, or a stale one while a background request refreshes the entry. */
+    private void respondFromCache(String host) {
+        ResponseCache.Lookup refresh = cacheLookup.backgroundRefresh();
+        if (refresh != null) {
+            CacheRefresher.start(shared, pool, refresh, host, clientIp(), ctx.channel().eventLoop());
+        }
+        respondLocally(cacheLookup.hit());
     }
 
     /**
@@ -229,8 +238,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             }
             waitingForFlight = false;
             cacheLookup = shared.cache().lookup(pool.name(), host, head, requestHasBody, false);
-            if (cacheLookup.result() == ResponseCache.Result.HIT) {
-                respondLocally(cacheLookup.hit());
+            if (cacheLookup.hit() != null) {
+                respondFromCache(host);
                 return;
             }
             cacheLookup.addValidators();
@@ -611,6 +620,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         responseKeepAlive = keepAlive;
         if (cacheLookup != null) {
+            cacheLookup.answered(head);
             cacheFill = method.equals(HttpMethod.GET) ? cacheLookup.fill(head) : null;
             cacheLookup.label(head);
         }

@@ -276,6 +276,58 @@ class ResponseCacheTest {
         }
     }
 
+    @Test
+    void aStaleWhileRevalidateEntryIsServedAtOnceAndRefreshedInTheBackground() throws Exception {
+        CompletableFuture<Void> refreshMayAnswer = new CompletableFuture<>();
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("v1")
+                .header("Cache-Control", "max-age=1, stale-while-revalidate=60").header("ETag", "\"v1\""));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("MISS", get(client, "/s").header("x-cache"));
+            // The refresh's answer is held back: the stale copy must not wait for it.
+            backend.replyWith(request -> Reply.ok("v2").header("Cache-Control", "max-age=60").after(refreshMayAnswer));
+            RawResponse stale = getUntil(client, "/s", () -> backend.requestCount() == 2);
+
+            assertEquals("STALE", stale.header("x-cache"));
+            assertEquals("v1", stale.bodyText());
+            assertEquals("\"v1\"", backend.awaitRequest(1).headers().get("if-none-match"), "the refresh is conditional");
+            for (int i = 0; i < 3; i++) {
+                assertEquals("v1", get(client, "/s").bodyText(), "still stale while the refresh runs");
+            }
+            assertEquals(2, backend.requestCount(), "one background refresh at a time");
+
+            refreshMayAnswer.complete(null);
+            Await.until("the refreshed entry", Duration.ofSeconds(10), () -> {
+                try {
+                    return "v2".equals(get(client, "/s").bodyText());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertEquals("HIT", get(client, "/s").header("x-cache"));
+            assertEquals(2, backend.requestCount(), "refreshed by the background request alone");
+        }
+    }
+
+    @Test
+    void aSuccessfulUnsafeRequestInvalidatesItsTarget() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> request.method().equals("GET")
+                ? Reply.ok("page").header("Cache-Control", "max-age=60") : Reply.ok("changed"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/doc");
+            assertEquals("HIT", get(client, "/doc").header("x-cache"));
+
+            client.send("POST /doc HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1\r\n\r\nx");
+            RawResponse post = client.readResponse();
+            assertEquals("BYPASS", post.header("x-cache"));
+
+            assertEquals("MISS", get(client, "/doc").header("x-cache"), "the POST changed it");
+            assertEquals("HIT", get(client, "/doc").header("x-cache"), "and the new answer is stored again");
+            assertEquals(3, backend.requestCount());
+        }
+    }
+
     /** GETs {@code path} until {@code done} holds after a request; returns that request's answer. */
     private static RawResponse getUntil(RawClient client, String path, BooleanSupplier done) {
         RawResponse[] last = new RawResponse[1];
@@ -342,6 +394,66 @@ class ResponseCacheTest {
         now += 31_000_000_000L;
         cache.lookup("app", "a.test", request("/d"), false);
         assertTrue(cache.lookup("app", "a.test", request("/d"), false).following() != null, "and coalesce again later");
+    }
+
+    @Test
+    void aStaleWhileRevalidateWindowServesStaleWithOneRefreshAtATime() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16), () -> now);
+        store(cache, "/w", "max-age=10, stale-while-revalidate=30", 10);
+        now += 15_000_000_000L;
+
+        ResponseCache.Lookup first = cache.lookup("app", "a.test", request("/w"), false);
+        assertEquals(ResponseCache.Result.STALE, first.result());
+        ResponseCache.Lookup refresh = first.backgroundRefresh();
+        assertTrue(refresh != null, "the first stale answer starts a refresh");
+        assertNull(first.backgroundRefresh(), "only once");
+        first.hit().release();
+        ResponseCache.Lookup second = cache.lookup("app", "a.test", request("/w"), false);
+        assertEquals(ResponseCache.Result.STALE, second.result());
+        assertNull(second.backgroundRefresh(), "not while one runs");
+        second.hit().release();
+
+        refresh.land(); // it failed: the entry stays stale, and the next stale answer tries again
+        ResponseCache.Lookup third = cache.lookup("app", "a.test", request("/w"), false);
+        assertTrue(third.backgroundRefresh() != null);
+        third.hit().release();
+
+        now += 30_000_000_000L;
+        assertEquals(ResponseCache.Result.MISS, cache.lookup("app", "a.test", request("/w"), false).result(),
+                "past the window it is a miss");
+
+        store(cache, "/m", "max-age=10, stale-while-revalidate=30, must-revalidate", 10);
+        now += 15_000_000_000L;
+        assertEquals(ResponseCache.Result.MISS, cache.lookup("app", "a.test", request("/m"), false).result(),
+                "must-revalidate forbids serving it stale");
+    }
+
+    @Test
+    void onlyASuccessfulUnsafeRequestInvalidatesAndOnlyItsTarget() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16), () -> now);
+        store(cache, "/x", "max-age=60", 10);
+        store(cache, "/y", "max-age=60", 10);
+        HttpRequest delete = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.DELETE, "/x");
+
+        cache.lookup("canary", "a.test", delete, false)
+                .answered(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR));
+        assertEquals(ResponseCache.Result.HIT, hitResult(cache, "/x"), "a failed DELETE changed nothing");
+
+        cache.lookup("canary", "a.test", delete, false)
+                .answered(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT));
+        assertEquals(ResponseCache.Result.MISS, hitResult(cache, "/x"), "invalid in every pool, not only the DELETE's");
+        assertEquals(ResponseCache.Result.HIT, hitResult(cache, "/y"));
+        store(cache, "/x", "max-age=60", 10);
+        assertEquals(ResponseCache.Result.HIT, hitResult(cache, "/x"), "an answer stored afterwards is valid");
+    }
+
+    private static ResponseCache.Result hitResult(ResponseCache cache, String uri) {
+        ResponseCache.Lookup lookup = cache.lookup("app", "a.test", request(uri), false);
+        if (lookup.hit() != null) {
+            lookup.hit().release();
+        }
+        lookup.land();
+        return lookup.result();
     }
 
     @Test

@@ -1,0 +1,184 @@
+package dev.turnout.proxy.listener;
+
+import dev.turnout.proxy.cache.ResponseCache;
+import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.upstream.UpstreamListener;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Refreshes a stale cache entry in the background (RFC 5861 stale-while-revalidate) after its
+ * stale copy was served: one GET to a backend of the pool, conditional when the entry has
+ * validators, whose answer renews or replaces the entry and goes nowhere else. It runs on the
+ * client connection's event loop and uses that loop's pooled backend connections; it counts in
+ * flight on its backend, so a drain waits for it. Any failure just leaves the stale entry.
+ */
+final class CacheRefresher implements UpstreamListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CacheRefresher.class);
+
+    private final FrontendShared shared;
+    private final Pool pool;
+    private final Backend backend;
+    private final ResponseCache.Lookup lookup;
+    private final EventLoop loop;
+    private Channel upstream;
+    private ScheduledFuture<?> timeout;
+    private ResponseCache.Fill fill;
+    private boolean confirmed;
+    private boolean reusable;
+    private boolean done;
+
+    private CacheRefresher(FrontendShared shared, Pool pool, Backend backend, ResponseCache.Lookup lookup, EventLoop loop) {
+        this.shared = shared;
+        this.pool = pool;
+        this.backend = backend;
+        this.lookup = lookup;
+        this.loop = loop;
+    }
+
+    /** Starts refreshing on {@code loop}; when no backend is in rotation the entry just stays stale. */
+    static void start(FrontendShared shared, Pool pool, ResponseCache.Lookup lookup, String host, String clientIp,
+            EventLoop loop) {
+        Backend picked = pool.pick();
+        if (picked == null) {
+            lookup.land();
+            return;
+        }
+        picked.requestStarted();
+        if (!shared.routing().current().inRotation(picked)) {
+            // A drain raced the pick (see ProxyFrontendHandler#pickBackend): skip this refresh.
+            picked.requestFinished();
+            lookup.land();
+            return;
+        }
+        HttpRequest request = lookup.request();
+        lookup.addValidators();
+        ForwardedHeaders.prepareUpstreamRequest(request, clientIp, host, picked.address(),
+                ForwardedHeaders.requestId(request.headers()));
+        new CacheRefresher(shared, pool, picked, lookup, loop).send(request);
+    }
+
+    private void send(HttpRequest request) {
+        timeout = loop.schedule(() -> finish(false), shared.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+        Channel pooled = shared.connector().leaseIdle(backend, this);
+        if (pooled != null) {
+            write(pooled, request);
+            return;
+        }
+        ChannelFuture connecting = shared.connector().connect(backend, loop);
+        connecting.addListener(f -> {
+            if (!f.isSuccess() || done) {
+                connecting.channel().close();
+                finish(false);
+                return;
+            }
+            shared.connector().bind(connecting.channel(), this);
+            write(connecting.channel(), request);
+        });
+    }
+
+    private void write(Channel ch, HttpRequest request) {
+        upstream = ch;
+        ch.write(request);
+        ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    @Override
+    public void onUpstreamMessage(Object msg) {
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse head) {
+            if (head.decoderResult().isFailure() || head.status().code() < 200) {
+                ReferenceCountUtil.release(msg);
+                finish(false);
+                return;
+            }
+            reusable = HttpUtil.isKeepAlive(head);
+            if (head.status().code() >= 500) {
+                shared.ejector().onFailure(backend, pool, backend.recordFailure());
+            } else {
+                backend.recordSuccess();
+            }
+            if (lookup.confirms(head)) {
+                confirmed = true;
+                ReferenceCountUtil.release(lookup.refreshed(head));
+            } else {
+                fill = lookup.fill(head);
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            try {
+                if (content.decoderResult().isFailure()) {
+                    finish(false);
+                    return;
+                }
+                if (fill != null && !fill.append(content.content())) {
+                    fill = null;
+                }
+                if (content instanceof LastHttpContent) {
+                    if (fill != null && !confirmed) {
+                        fill.store();
+                    }
+                    finish(reusable);
+                }
+            } finally {
+                content.release();
+            }
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        // Nothing is relayed, so nothing waits for a flush.
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        // One small bodyless request: never large enough to fill the socket.
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (cause != null) {
+            LOG.debug("background refresh from {} failed", backend, cause);
+        }
+        upstream = null;
+        finish(false);
+    }
+
+    private void finish(boolean reuseConnection) {
+        if (done) {
+            return;
+        }
+        done = true;
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+        Channel up = upstream;
+        upstream = null;
+        if (up != null) {
+            if (reuseConnection) {
+                shared.connector().release(backend, up);
+            } else {
+                shared.connector().discard(up);
+            }
+        }
+        backend.requestFinished();
+        lookup.land();
+    }
+}
