@@ -10,6 +10,7 @@ import dev.turnout.proxy.health.HealthChecker;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
 import dev.turnout.proxy.listener.ProxyServer;
+import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
@@ -39,6 +40,7 @@ public final class Turnout implements AutoCloseable {
     private final InetSocketAddress address;
     private final AdminServer admin;
     private final ScheduledExecutorService healthThread;
+    private final TrafficMetrics metrics;
 
     private Turnout(TurnoutConfig config) throws IOException, InterruptedException {
         this.config = config;
@@ -55,26 +57,33 @@ public final class Turnout implements AutoCloseable {
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
             HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
             SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);
+            this.metrics = config.metricsEnabled() ? new TrafficMetrics(control.routing(), workers) : null;
             control.onPublish(table -> {
                 checker.follow(table);
                 ticker.follow(table);
+                if (metrics != null) {
+                    metrics.follow(table);
+                }
             });
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {
                 control.cachePurger(cache::purge);
+                if (metrics != null) {
+                    metrics.watch(cache);
+                }
                 long heap = Runtime.getRuntime().maxMemory();
                 if (config.cache().maxSize() > heap / 2) {
                     LOG.warn("turnout.cache.max-size is {} MiB but the heap is at most {} MiB: the cache keeps bodies on the "
                             + "heap, so raise -Xmx or lower max-size", config.cache().maxSize() >> 20, heap >> 20);
                 }
             }
-            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache,
+            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
                     config.timeouts(), config.compression());
             this.address = server.start(config.listen());
             AdminConfig adminConfig = config.admin();
             this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
-                    control, null);
+                    control, metrics == null ? null : metrics::scrape);
         } catch (IOException | RuntimeException | InterruptedException e) {
             stopEventLoops();
             throw e;
@@ -122,6 +131,9 @@ public final class Turnout implements AutoCloseable {
 
     private void stopEventLoops() {
         healthThread.shutdownNow();
+        if (metrics != null) {
+            metrics.close();
+        }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -41,7 +41,7 @@ public final class ConfigLoader {
     /** Keys read elsewhere or by later features: accepted here, validated by their owner. */
     private static final Set<String> TOP_LEVEL_KEYS = Set.of(
             "listen", "io-threads", "admin", "state-file", "state", "pools", "routes", "timeouts",
-            "compression", "cache", "shutdown", "tls", "defaults");
+            "compression", "cache", "metrics", "shutdown", "tls", "defaults");
 
     private ConfigLoader() {
     }
@@ -111,7 +111,13 @@ public final class ConfigLoader {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
-                timeouts, compression(c), cache(c), grace);
+                timeouts, compression(c), cache(c), metricsEnabled(c), grace);
+    }
+
+    private static boolean metricsEnabled(Config c) {
+        Config m = c.getConfig("metrics");
+        requireKnownKeys(m.root(), ROOT + ".metrics", Set.of("enabled"));
+        return bool(m, ROOT + ".metrics", "enabled");
     }
 
     private static CacheConfig cache(Config c) {

@@ -11,6 +11,7 @@ import java.util.Map;
  * The whole validated configuration. Built once at start; never changed afterwards.
  *
  * @param stateFile where runtime changes are saved, or null to keep them in memory only
+ * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
  */
 public record TurnoutConfig(
         HostPort listen,
@@ -22,6 +23,7 @@ public record TurnoutConfig(
         Timeouts timeouts,
         CompressionConfig compression,
         CacheConfig cache,
+        boolean metricsEnabled,
         Duration shutdownGrace) {
 
     public TurnoutConfig {

@@ -118,6 +118,9 @@ public final class HealthChecker {
 
         private void record(boolean good, String detail) {
             Health before = tracker.health();
+            if (!cancelled) {
+                backend.healthChecked(good);
+            }
             if (cancelled || !tracker.record(good, nanoClock.getAsLong())) {
                 return;
             }

@@ -3,12 +3,13 @@ package dev.turnout.proxy.listener;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
+import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 
 /**
- * What every client connection's handler shares: the routing snapshot, the connector, the ejector
- * and the response cache (null when caching is off).
+ * What every client connection's handler shares: the routing snapshot, the connector, the ejector,
+ * the response cache (null when caching is off) and the metrics (null when they are off).
  */
 record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
-        long responseTimeoutNanos) {
+        TrafficMetrics metrics, long responseTimeoutNanos) {
 }

@@ -1,6 +1,7 @@
 package dev.turnout.proxy.listener;
 
 import dev.turnout.proxy.cache.ResponseCache;
+import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
@@ -102,6 +103,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean holdsRetryToken;
     private ResponseCache.Lookup cacheLookup;
     private ResponseCache.Fill cacheFill;
+    // How the cache served the client when it differs from the lookup's result (a 304 or a stale stand-in).
+    private ResponseCache.Result cacheServed;
     private boolean waitingForFlight;
     // The client was answered from the cache instead: the backend's answer is read and dropped.
     private boolean swallowingUpstreamBody;
@@ -378,6 +381,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             return false;
         }
         retries++;
+        pool.retryBudget().retried();
         if (upstream != null) {
             Channel up = upstream;
             upstream = null;
@@ -591,9 +595,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             backend.recordSuccess();
         }
         if (cacheLookup != null) {
-            FullHttpResponse fromCache = cacheLookup.confirms(head) ? cacheLookup.refreshed(head)
+            boolean confirmed = cacheLookup.confirms(head);
+            FullHttpResponse fromCache = confirmed ? cacheLookup.refreshed(head)
                     : status >= 500 ? cacheLookup.staleOnError() : null;
             if (fromCache != null) {
+                cacheServed = confirmed ? ResponseCache.Result.HIT : ResponseCache.Result.STALE;
                 answerFromCacheInstead(head, fromCache);
                 return;
             }
@@ -805,6 +811,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             LOG.debug("{} {} -> {} ({})", method, uri, failure.statusCode(), failure.tag());
         }
         FullHttpResponse stale = cacheLookup == null ? null : cacheLookup.staleOnError();
+        if (stale != null) {
+            cacheServed = ResponseCache.Result.STALE;
+        }
         respondLocally(stale != null ? stale : failure.newResponse(true));
     }
 
@@ -880,8 +889,16 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             holdsRetryToken = false;
             pool.retryBudget().release();
         }
+        long durationNanos = System.nanoTime() - startNanos;
+        TrafficMetrics metrics = shared.metrics();
+        if (metrics != null) {
+            metrics.record(route, pool, backend, status, durationNanos);
+            if (cacheLookup != null) {
+                metrics.cacheResult(cacheServed != null ? cacheServed : cacheLookup.result());
+            }
+        }
         if (AccessLog.enabled()) {
-            AccessLog.log(clientIp(), method.name(), uri, status, bodyBytes, System.nanoTime() - startNanos,
+            AccessLog.log(clientIp(), method.name(), uri, status, bodyBytes, durationNanos,
                     route == null ? "-" : route.name(), pool == null ? "-" : pool.name(),
                     backend == null ? "-" : backend.id(), requestId);
         }
@@ -894,6 +911,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         cacheLookup = null;
         cacheFill = null;
+        cacheServed = null;
         swallowingUpstreamBody = false;
         waitingForFlight = false;
         resume(PAUSE_CONNECTING | PAUSE_UPSTREAM_FULL);
@@ -911,6 +929,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         closing = true;
         releaseQueued();
         ctx.writeAndFlush(failure.newResponse(false)).addListener(ChannelFutureListener.CLOSE);
+        if (shared.metrics() != null) {
+            shared.metrics().record(null, null, null, failure.statusCode(), 0);
+        }
         if (AccessLog.enabled()) {
             AccessLog.log(clientIp(), "-", "-", failure.statusCode(), 0, 0, "-", "-", "-", "-");
         }

@@ -7,6 +7,7 @@ import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
+import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
@@ -43,9 +44,9 @@ public final class ProxyServer {
     private Channel serverChannel;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, Timeouts timeouts,
+            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, Timeouts timeouts,
             CompressionConfig compression) {
-        FrontendShared shared = new FrontendShared(routing, connector, ejector, cache, timeouts.request().toNanos());
+        FrontendShared shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos());
         long idleMillis = timeouts.idle().toMillis();
         Supplier<ResponseCompressor> compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
         this.bootstrap = new ServerBootstrap()

@@ -3,6 +3,7 @@ package dev.turnout.proxy.pool;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One application server's identity and live counters. The instance lives as long as the backend
@@ -28,6 +29,10 @@ public final class Backend {
     private volatile long rampStartNanos;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger pendingConnects = new AtomicInteger();
+    // Monotonic counts, read by metrics at scrape time.
+    private final LongAdder healthChecksPassed = new LongAdder();
+    private final LongAdder healthChecksFailed = new LongAdder();
+    private final LongAdder ejections = new LongAdder();
 
     public Backend(String poolName, String id, String address, InetSocketAddress socketAddress) {
         this.poolName = poolName;
@@ -149,7 +154,24 @@ public final class Backend {
     }
 
     public void ejected(boolean ejected) {
+        if (ejected && !this.ejected) {
+            ejections.increment();
+        }
         this.ejected = ejected;
+    }
+
+    /** How many times passive ejection took it out. */
+    public long ejections() {
+        return ejections.sum();
+    }
+
+    /** Counts one active health check's result. */
+    public void healthChecked(boolean passed) {
+        (passed ? healthChecksPassed : healthChecksFailed).increment();
+    }
+
+    public long healthChecks(boolean passed) {
+        return (passed ? healthChecksPassed : healthChecksFailed).sum();
     }
 
     /** A backend added at runtime to a checked pool waits for its first healthy result. */

@@ -1,6 +1,7 @@
 package dev.turnout.proxy.pool;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Bounds retries so that a failing fleet is not hammered: retries in flight may be at most a
@@ -13,6 +14,7 @@ public final class RetryBudget {
 
     private final int percent;
     private final AtomicInteger retriesInFlight = new AtomicInteger();
+    private final LongAdder retries = new LongAdder();
 
     public RetryBudget(int percent) {
         this.percent = percent;
@@ -30,6 +32,16 @@ public final class RetryBudget {
                 return true;
             }
         }
+    }
+
+    /** Counts one retry sent, for metrics. */
+    public void retried() {
+        retries.increment();
+    }
+
+    /** Retries sent so far by every snapshot of the pool. */
+    public long retries() {
+        return retries.sum();
     }
 
     public void release() {
