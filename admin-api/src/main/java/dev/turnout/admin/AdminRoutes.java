@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,7 @@ final class AdminRoutes {
     private static final Logger AUDIT = LoggerFactory.getLogger("turnout.audit");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)?");
     private static final Duration MAX_WAIT = Duration.ofHours(1);
+    private static final Duration MIN_ROLLOUT_INTERVAL = Duration.ofMillis(100);
 
     private final ControlPlane control;
     private final ScheduledExecutorService timers;
@@ -207,7 +209,76 @@ final class AdminRoutes {
                 return audited(request, "set split of route " + route + " to " + split, 200, control.setSplit(route, split));
             });
         }
+        if (s.size() == 2 && s.get(1).equals("rollout")) {
+            return switch (method) {
+                case "GET" -> AdminResponse.json(200, control.rollout(route));
+                case "POST" -> {
+                    RolloutPlan plan = rolloutPlan(object(request));
+                    RolloutView started = control.startRollout(route, plan);
+                    AUDIT.info("{} start rollout on route {}: {}", request.remote(), route, render(started));
+                    yield AdminResponse.json(202, started);
+                }
+                case "DELETE" -> {
+                    RolloutView aborted = control.abortRollout(route);
+                    AUDIT.info("{} abort rollout on route {}: split now {}", request.remote(), route, aborted.split());
+                    yield AdminResponse.json(200, aborted);
+                }
+                default -> notAllowed(method, "GET, POST, DELETE");
+            };
+        }
         return AdminResponse.error(404, "no such endpoint: " + request.path());
+    }
+
+    /** The rollout body; every field but {@code from} and {@code to} has SPEC's example as its default. */
+    private static RolloutPlan rolloutPlan(JsonNode body) {
+        onlyFields(body, Set.of("from", "to", "steps", "interval", "max-error-rate", "max-p95-ratio", "min-requests"),
+                Set.of("from", "to"));
+        String from = textField(body, "from");
+        String to = textField(body, "to");
+        if (from.equals(to)) {
+            throw ControlException.badRequest("\"from\" and \"to\" must be different pools, both are " + from);
+        }
+        List<Integer> steps = new ArrayList<>();
+        if (body.has("steps")) {
+            JsonNode array = body.get("steps");
+            if (!array.isArray() || array.isEmpty()) {
+                throw ControlException.badRequest("\"steps\" must be a non-empty array of percentages");
+            }
+            for (JsonNode step : array) {
+                if (!step.isIntegralNumber() || step.intValue() < 1 || step.intValue() > 100
+                        || (!steps.isEmpty() && step.intValue() <= steps.get(steps.size() - 1))) {
+                    throw ControlException.badRequest("\"steps\" " + array + ": each must be 1 to 100 and above the one before");
+                }
+                steps.add(step.intValue());
+            }
+        } else {
+            steps.addAll(List.of(5, 25, 50, 100));
+        }
+        Duration interval = body.has("interval") ? duration("interval", textField(body, "interval")) : Duration.ofSeconds(30);
+        if (interval.compareTo(MIN_ROLLOUT_INTERVAL) < 0) {
+            throw ControlException.badRequest("interval " + body.get("interval") + " (expected: at least 100ms)");
+        }
+        double maxErrorRate = fraction(body, "max-error-rate", 0.02, 0, 1);
+        double maxP95Ratio = fraction(body, "max-p95-ratio", 1.5, 1, 1000);
+        long minRequests = 100;
+        if (body.has("min-requests")) {
+            minRequests = intField(body, "min-requests");
+            if (minRequests < 1) {
+                throw ControlException.badRequest("\"min-requests\" must be at least 1, not " + minRequests);
+            }
+        }
+        return new RolloutPlan(from, to, steps, interval, maxErrorRate, maxP95Ratio, minRequests);
+    }
+
+    private static double fraction(JsonNode body, String name, double fallback, double min, double max) {
+        if (!body.has(name)) {
+            return fallback;
+        }
+        JsonNode value = body.get(name);
+        if (!value.isNumber() || value.doubleValue() < min || value.doubleValue() > max) {
+            throw ControlException.badRequest("\"" + name + "\" must be a number from " + min + " to " + max + ", not " + value);
+        }
+        return value.doubleValue();
     }
 
     // ---- helpers ----------------------------------------------------------------------------

@@ -44,6 +44,18 @@ public interface ControlPlane {
     Change<RouteView> setSplit(String route, Map<String, Integer> split);
 
     /**
+     * Starts a progressive canary on a route: NOT_FOUND for an unknown route or pool, BAD_REQUEST
+     * for a plan that does not fit, CONFLICT while one runs there or when rollouts are off.
+     */
+    RolloutView startRollout(String route, RolloutPlan plan);
+
+    /** The route's current or last rollout; NOT_FOUND if it never had one. */
+    RolloutView rollout(String route);
+
+    /** Stops a running rollout and sends all of the route to its {@code from} pool; CONFLICT if none runs. */
+    RolloutView abortRollout(String route);
+
+    /**
      * Drops cached answers whose request target starts with {@code prefix} ("" for all).
      *
      * @return how many were dropped

@@ -28,6 +28,7 @@ final class FakeControlPlane implements ControlPlane {
     private final Map<String, String> balancers = new TreeMap<>();
     private final Map<String, Map<String, BackendView>> pools = new TreeMap<>();
     private final Map<String, RouteView> routes = new LinkedHashMap<>();
+    private final Map<String, RolloutView> rollouts = new HashMap<>();
     private final Map<String, CompletableFuture<Void>> idle = new HashMap<>();
     private final List<String> calls = new ArrayList<>();
     private final List<SplitCall> splitCalls = new ArrayList<>();
@@ -263,5 +264,52 @@ final class FakeControlPlane implements ControlPlane {
     @Override
     public int purgeCache(String prefix) {
         return 0;
+    }
+
+    @Override
+    public synchronized RolloutView startRollout(String route, RolloutPlan plan) {
+        calls.add("startRollout " + route + " " + plan);
+        RouteView current = routes.get(route);
+        if (current == null) {
+            throw ControlException.notFound("no route named " + route);
+        }
+        if (!pools.containsKey(plan.from()) || !pools.containsKey(plan.to())) {
+            throw ControlException.notFound("no pool named " + (pools.containsKey(plan.from()) ? plan.to() : plan.from()));
+        }
+        RolloutView running = rollouts.get(route);
+        if (running != null && running.running()) {
+            throw ControlException.conflict("a rollout is already running on route " + route);
+        }
+        Map<String, Integer> split = new LinkedHashMap<>();
+        split.put(plan.from(), 100 - plan.steps().get(0));
+        split.put(plan.to(), plan.steps().get(0));
+        RolloutView view = new RolloutView(route, RolloutView.RUNNING, plan.from(), plan.to(), plan.steps(),
+                plan.interval().toMillis() + "ms", plan.interval().toMillis(), plan.maxErrorRate(), plan.maxP95Ratio(),
+                plan.minRequests(), plan.steps().get(0), split, "2026-01-01T00:00:00Z", null, List.of());
+        rollouts.put(route, view);
+        return view;
+    }
+
+    @Override
+    public synchronized RolloutView rollout(String route) {
+        RolloutView view = rollouts.get(route);
+        if (view == null) {
+            throw ControlException.notFound("route " + route + " has had no rollout");
+        }
+        return view;
+    }
+
+    @Override
+    public synchronized RolloutView abortRollout(String route) {
+        calls.add("abortRollout " + route);
+        RolloutView view = rollout(route);
+        if (!view.running()) {
+            throw ControlException.conflict("no rollout is running on route " + route);
+        }
+        RolloutView aborted = new RolloutView(route, RolloutView.ABORTED, view.from(), view.to(), view.steps(), view.interval(),
+                view.intervalMillis(), view.maxErrorRate(), view.maxP95Ratio(), view.minRequests(), 0,
+                Map.of(view.from(), 100), view.started(), "aborted by operator", view.verdicts());
+        rollouts.put(route, aborted);
+        return aborted;
     }
 }

@@ -16,6 +16,7 @@ import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -65,6 +66,9 @@ public final class Turnout implements AutoCloseable {
                     metrics.follow(table);
                 }
             });
+            if (metrics != null) {
+                control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics.registry());
+            }
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {

@@ -5,6 +5,8 @@ import dev.turnout.admin.Change;
 import dev.turnout.admin.ControlException;
 import dev.turnout.admin.ControlPlane;
 import dev.turnout.admin.PoolView;
+import dev.turnout.admin.RolloutPlan;
+import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
@@ -20,14 +22,21 @@ import dev.turnout.proxy.pool.PoolMember;
 import dev.turnout.proxy.pool.RetryBudget;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.stats.RequestTally;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin seam's implementation. One change at a time (changes are rare and come from the
@@ -37,6 +46,8 @@ import java.util.function.ToIntFunction;
  */
 public final class RuntimeControl implements ControlPlane {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RuntimeControl.class);
+
     private final RoutingState routing;
     private final StateFile stateFile;
     private final Consumer<Backend> closeIdleConnections;
@@ -45,6 +56,7 @@ public final class RuntimeControl implements ControlPlane {
     private ToIntFunction<String> cachePurger = prefix -> 0;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
+    private RolloutRunner rollouts;
 
     /**
      * Loads the saved state over the configuration, before any listener opens.
@@ -81,6 +93,105 @@ public final class RuntimeControl implements ControlPlane {
     @Override
     public int purgeCache(String prefix) {
         return cachePurger.applyAsInt(prefix);
+    }
+
+    /**
+     * Turns rollouts on (they judge the figures that metrics count) and resumes the ones that were
+     * running when Turnout stopped: each holds its step and starts its interval again.
+     *
+     * @param scheduler where the judgements run (never an event loop)
+     * @param tallies   the running totals of a route's requests to a pool
+     */
+    public synchronized void enableRollouts(ScheduledExecutorService scheduler, Clock clock,
+            BiFunction<String, String, RequestTally> tallies, MeterRegistry registry) {
+        this.rollouts = new RolloutRunner(scheduler, clock, tallies, registry);
+        for (RolloutView saved : state.rollouts().values()) {
+            if (saved.running()) {
+                RolloutView resumed = RolloutJudge.resumed(saved, rollouts.now());
+                apply(state.withSplit(saved.route(), resumed.split()).withRollout(saved.route(), resumed));
+                rollouts.beginInterval(resumed, this::judgeRollout);
+                LOG.info("rollout on route {} resumed at {}% for {}", saved.route(), resumed.step(), resumed.to());
+            }
+        }
+    }
+
+    @Override
+    public synchronized RolloutView startRollout(String route, RolloutPlan plan) {
+        if (rollouts == null) {
+            throw ControlException.conflict("rollouts judge the figures metrics count: set turnout.metrics.enabled = true");
+        }
+        if (state.route(route) == null) {
+            throw ControlException.notFound("no route named " + route);
+        }
+        statePool(plan.from());
+        statePool(plan.to());
+        RolloutView current = state.rollouts().get(route);
+        if (current != null && current.running()) {
+            throw ControlException.conflict("a rollout from " + current.from() + " to " + current.to()
+                    + " is running on route " + route + "; abort it first (DELETE .../rollout)");
+        }
+        int inRotationTo = inRotation(plan.to());
+        if (inRotationTo == 0) {
+            throw ControlException.conflict("pool " + plan.to() + " has no backend in rotation");
+        }
+        RolloutView started = RolloutJudge.start(route, plan, inRotation(plan.from()), inRotationTo, rollouts.now());
+        apply(state.withSplit(route, started.split()).withRollout(route, started));
+        rollouts.beginInterval(started, this::judgeRollout);
+        return started;
+    }
+
+    @Override
+    public synchronized RolloutView rollout(String route) {
+        RolloutView rollout = state.rollouts().get(route);
+        if (rollout == null) {
+            if (state.route(route) == null) {
+                throw ControlException.notFound("no route named " + route);
+            }
+            throw ControlException.notFound("route " + route + " has had no rollout");
+        }
+        return rollout;
+    }
+
+    @Override
+    public synchronized RolloutView abortRollout(String route) {
+        RolloutView current = rollout(route);
+        if (!current.running()) {
+            throw ControlException.conflict("no rollout is running on route " + route + " (the last one is " + current.state()
+                    + ")");
+        }
+        RolloutView aborted = RolloutJudge.aborted(current, "aborted by an operator", rollouts.now());
+        apply(state.withSplit(route, aborted.split()).withRollout(route, aborted));
+        rollouts.ended(aborted);
+        return aborted;
+    }
+
+    /** The end of a rollout's interval, on the scheduler thread. */
+    private synchronized void judgeRollout(String route) {
+        RolloutView current = state.rollouts().get(route);
+        if (current == null || !current.running()) {
+            return;
+        }
+        try {
+            RolloutView judged = rollouts.judge(current, inRotation(current.from()), inRotation(current.to()));
+            apply(state.withSplit(route, judged.split()).withRollout(route, judged));
+            if (!judged.running()) {
+                rollouts.ended(judged);
+                LOG.info("rollout on route {} {}: {}", route, judged.state(), judged.reason());
+            } else if (RolloutJudge.waited(judged)) {
+                rollouts.extendInterval(judged, this::judgeRollout);
+            } else {
+                rollouts.beginInterval(judged, this::judgeRollout);
+            }
+        } catch (RuntimeException e) {
+            // Say so, and keep the rollout where it is: the next interval tries again.
+            LOG.error("rollout on route {}: judging the interval failed; trying again next interval", route, e);
+            rollouts.extendInterval(current, this::judgeRollout);
+        }
+    }
+
+    private int inRotation(String pool) {
+        Pool p = routing.current().pools().get(pool);
+        return p == null ? 0 : (int) p.members().stream().filter(PoolMember::inRotation).count();
     }
 
     /**
@@ -182,6 +293,11 @@ public final class RuntimeControl implements ControlPlane {
     public synchronized Change<RouteView> setSplit(String route, Map<String, Integer> split) {
         if (state.route(route) == null) {
             throw ControlException.notFound("no route named " + route);
+        }
+        RolloutView rollout = state.rollouts().get(route);
+        if (rollout != null && rollout.running()) {
+            throw ControlException.conflict("a rollout is running on route " + route + " and owns its split; abort it first "
+                    + "(DELETE /api/v1/routes/" + route + "/rollout)");
         }
         String problem = Limits.splitProblem(split, state.pools().keySet());
         if (problem != null) {

@@ -1,5 +1,6 @@
 package dev.turnout.proxy.control;
 
+import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolConfig;
@@ -22,8 +23,10 @@ import java.util.Set;
  *
  * @param removedFromConfig per pool, the ids of configured backends removed at runtime, so that a
  *                          restart does not bring them back
+ * @param rollouts          per route, its running or last rollout
  */
-record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<String, Set<String>> removedFromConfig) {
+record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<String, Set<String>> removedFromConfig,
+        Map<String, RolloutView> rollouts) {
 
     RuntimeState {
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
@@ -31,6 +34,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         Map<String, Set<String>> removed = new LinkedHashMap<>();
         removedFromConfig.forEach((pool, ids) -> removed.put(pool, Collections.unmodifiableSet(new LinkedHashSet<>(ids))));
         removedFromConfig = Collections.unmodifiableMap(removed);
+        rollouts = Collections.unmodifiableMap(new LinkedHashMap<>(rollouts));
     }
 
     /** A pool's backends in order, with their runtime weight and state. */
@@ -68,7 +72,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         config.pools().forEach((name, pool) -> pools.put(name, new PoolState(name, pool.balancer(),
                 pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, false)).toList(),
                 pool.healthCheck(), pool.resilience())));
-        return new RuntimeState(pools, config.routes(), Map.of());
+        return new RuntimeState(pools, config.routes(), Map.of(), Map.of());
     }
 
     RouteConfig route(String name) {
@@ -109,13 +113,23 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         List<RouteConfig> next = routes.stream()
                 .map(r -> r.name().equals(route) ? r.withSplit(split) : r)
                 .toList();
-        return new RuntimeState(pools, next, removedFromConfig);
+        return new RuntimeState(pools, next, removedFromConfig, rollouts);
+    }
+
+    RuntimeState withRollout(String route, RolloutView rollout) {
+        Map<String, RolloutView> next = new LinkedHashMap<>(rollouts);
+        next.put(route, rollout);
+        return new RuntimeState(pools, routes, removedFromConfig, next);
+    }
+
+    RuntimeState withRollouts(Map<String, RolloutView> next) {
+        return new RuntimeState(pools, routes, removedFromConfig, next);
     }
 
     private RuntimeState withPool(PoolState pool, Map<String, Set<String>> removed) {
         Map<String, PoolState> next = new LinkedHashMap<>(pools);
         next.put(pool.name(), pool);
-        return new RuntimeState(next, routes, removed);
+        return new RuntimeState(next, routes, removed, rollouts);
     }
 
     private static int indexOf(List<BackendState> backends, String id) {

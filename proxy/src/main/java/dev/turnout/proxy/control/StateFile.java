@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.HostPort;
@@ -78,6 +79,7 @@ final class StateFile {
             ObjectNode split = routes.putObject(route.name()).putObject("split");
             route.split().forEach(split::put);
         }
+        root.set("rollouts", JSON.valueToTree(state.rollouts()));
         try {
             Path dir = path.getParent();
             Files.createDirectories(dir);
@@ -120,6 +122,7 @@ final class StateFile {
         }
         RuntimeState merged = mergePools(configured, root.path("pools"));
         merged = mergeRoutes(merged, root.path("routes"));
+        merged = mergeRollouts(merged, root.path("rollouts"));
         LOG.info("runtime state loaded from {}", path);
         return merged;
     }
@@ -178,7 +181,7 @@ final class StateFile {
             pools.put(name, pool.withBackends(backends));
             removedFromConfig.put(name, removed);
         });
-        return new RuntimeState(pools, configured.routes(), removedFromConfig);
+        return new RuntimeState(pools, configured.routes(), removedFromConfig, Map.of());
     }
 
     /** A saved backend; {@code configured} is its configuration entry, or null if it was added at runtime. */
@@ -202,6 +205,29 @@ final class StateFile {
                     configured == null ? "dropped" : "configuration used");
             return configured == null ? null : new BackendState(configured, AdminState.ACTIVE, false);
         }
+    }
+
+    /** Rollouts come back while their route and both pools exist; one that cannot is logged, not silently lost. */
+    private RuntimeState mergeRollouts(RuntimeState state, JsonNode savedRollouts) {
+        Map<String, RolloutView> rollouts = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> entries = savedRollouts.fields(); entries.hasNext();) {
+            Map.Entry<String, JsonNode> entry = entries.next();
+            RolloutView rollout;
+            try {
+                rollout = JSON.treeToValue(entry.getValue(), RolloutView.class);
+            } catch (IOException | IllegalArgumentException e) {
+                LOG.warn("state file: the rollout of route {} cannot be read ({}); dropped", entry.getKey(), e.getMessage());
+                continue;
+            }
+            if (state.route(entry.getKey()) == null || !state.pools().containsKey(rollout.from())
+                    || !state.pools().containsKey(rollout.to())) {
+                LOG.warn("state file: the {} rollout of route {} from {} to {} no longer fits the configuration; dropped",
+                        rollout.state(), entry.getKey(), rollout.from(), rollout.to());
+                continue;
+            }
+            rollouts.put(entry.getKey(), rollout);
+        }
+        return state.withRollouts(rollouts);
     }
 
     private RuntimeState mergeRoutes(RuntimeState state, JsonNode savedRoutes) {

@@ -8,6 +8,7 @@ import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.stats.RequestTally;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

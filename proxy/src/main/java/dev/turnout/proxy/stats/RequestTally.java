@@ -1,4 +1,4 @@
-package dev.turnout.proxy.metrics;
+package dev.turnout.proxy.stats;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;

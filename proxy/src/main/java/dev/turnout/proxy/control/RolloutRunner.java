@@ -1,0 +1,127 @@
+package dev.turnout.proxy.control;
+
+import dev.turnout.admin.RolloutView;
+import dev.turnout.proxy.stats.RequestTally;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+
+/**
+ * Runs rollouts for {@link RuntimeControl}: it takes the figures at the start of each interval,
+ * schedules the judgement at its end, and feeds {@link RolloutJudge}. Every method runs under
+ * RuntimeControl's lock, which also serialises the judgements with admin changes; the ticks
+ * themselves come from the scheduler thread and take that lock through {@code onTick}.
+ */
+final class RolloutRunner {
+
+    private final ScheduledExecutorService scheduler;
+    private final Clock clock;
+    private final BiFunction<String, String, RequestTally> tallies;
+    private final MeterRegistry registry;
+    private final Map<String, Interval> intervals = new HashMap<>();
+    // Read by gauges at scrape time, outside the lock.
+    private final Map<String, Integer> stepByRoute = new ConcurrentHashMap<>();
+    private final Map<String, Integer> runningByRoute = new ConcurrentHashMap<>();
+
+    /** The figures at the start of a route's current interval, and the judgement scheduled at its end. */
+    private record Interval(RequestTally.Snapshot stable, RequestTally.Snapshot canary, ScheduledFuture<?> judgement) {
+    }
+
+    RolloutRunner(ScheduledExecutorService scheduler, Clock clock, BiFunction<String, String, RequestTally> tallies,
+            MeterRegistry registry) {
+        this.scheduler = scheduler;
+        this.clock = clock;
+        this.tallies = tallies;
+        this.registry = registry;
+    }
+
+    String now() {
+        return Instant.now(clock).truncatedTo(ChronoUnit.MILLIS).toString();
+    }
+
+    /** Starts counting a new interval for a running rollout and schedules its judgement through {@code onTick}. */
+    void beginInterval(RolloutView rollout, Consumer<String> onTick) {
+        String route = rollout.route();
+        cancel(route);
+        watch(route);
+        ScheduledFuture<?> judgement = scheduler.schedule(() -> onTick.accept(route), rollout.intervalMillis(),
+                TimeUnit.MILLISECONDS);
+        intervals.put(route, new Interval(tally(route, rollout.from()), tally(route, rollout.to()), judgement));
+        show(rollout);
+    }
+
+    /** Keeps counting the same interval (after a wait) and judges it again one interval later. */
+    void extendInterval(RolloutView rollout, Consumer<String> onTick) {
+        Interval current = intervals.get(rollout.route());
+        ScheduledFuture<?> judgement = scheduler.schedule(() -> onTick.accept(rollout.route()), rollout.intervalMillis(),
+                TimeUnit.MILLISECONDS);
+        intervals.put(rollout.route(), new Interval(current.stable(), current.canary(), judgement));
+        show(rollout);
+    }
+
+    /** Judges the interval that just ended. */
+    RolloutView judge(RolloutView rollout, int inRotationFrom, int inRotationTo) {
+        Interval interval = intervals.get(rollout.route());
+        RequestTally.Snapshot stable = tally(rollout.route(), rollout.from()).since(interval.stable());
+        RequestTally.Snapshot canary = tally(rollout.route(), rollout.to()).since(interval.canary());
+        RolloutView judged = RolloutJudge.judge(rollout, stable, canary, inRotationFrom, inRotationTo, now());
+        String outcome = judged.verdicts().get(judged.verdicts().size() - 1).outcome();
+        String verdict = switch (outcome) {
+            case "wait" -> "wait";
+            case "rollback" -> "fail";
+            default -> "pass";
+        };
+        Counter.builder("turnout.rollout.verdicts").description("Rollout interval verdicts: pass, fail or wait")
+                .tags("route", rollout.route(), "verdict", verdict).register(registry).increment();
+        return judged;
+    }
+
+    /** The rollout ended (promoted, rolled back, aborted): no judgement is pending any more. */
+    void ended(RolloutView rollout) {
+        cancel(rollout.route());
+        show(rollout);
+    }
+
+    private void cancel(String route) {
+        Interval previous = intervals.remove(route);
+        if (previous != null) {
+            previous.judgement().cancel(false);
+        }
+    }
+
+    private RequestTally.Snapshot tally(String route, String pool) {
+        return tallies.apply(route, pool).snapshot();
+    }
+
+    private void show(RolloutView rollout) {
+        stepByRoute.put(rollout.route(), rollout.running() ? rollout.split().getOrDefault(rollout.to(), 0) : 0);
+        runningByRoute.put(rollout.route(), rollout.running() ? 1 : 0);
+    }
+
+    private void watch(String route) {
+        if (stepByRoute.containsKey(route)) {
+            return;
+        }
+        stepByRoute.put(route, 0);
+        Gauge.builder("turnout.rollout.step.percent", stepByRoute, m -> m.getOrDefault(route, 0))
+                .description("The canary's share of the route while a rollout runs, in percent; 0 when none runs")
+                .tag("route", route).register(registry);
+        Gauge.builder("turnout.rollout.running", runningByRoute, m -> m.getOrDefault(route, 0))
+                .description("1 while a rollout runs on the route").tag("route", route).register(registry);
+        for (String verdict : new String[] {"pass", "fail", "wait"}) {
+            Counter.builder("turnout.rollout.verdicts").description("Rollout interval verdicts: pass, fail or wait")
+                    .tags("route", route, "verdict", verdict).register(registry);
+        }
+    }
+}
