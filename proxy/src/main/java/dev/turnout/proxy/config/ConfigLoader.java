@@ -312,7 +312,7 @@ public final class ConfigLoader {
         for (int i = 0; i < list.size(); i++) {
             String key = ROOT + ".routes[" + i + "]";
             Config r = list.get(i).toConfig();
-            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache"));
+            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache", "sticky", "pool-header"));
             String name = string(r, key, "name");
             requireName(key + ".name", name);
             if (!names.add(name)) {
@@ -327,9 +327,33 @@ public final class ConfigLoader {
                 throw ConfigError.of(key + ".path-prefix", prefix, "a path starting with /");
             }
             boolean cache = !r.hasPath("cache") || bool(r, key, "cache");
-            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache));
+            String poolHeader = r.hasPath("pool-header") ? headerName(key + ".pool-header", string(r, key, "pool-header")) : null;
+            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader));
         }
         return routes;
+    }
+
+    private static RouteConfig.Sticky sticky(Config r, String routeKey) {
+        if (!r.hasPath("sticky")) {
+            return null;
+        }
+        String key = routeKey + ".sticky";
+        Config sticky = object(r, routeKey, "sticky").toConfig();
+        requireKnownKeys(sticky.root(), key, Set.of("cookie", "header"));
+        if (sticky.hasPath("cookie") == sticky.hasPath("header")) {
+            throw ConfigError.of(key, sticky.root().unwrapped(), "either { cookie = NAME } or { header = NAME }");
+        }
+        return sticky.hasPath("cookie")
+                ? new RouteConfig.Sticky(headerName(key + ".cookie", string(sticky, key, "cookie")), null)
+                : new RouteConfig.Sticky(null, headerName(key + ".header", string(sticky, key, "header")));
+    }
+
+    /** A header or cookie name: an RFC 9110 token. */
+    private static String headerName(String key, String name) {
+        if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+            throw ConfigError.of(key, name, "a header or cookie name (letters, digits and !#$%&'*+.^_`|~-)");
+        }
+        return name;
     }
 
     private static Map<String, Integer> split(Config r, String routeKey, Map<String, PoolConfig> pools) {

@@ -202,7 +202,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.NO_ROUTE);
             return;
         }
-        pool = route.pickPool();
+        pool = route.pickPool(head.headers());
         if (pool != null && shared.cache() != null && route.cache()) {
             cacheLookup = shared.cache().lookup(pool.name(), host, head, requestHasBody);
             if (cacheLookup.hit() != null) {
@@ -350,7 +350,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             picked.requestFinished();
             table = now;
             route = table.match(host, uri);
-            pool = route == null ? null : route.pickPool();
+            pool = route == null ? null : route.pickPool(request.headers());
         }
     }
 
