@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Throughput and latency of a fixed 1 KiB backend, measured with wrk directly, through Turnout, and
-# through Turnout's cache (the same answer with Cache-Control: max-age, served as cache hits).
+# Throughput and latency of a fixed 1 KiB backend, measured with wrk directly, through Turnout,
+# through a second Turnout with metrics off (turnout.metrics.enabled = false: the cost of counting),
+# and through Turnout's cache (the same answer with Cache-Control: max-age, served as cache hits).
 #
 #   mvn -B package -DskipTests          # once: this script builds nothing
 #   benchmarks/wrk-compare.sh
@@ -15,6 +16,7 @@
 #   BACKEND_THREADS=1                                   event loops of the fixed backend
 #   TURNOUT_JAVA_OPTS=""                                extra JVM options for the proxy
 #   ACCESS_LOG=off                                      "on" keeps Turnout's per-request access log
+#   ROUNDS=1                                            rounds of all targets in turn; medians are printed
 # On a 2-core machine wrk, the backend and the proxy share the cores: read the ratio as "cost of
 # the extra hop on this machine", not as the proxy's capacity.
 set -euo pipefail
@@ -28,6 +30,8 @@ DURATION=${WRK_DURATION:-10s}
 WARMUP=${WRK_WARMUP:-3s}
 BACKEND_THREADS=${BACKEND_THREADS:-1}
 ACCESS_LOG=${ACCESS_LOG:-off}
+ROUNDS=${ROUNDS:-1}
+TARGETS=(direct proxied nometrics cached)
 
 for jar in "$TURNOUT_JAR" "$BENCH_JAR"; do
     [[ -f "$jar" ]] || { echo "missing $jar: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
@@ -107,13 +111,21 @@ if [[ "$ACCESS_LOG" != "on" ]]; then
 EOF
     LOGBACK_OPTS=("-Dlogback.configurationFile=$WORK/logback.xml")
 fi
-# shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
-(cd "$WORK" && exec java ${TURNOUT_JAVA_OPTS:-} "${LOGBACK_OPTS[@]}" -jar "$TURNOUT_JAR" --config "$WORK/turnout.conf") \
-    >"$WORK/turnout.log" 2>&1 &
-PIDS+=($!)
-PROXY_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
+# start_turnout NAME [JAVA OPTION...]: prints the data-plane port of a new Turnout in front of the backend.
+start_turnout() {
+    local name=$1
+    shift
+    mkdir -p "$WORK/$name"
+    # shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
+    (cd "$WORK/$name" && exec java ${TURNOUT_JAVA_OPTS:-} "$@" "${LOGBACK_OPTS[@]}" -jar "$TURNOUT_JAR" \
+        --config "$WORK/turnout.conf") >"$WORK/$name.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_line "$WORK/$name.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}"
+}
+PROXY_PORT=$(start_turnout turnout)
+NOMETRICS_PORT=$(start_turnout nometrics -Dturnout.metrics.enabled=false)
 
-for port in "$BACKEND_PORT" "$PROXY_PORT"; do
+for port in "$BACKEND_PORT" "$PROXY_PORT" "$NOMETRICS_PORT"; do
     status=$(probe "$port")
     [[ "$status" == "HTTP/1.1 200"* ]] || { echo "127.0.0.1:$port answered '$status', not 200" >&2; exit 1; }
 done
@@ -129,10 +141,13 @@ run_wrk() {
     PIDS+=($!)
     wait "$!"
 }
-run_wrk direct "$BACKEND_PORT"
-run_wrk proxied "$PROXY_PORT"
-# The same body with Cache-Control: max-age=3600: after the first request, Turnout answers from its cache.
-run_wrk cached "$PROXY_PORT" /cached
+for ((round = 1; round <= ROUNDS; round++)); do
+    run_wrk "direct.$round" "$BACKEND_PORT"
+    run_wrk "proxied.$round" "$PROXY_PORT"
+    run_wrk "nometrics.$round" "$NOMETRICS_PORT"
+    # The same body with Cache-Control: max-age=3600: after the first request, Turnout answers from its cache.
+    run_wrk "cached.$round" "$PROXY_PORT" /cached
+done
 
 # field FILE WHAT: Requests/sec, or a latency percentile (50%, 99%) converted to microseconds.
 field() {
@@ -150,27 +165,36 @@ field() {
 errors() {
     grep -E 'Socket errors|Non-2xx' "$1" | sed 's/^ *//' | paste -sd ';' - || true
 }
+# median TARGET WHAT: the median of field WHAT over the rounds of TARGET.
+median() {
+    local round
+    for ((round = 1; round <= ROUNDS; round++)); do
+        field "$WORK/$1.$round.txt" "$2"
+    done | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), 1 KiB body, $(nproc) cores," \
-    "Turnout access log $ACCESS_LOG"
+    "Turnout access log $ACCESS_LOG, median of $ROUNDS round(s)"
 printf '%-9s %12s %12s %12s  %s\n' "target" "req/s" "p50 (ms)" "p99 (ms)" "errors"
-for name in direct proxied cached; do
-    f="$WORK/$name.txt"
-    printf '%-9s %12.0f %12.3f %12.3f  %s\n' "$name" "$(field "$f" rps)" \
-        "$(awk -v u="$(field "$f" 50%)" 'BEGIN { print u / 1000 }')" \
-        "$(awk -v u="$(field "$f" 99%)" 'BEGIN { print u / 1000 }')" "$(errors "$f")"
+for name in "${TARGETS[@]}"; do
+    printf '%-9s %12.0f %12.3f %12.3f  %s\n' "$name" "$(median "$name" rps)" \
+        "$(awk -v u="$(median "$name" 50%)" 'BEGIN { print u / 1000 }')" \
+        "$(awk -v u="$(median "$name" 99%)" 'BEGIN { print u / 1000 }')" "$(errors "$WORK/$name.$ROUNDS.txt")"
 done
-awk -v dr="$(field "$WORK/direct.txt" rps)" -v pr="$(field "$WORK/proxied.txt" rps)" \
-    -v d50="$(field "$WORK/direct.txt" 50%)" -v p50="$(field "$WORK/proxied.txt" 50%)" \
-    -v d99="$(field "$WORK/direct.txt" 99%)" -v p99="$(field "$WORK/proxied.txt" 99%)" 'BEGIN {
+awk -v dr="$(median direct rps)" -v pr="$(median proxied rps)" \
+    -v d50="$(median direct 50%)" -v p50="$(median proxied 50%)" \
+    -v d99="$(median direct 99%)" -v p99="$(median proxied 99%)" 'BEGIN {
         printf "ratio     proxied/direct: req/s %.2f, p50 %.2fx, p99 %.2fx\n", pr / dr, p50 / d50, p99 / d99
     }'
-awk -v pr="$(field "$WORK/proxied.txt" rps)" -v cr="$(field "$WORK/cached.txt" rps)" 'BEGIN {
+awk -v pr="$(median proxied rps)" -v nr="$(median nometrics rps)" 'BEGIN {
+        printf "ratio     metrics on/off: req/s %.3f\n", pr / nr
+    }'
+awk -v pr="$(median proxied rps)" -v cr="$(median cached rps)" 'BEGIN {
         printf "ratio     cache hit/proxied: req/s %.2f\n", cr / pr
     }'
 if [[ "${WRK_VERBOSE:-}" == "1" ]]; then
-    for name in direct proxied cached; do
-        echo "--- wrk output: $name"
-        cat "$WORK/$name.txt"
+    for name in "${TARGETS[@]}"; do
+        echo "--- wrk output: $name, last round"
+        cat "$WORK/$name.$ROUNDS.txt"
     done
 fi
