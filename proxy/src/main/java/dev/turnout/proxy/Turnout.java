@@ -68,6 +68,8 @@ public final class Turnout implements AutoCloseable {
             });
             if (metrics != null) {
                 control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics.registry());
+            } else {
+                control.abortSavedRollouts("turnout.metrics.enabled is false, so no rollout can be judged");
             }
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;

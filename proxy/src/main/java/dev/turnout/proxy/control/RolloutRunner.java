@@ -54,7 +54,6 @@ final class RolloutRunner {
     void beginInterval(RolloutView rollout, Consumer<String> onTick) {
         String route = rollout.route();
         cancel(route);
-        watch(route);
         ScheduledFuture<?> judgement = scheduler.schedule(() -> onTick.accept(route), rollout.intervalMillis(),
                 TimeUnit.MILLISECONDS);
         intervals.put(route, new Interval(tally(route, rollout.from()), tally(route, rollout.to()), judgement));
@@ -104,7 +103,9 @@ final class RolloutRunner {
         return tallies.apply(route, pool).snapshot();
     }
 
-    private void show(RolloutView rollout) {
+    /** Publishes a rollout's state to the gauges (registering them for its route the first time). */
+    void show(RolloutView rollout) {
+        watch(rollout.route());
         stepByRoute.put(rollout.route(), rollout.running() ? rollout.split().getOrDefault(rollout.to(), 0) : 0);
         runningByRoute.put(rollout.route(), rollout.running() ? 1 : 0);
     }
@@ -114,6 +115,7 @@ final class RolloutRunner {
             return;
         }
         stepByRoute.put(route, 0);
+        runningByRoute.put(route, 0);
         Gauge.builder("turnout.rollout.step.percent", stepByRoute, m -> m.getOrDefault(route, 0))
                 .description("The canary's share of the route while a rollout runs, in percent; 0 when none runs")
                 .tag("route", route).register(registry);

@@ -25,6 +25,8 @@ import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.RequestTally;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -106,11 +108,27 @@ public final class RuntimeControl implements ControlPlane {
             BiFunction<String, String, RequestTally> tallies, MeterRegistry registry) {
         this.rollouts = new RolloutRunner(scheduler, clock, tallies, registry);
         for (RolloutView saved : state.rollouts().values()) {
+            rollouts.show(saved);
             if (saved.running()) {
                 RolloutView resumed = RolloutJudge.resumed(saved, rollouts.now());
                 apply(state.withSplit(saved.route(), resumed.split()).withRollout(saved.route(), resumed));
                 rollouts.beginInterval(resumed, this::judgeRollout);
                 LOG.info("rollout on route {} resumed at {}% for {}", saved.route(), resumed.step(), resumed.to());
+            }
+        }
+    }
+
+    /**
+     * Rollouts stay off (metrics are off): a rollout saved as running cannot be judged, so it is
+     * aborted, said so in its trail and the log, rather than left holding the route's split.
+     */
+    public synchronized void abortSavedRollouts(String reason) {
+        for (RolloutView saved : state.rollouts().values()) {
+            if (saved.running()) {
+                RolloutView aborted = RolloutJudge.aborted(saved, reason, now());
+                apply(state.withSplit(saved.route(), aborted.split()).withRollout(saved.route(), aborted));
+                LOG.warn("rollout on route {} aborted at start: {}; {} gets all of the route", saved.route(), reason,
+                        saved.from());
             }
         }
     }
@@ -159,9 +177,11 @@ public final class RuntimeControl implements ControlPlane {
             throw ControlException.conflict("no rollout is running on route " + route + " (the last one is " + current.state()
                     + ")");
         }
-        RolloutView aborted = RolloutJudge.aborted(current, "aborted by an operator", rollouts.now());
+        RolloutView aborted = RolloutJudge.aborted(current, "aborted by an operator", now());
         apply(state.withSplit(route, aborted.split()).withRollout(route, aborted));
-        rollouts.ended(aborted);
+        if (rollouts != null) {
+            rollouts.ended(aborted);
+        }
         return aborted;
     }
 
@@ -187,6 +207,10 @@ public final class RuntimeControl implements ControlPlane {
             LOG.error("rollout on route {}: judging the interval failed; trying again next interval", route, e);
             rollouts.extendInterval(current, this::judgeRollout);
         }
+    }
+
+    private String now() {
+        return rollouts != null ? rollouts.now() : Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
     }
 
     private int inRotation(String pool) {
