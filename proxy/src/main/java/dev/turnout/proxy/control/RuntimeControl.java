@@ -346,15 +346,17 @@ public final class RuntimeControl implements ControlPlane {
         Map<String, Backend> previous = backends;
         state = next;
         backends = compiled.backends();
+        List<Backend> gone = previous.entrySet().stream().filter(e -> backends.get(e.getKey()) != e.getValue())
+                .map(Map.Entry::getValue).toList();
+        // Retired before the listeners hear of it, so metrics can drop its series for good.
+        gone.forEach(Backend::retire);
         routing.publish(compiled.table());
         applyConnectionPolicy(compiled.table());
         onPublish.accept(compiled.table());
-        previous.forEach((key, backend) -> {
-            if (backends.get(key) != backend) {
-                backend.keepConnections(false);
-                closeIdleConnections.accept(backend);
-            }
-        });
+        for (Backend backend : gone) {
+            backend.keepConnections(false);
+            closeIdleConnections.accept(backend);
+        }
     }
 
     /** Backends out of rotation keep no idle connections; those in rotation do. */

@@ -142,7 +142,12 @@ public final class TrafficMetrics implements AutoCloseable {
         if (pool != null) {
             poolMeters.tally.record(status, durationNanos);
         }
-        poolMeters.backend(backend == null ? NONE : backend.id()).count(status);
+        if (backend == null) {
+            poolMeters.backend(NONE).count(status);
+        } else if (!backend.retired()) {
+            // A removed backend's series are gone; its last requests must not bring them back.
+            poolMeters.backend(backend.id()).count(status);
+        }
     }
 
     /** Counts how the cache served one request. */

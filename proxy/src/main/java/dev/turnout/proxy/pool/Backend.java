@@ -21,6 +21,7 @@ public final class Backend {
     // Set by whoever waits for in-flight to reach 0 (a drain); read by the hot path only then.
     private volatile CompletableFuture<Void> idleSignal;
     private volatile boolean keepsConnections = true;
+    private volatile boolean retired;
     // Observed by the health checker and passive ejection; a snapshot copies them when compiled.
     private volatile Health health = Health.UNKNOWN;
     private volatile boolean ejected;
@@ -99,6 +100,15 @@ public final class Backend {
     }
 
     /** Whether a finished exchange may return its connection to the idle pool. */
+    /** Whether it left the fleet (removed, or replaced at a new address); its requests may still finish. */
+    public boolean retired() {
+        return retired;
+    }
+
+    public void retire() {
+        this.retired = true;
+    }
+
     public boolean keepsConnections() {
         return keepsConnections;
     }
