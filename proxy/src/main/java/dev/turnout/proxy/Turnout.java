@@ -85,7 +85,7 @@ public final class Turnout implements AutoCloseable {
                 }
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
-                    config.timeouts(), config.compression());
+                    config.timeouts(), config.limits(), config.compression());
             this.address = server.start(config.listen());
             AdminConfig adminConfig = config.admin();
             this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),

@@ -41,7 +41,7 @@ public final class ConfigLoader {
     /** Keys read elsewhere or by later features: accepted here, validated by their owner. */
     private static final Set<String> TOP_LEVEL_KEYS = Set.of(
             "listen", "io-threads", "admin", "state-file", "state", "pools", "routes", "timeouts",
-            "compression", "cache", "metrics", "shutdown", "tls", "defaults");
+            "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults");
 
     private ConfigLoader() {
     }
@@ -103,15 +103,39 @@ public final class ConfigLoader {
 
         Config t = c.getConfig("timeouts");
         String tk = ROOT + ".timeouts";
-        requireKnownKeys(t.root(), tk, Set.of("connect", "request", "idle"));
-        Timeouts timeouts = new Timeouts(positive(t, tk, "connect"), positive(t, tk, "request"), positive(t, tk, "idle"));
+        requireKnownKeys(t.root(), tk, Set.of("connect", "request", "idle", "header-read", "body-read"));
+        Timeouts timeouts = new Timeouts(positive(t, tk, "connect"), positive(t, tk, "request"), positive(t, tk, "idle"),
+                positive(t, tk, "header-read"), positive(t, tk, "body-read"));
 
         Duration grace = duration(c, ROOT, "shutdown.grace");
         if (grace.isNegative()) {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
-                timeouts, compression(c), cache(c), metricsEnabled(c), grace);
+                timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), grace);
+    }
+
+    private static ClientLimits limits(Config c) {
+        String key = ROOT + ".limits";
+        Config l = c.getConfig("limits");
+        requireKnownKeys(l.root(), key, Set.of("request-line", "header-size", "header-count", "connections"));
+        return new ClientLimits((int) bytesIn(l, key, "request-line", 256, 1 << 20),
+                (int) bytesIn(l, key, "header-size", 1024, 1 << 20), intIn(l, key, "header-count", 1, 10_000),
+                intIn(l, key, "connections", 1, 10_000_000));
+    }
+
+    private static long bytesIn(Config c, String parentKey, String path, long min, long max) {
+        long bytes;
+        try {
+            bytes = c.getBytes(path);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a size such as 8KiB or 1MiB");
+        }
+        if (bytes < min || bytes > max) {
+            throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a size from " + min + " to " + max
+                    + " bytes");
+        }
+        return bytes;
     }
 
     private static boolean metricsEnabled(Config c) {
@@ -312,7 +336,8 @@ public final class ConfigLoader {
         for (int i = 0; i < list.size(); i++) {
             String key = ROOT + ".routes[" + i + "]";
             Config r = list.get(i).toConfig();
-            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache", "sticky", "pool-header"));
+            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache", "sticky", "pool-header",
+                    "max-body-size"));
             String name = string(r, key, "name");
             requireName(key + ".name", name);
             if (!names.add(name)) {
@@ -328,7 +353,8 @@ public final class ConfigLoader {
             }
             boolean cache = !r.hasPath("cache") || bool(r, key, "cache");
             String poolHeader = r.hasPath("pool-header") ? headerName(key + ".pool-header", string(r, key, "pool-header")) : null;
-            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader));
+            long maxBody = r.hasPath("max-body-size") ? bytesIn(r, key, "max-body-size", 0, Long.MAX_VALUE) : 0;
+            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader, maxBody));
         }
         return routes;
     }

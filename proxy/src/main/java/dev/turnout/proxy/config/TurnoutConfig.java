@@ -21,6 +21,7 @@ public record TurnoutConfig(
         Map<String, PoolConfig> pools,
         List<RouteConfig> routes,
         Timeouts timeouts,
+        ClientLimits limits,
         CompressionConfig compression,
         CacheConfig cache,
         boolean metricsEnabled,

@@ -11,5 +11,5 @@ import dev.turnout.proxy.upstream.UpstreamConnector;
  * the response cache (null when caching is off) and the metrics (null when they are off).
  */
 record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
-        TrafficMetrics metrics, long responseTimeoutNanos) {
+        TrafficMetrics metrics, long responseTimeoutNanos, int maxHeaderCount) {
 }

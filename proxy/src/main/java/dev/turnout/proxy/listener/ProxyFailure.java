@@ -20,6 +20,7 @@ public enum ProxyFailure {
     DUPLICATE_HOST(HttpResponseStatus.BAD_REQUEST, "more than one Host header"),
     URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line too long"),
     HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large"),
+    PAYLOAD_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body larger than this route accepts"),
     EXPECTATION_FAILED(HttpResponseStatus.EXPECTATION_FAILED, "only Expect: 100-continue is supported"),
     CLIENT_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "client sent the request too slowly"),
     NO_ROUTE(HttpResponseStatus.SERVICE_UNAVAILABLE, "no route for this host and path"),

@@ -74,10 +74,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private final Runnable responseTimerTick = this::onResponseTimerTick;
 
     private ChannelHandlerContext ctx;
+    private ClientReadTimeout readTimeout;
     private String clientIp;
     private int pausedBy;
     private boolean drainingPipeline;
-    private boolean shuttingDown;
+    // Shutting down, or the client misbehaved: no keep-alive after the exchange in progress.
+    private boolean closeAfterExchange;
     private boolean closing;
     private ScheduledFuture<?> responseTimer;
 
@@ -91,6 +93,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean requestKeepAlive;
     private boolean requestHasBody;
     private boolean requestComplete;
+    private long requestBodyBytes;
     private boolean discardingBody;
     private Route route;
     private Pool pool;
@@ -126,6 +129,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.readTimeout = ctx.pipeline().get(ClientReadTimeout.class);
     }
 
     // ---- client side ------------------------------------------------------------------------
@@ -135,6 +139,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (closing) {
             ReferenceCountUtil.release(msg);
             return;
+        }
+        if (readTimeout != null) {
+            // In decoding order, which pipelining does not change.
+            if (msg instanceof HttpRequest head && head.decoderResult().isSuccess()) {
+                readTimeout.headReceived(HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0);
+            }
+            if (msg instanceof LastHttpContent) {
+                readTimeout.bodyReceived();
+            }
         }
         if (!pipelined.isEmpty() || (msg instanceof HttpRequest && request != null)) {
             pipelined.add(msg);
@@ -169,6 +182,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         http10Client = head.protocolVersion().equals(HttpVersion.HTTP_1_0);
         requestHasBody = HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0;
         requestComplete = false;
+        requestBodyBytes = 0;
         discardingBody = false;
         responseStarted = false;
         responseComplete = false;
@@ -196,10 +210,20 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.EXPECTATION_FAILED);
             return;
         }
+        if (head.headers().size() > shared.maxHeaderCount()) {
+            requestKeepAlive = false;
+            fail(ProxyFailure.HEADERS_TOO_LARGE);
+            return;
+        }
         RouteTable table = shared.routing().current();
         route = table.match(host, uri);
         if (route == null) {
             fail(ProxyFailure.NO_ROUTE);
+            return;
+        }
+        if (route.maxBodySize() > 0 && HttpUtil.getContentLength(head, 0L) > route.maxBodySize()) {
+            requestKeepAlive = false; // the body is not read
+            fail(ProxyFailure.PAYLOAD_TOO_LARGE);
             return;
         }
         pool = route.pickPool(head.headers());
@@ -471,6 +495,16 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.BAD_REQUEST);
             return;
         }
+        requestBodyBytes += content.content().readableBytes();
+        if (!discardingBody && route != null && route.maxBodySize() > 0 && requestBodyBytes > route.maxBodySize()) {
+            // A chunked body grew past the limit while streaming: the backend must not see it end.
+            content.release();
+            upstreamReusable = false;
+            requestKeepAlive = false;
+            closing = true;
+            fail(ProxyFailure.PAYLOAD_TOO_LARGE);
+            return;
+        }
         boolean last = content instanceof LastHttpContent;
         if (discardingBody) {
             content.release();
@@ -511,16 +545,46 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
+        if (evt == ClientReadTimeout.EXPIRED) {
+            onClientTooSlow();
+        } else if (evt instanceof IdleStateEvent) {
             onClientIdle();
         } else if (evt == ShutdownRequested.INSTANCE) {
-            shuttingDown = true;
+            closeAfterExchange = true;
             if (request == null) {
                 closing = true;
                 ctx.close();
             }
         } else {
             ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    /** A request's head or body did not arrive within its read timeout. */
+    private void onClientTooSlow() {
+        if (closing) {
+            return;
+        }
+        if (pausedBy != 0) {
+            readTimeout.extend(); // we stopped reading, not the client
+            return;
+        }
+        readTimeout.stop();
+        if (request != null && !requestComplete) {
+            if (responseStarted) {
+                abortExchange();
+            } else {
+                requestKeepAlive = false;
+                fail(ProxyFailure.CLIENT_TIMEOUT);
+            }
+        } else if (request != null) {
+            // The next request's head is slow while this exchange runs: finish it, then close.
+            closeAfterExchange = true;
+        } else {
+            closing = true;
+            releaseQueued();
+            readTimeout.rejectSlowHead();
+            countRejected(ProxyFailure.CLIENT_TIMEOUT);
         }
     }
 
@@ -607,7 +671,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         upstreamReusable &= HttpUtil.isKeepAlive(head);
         ForwardedHeaders.removeHopByHop(head.headers());
 
-        boolean keepAlive = requestKeepAlive && !shuttingDown && (requestComplete || !requestHasBody);
+        boolean keepAlive = requestKeepAlive && !closeAfterExchange && (requestComplete || !requestHasBody);
         boolean bodyless = method.equals(HttpMethod.HEAD) || status == 204 || status == 304;
         if (!bodyless && !HttpUtil.isContentLengthSet(head)) {
             if (http10Client) {
@@ -643,7 +707,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         swallowingUpstreamBody = true;
         status = fromCache.status().code();
         bodyBytes = fromCache.content().readableBytes();
-        responseKeepAlive = requestKeepAlive && !shuttingDown && (requestComplete || !requestHasBody);
+        responseKeepAlive = requestKeepAlive && !closeAfterExchange && (requestComplete || !requestHasBody);
         if (!responseKeepAlive) {
             fromCache.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10Client) {
@@ -831,7 +895,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         discardingBody = true;
         status = response.status().code();
         bodyBytes = response.content().readableBytes();
-        responseKeepAlive = requestKeepAlive && !shuttingDown && !closing && (requestComplete || !requestHasBody);
+        responseKeepAlive = requestKeepAlive && !closeAfterExchange && !closing && (requestComplete || !requestHasBody);
         if (!responseKeepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10Client) {
@@ -845,7 +909,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
 
     private void finishExchange() {
-        boolean keepAlive = responseKeepAlive && !shuttingDown && !closing;
+        boolean keepAlive = responseKeepAlive && !closeAfterExchange && !closing;
         endExchange(upstreamReusable && requestComplete && responseComplete);
         if (!keepAlive) {
             closing = true;
@@ -929,6 +993,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         closing = true;
         releaseQueued();
         ctx.writeAndFlush(failure.newResponse(false)).addListener(ChannelFutureListener.CLOSE);
+        countRejected(failure);
+    }
+
+    /** Counts and logs a request refused before it had a route. */
+    private void countRejected(ProxyFailure failure) {
         if (shared.metrics() != null) {
             shared.metrics().record(null, null, null, failure.statusCode(), 0);
         }

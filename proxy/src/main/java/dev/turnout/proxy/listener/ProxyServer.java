@@ -2,6 +2,7 @@ package dev.turnout.proxy.listener;
 
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.compression.ResponseCompressor;
+import dev.turnout.proxy.config.ClientLimits;
 import dev.turnout.proxy.config.CompressionConfig;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
@@ -11,8 +12,10 @@ import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -24,6 +27,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -35,9 +39,11 @@ import java.util.function.Supplier;
  */
 public final class ProxyServer {
 
-    private static final int MAX_REQUEST_LINE = 8192;
-    private static final int MAX_REQUEST_HEADERS = 16 * 1024;
     private static final int MAX_CHUNK = 64 * 1024;
+    private static final String TOO_MANY_CLIENTS = "503 Service Unavailable: too many client connections\n";
+    private static final byte[] TOO_MANY_CONNECTIONS = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: " + TOO_MANY_CLIENTS.length() + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+            + TOO_MANY_CLIENTS).getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelGroup connections = new DefaultChannelGroup("turnout-clients", GlobalEventExecutor.INSTANCE);
     private final ServerBootstrap bootstrap;
@@ -45,8 +51,11 @@ public final class ProxyServer {
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, Timeouts timeouts,
-            CompressionConfig compression) {
-        FrontendShared shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos());
+            ClientLimits limits, CompressionConfig compression) {
+        FrontendShared shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos(),
+                limits.headerCount());
+        long headerReadNanos = timeouts.headerRead().toNanos();
+        long bodyReadNanos = timeouts.bodyRead().toNanos();
         long idleMillis = timeouts.idle().toMillis();
         Supplier<ResponseCompressor> compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
         this.bootstrap = new ServerBootstrap()
@@ -58,12 +67,19 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (connections.size() >= limits.connections()) {
+                            // Refused politely, not dropped: a plain answer, then close.
+                            ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS))
+                                    .addListener(ChannelFutureListener.CLOSE);
+                            return;
+                        }
                         connections.add(ch);
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                                .addLast("read-timeout", new ClientReadTimeout(headerReadNanos, bodyReadNanos))
                                 .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
-                                        .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                        .setMaxHeaderSize(MAX_REQUEST_HEADERS)
+                                        .setMaxInitialLineLength(limits.requestLine())
+                                        .setMaxHeaderSize(limits.headerSize())
                                         .setMaxChunkSize(MAX_CHUNK)
                                         .setStrictLineParsing(true)
                                         .setUseRfc9112TransferEncoding(true)));

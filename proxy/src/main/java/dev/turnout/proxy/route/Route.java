@@ -21,6 +21,7 @@ public final class Route {
     private final Map<String, Integer> split;
     private final SmoothWeightedSequence<Pool> pools;
     private final boolean cache;
+    private final long maxBodySize;
     private final RouteConfig.Sticky sticky;
     private final String poolHeader;
     // For sticky picks: the split's pools in name order and their cumulative shares, so that a
@@ -36,6 +37,7 @@ public final class Route {
         this.hostPattern = HostPattern.of(host);
         this.pathPrefix = config.pathPrefix();
         this.cache = config.cache();
+        this.maxBodySize = config.maxBodySize();
         Map<String, Integer> split = config.split();
         this.split = Collections.unmodifiableMap(new LinkedHashMap<>(split));
         List<Pool> members = new ArrayList<>();
@@ -76,6 +78,11 @@ public final class Route {
 
     public Map<String, Integer> split() {
         return split;
+    }
+
+    /** The largest request body accepted, or 0 for no limit. */
+    public long maxBodySize() {
+        return maxBodySize;
     }
 
     /** Whether the response cache serves this route. */
