@@ -36,6 +36,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +75,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private final Runnable responseTimerTick = this::onResponseTimerTick;
 
     private ChannelHandlerContext ctx;
-    private ClientReadTimeout readTimeout;
+    private RequestHeadGuard readTimeout;
     private String clientIp;
     private int pausedBy;
     private boolean drainingPipeline;
@@ -129,7 +130,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.readTimeout = ctx.pipeline().get(ClientReadTimeout.class);
+        this.readTimeout = ctx.pipeline().get(RequestHeadGuard.class);
     }
 
     // ---- client side ------------------------------------------------------------------------
@@ -203,6 +204,33 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         if (host == null && !http10Client) {
             fail(ProxyFailure.MISSING_HOST);
+            return;
+        }
+        if (!uri.startsWith("/")) {
+            String authority = RequestTarget.absoluteFormAuthority(uri);
+            if (authority != null) {
+                // RFC 9112 3.2.2: the target's authority wins over Host; the backend gets origin-form.
+                uri = RequestTarget.absoluteFormPath(uri);
+                head.setUri(uri);
+                host = authority;
+                head.headers().set(HttpHeaderNames.HOST, authority);
+            } else if (!(uri.equals("*") && method.equals(HttpMethod.OPTIONS))) {
+                requestKeepAlive = false;
+                fail(ProxyFailure.BAD_TARGET);
+                return;
+            }
+        }
+        if (host != null && !RequestTarget.validHost(host)) {
+            requestKeepAlive = false;
+            fail(ProxyFailure.BAD_HOST);
+            return;
+        }
+        List<String> codings = head.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty()
+                && !(codings.size() == 1 && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim()))) {
+            // Only "chunked" is spoken here: a coding before it would reach the backend undecoded.
+            requestKeepAlive = false;
+            fail(ProxyFailure.BAD_TRANSFER_CODING);
             return;
         }
         String expect = head.headers().get(HttpHeaderNames.EXPECT);
@@ -545,8 +573,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == ClientReadTimeout.EXPIRED) {
+        if (evt == RequestHeadGuard.EXPIRED) {
             onClientTooSlow();
+        } else if (evt instanceof RequestHeadGuard.Malformed malformed) {
+            onMalformedHead(malformed.status());
         } else if (evt instanceof IdleStateEvent) {
             onClientIdle();
         } else if (evt == ShutdownRequested.INSTANCE) {
@@ -558,6 +588,18 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /** A request head broke the strict syntax before it was decoded; nothing more is read. */
+    private void onMalformedHead(int status) {
+        if (request != null) {
+            closeAfterExchange = true; // the exchange in progress finishes; the bad request gets no answer of its own
+            return;
+        }
+        closing = true;
+        releaseQueued();
+        readTimeout.rejectMalformedHead(status);
+        countRejected(status == 505 ? ProxyFailure.VERSION_NOT_SUPPORTED : ProxyFailure.BAD_REQUEST);
     }
 
     /** A request's head or body did not arrive within its read timeout. */

@@ -76,7 +76,7 @@ public final class ProxyServer {
                         connections.add(ch);
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
-                                .addLast("read-timeout", new ClientReadTimeout(headerReadNanos, bodyReadNanos))
+                                .addLast("read-timeout", new RequestHeadGuard(headerReadNanos, bodyReadNanos))
                                 .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(limits.requestLine())
                                         .setMaxHeaderSize(limits.headerSize())

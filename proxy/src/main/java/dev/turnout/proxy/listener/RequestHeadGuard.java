@@ -5,12 +5,19 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Against slow clients (slowloris): once a request's first byte arrives its head must be complete
+ * Guards the raw bytes of each request head before Netty's decoder sees them.
+ *
+ * <p>Syntax: {@link RequestHeadSyntax} refuses what the decoder would repair (obs-fold, loose
+ * request lines, unknown versions); a refused head is never decoded: {@link Malformed} goes down
+ * the pipeline and the frontend answers (or, during an exchange, closes after it).
+ *
+ * <p>Time: against slow clients (slowloris), once a request's first byte arrives its head must be complete
  * within {@code header-read}, and while its body is due the client may pause at most
  * {@code body-read}. It sits in front of the HTTP decoder, so it sees the raw bytes arrive;
  * {@link ProxyFrontendHandler} tells it where the decoded stream is. When a limit passes it fires
@@ -22,22 +29,26 @@ import java.util.concurrent.TimeUnit;
  * timer per read. An idle keep-alive connection waiting for its next request is the idle
  * timeout's business, not this one's.
  */
-final class ClientReadTimeout extends ChannelInboundHandlerAdapter {
+final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
 
     /** The user event fired when a client was too slow. */
     static final Object EXPIRED = new Object() {
         @Override
         public String toString() {
-            return "ClientReadTimeout.EXPIRED";
+            return "RequestHeadGuard.EXPIRED";
         }
     };
 
+    /** The user event fired when a head broke the syntax; {@code status} is 400 or 505. */
+    record Malformed(int status) {
+    }
+
     private enum Phase { WAITING, HEAD, BODY, DONE }
 
-    private static final String TOO_SLOW = "408 Request Timeout: client sent the request too slowly\n";
-    private static final byte[] REQUEST_TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\n"
-            + "Content-Length: " + TOO_SLOW.length() + "\r\nConnection: close\r\n\r\n" + TOO_SLOW)
-            .getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REQUEST_TIMEOUT = closingAnswer("408 Request Timeout", "client sent the request too slowly");
+    private static final byte[] BAD_REQUEST = closingAnswer("400 Bad Request", "malformed request");
+    private static final byte[] VERSION_NOT_SUPPORTED = closingAnswer("505 HTTP Version Not Supported",
+            "only HTTP/1.1 and HTTP/1.0 are spoken here");
 
     private final long headerNanos;
     private final long bodyNanos;
@@ -47,8 +58,11 @@ final class ClientReadTimeout extends ChannelInboundHandlerAdapter {
     private long headDeadline;
     private long lastBodyRead;
     private ScheduledFuture<?> timer;
+    private final RequestHeadSyntax syntax = new RequestHeadSyntax();
+    // While the raw bytes of a head are arriving: from its first byte to its blank line.
+    private boolean scanning;
 
-    ClientReadTimeout(long headerNanos, long bodyNanos) {
+    RequestHeadGuard(long headerNanos, long bodyNanos) {
         this.headerNanos = headerNanos;
         this.bodyNanos = bodyNanos;
     }
@@ -60,16 +74,50 @@ final class ClientReadTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf bytes && bytes.isReadable()) {
+        if (phase == Phase.DONE) {
+            ReferenceCountUtil.release(msg); // a refused or timed-out connection reads nothing more
+            return;
+        }
+        if (!(msg instanceof ByteBuf bytes)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        // Pipelined heads may share a buffer: each head goes on to the decoder before the next is
+        // checked, so that the decoder has said where the first request ends.
+        while (bytes.isReadable() && phase != Phase.DONE) {
             if (phase == Phase.WAITING) {
                 phase = Phase.HEAD;
                 headDeadline = System.nanoTime() + headerNanos;
                 arm(headerNanos);
+                syntax.reset();
+                scanning = true;
             } else if (phase == Phase.BODY) {
                 lastBodyRead = System.nanoTime();
             }
+            if (!scanning) {
+                break;
+            }
+            int verdict = syntax.feed(bytes);
+            if (verdict == RequestHeadSyntax.MORE) {
+                break;
+            }
+            scanning = false;
+            if (verdict != RequestHeadSyntax.COMPLETE) {
+                bytes.release();
+                phase = Phase.DONE;
+                ctx.fireUserEventTriggered(new Malformed(verdict));
+                return;
+            }
+            if (syntax.consumed() == bytes.readableBytes()) {
+                break;
+            }
+            ctx.fireChannelRead(bytes.readRetainedSlice(syntax.consumed()));
         }
-        ctx.fireChannelRead(msg);
+        if (phase == Phase.DONE) {
+            bytes.release();
+            return;
+        }
+        ctx.fireChannelRead(bytes);
     }
 
     /** A request head was decoded; its body, if it has one, is due next. */
@@ -99,6 +147,13 @@ final class ClientReadTimeout extends ChannelInboundHandlerAdapter {
     void rejectSlowHead() {
         phase = Phase.DONE;
         ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Answers a head refused by the syntax check ({@link Malformed}), and closes; written here for the same reason. */
+    void rejectMalformedHead(int status) {
+        phase = Phase.DONE;
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(status == RequestHeadSyntax.VERSION_NOT_SUPPORTED ? VERSION_NOT_SUPPORTED
+                : BAD_REQUEST)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Nothing more is read from this connection (it is closing). */
@@ -140,6 +195,12 @@ final class ClientReadTimeout extends ChannelInboundHandlerAdapter {
             lastBodyRead = now;
             arm(bodyNanos);
         }
+    }
+
+    private static byte[] closingAnswer(String status, String message) {
+        String body = status + ": " + message + "\n";
+        return ("HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " + body.length()
+                + "\r\nConnection: close\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
     }
 
     @Override
