@@ -18,6 +18,7 @@ final class AdminRequest {
     private final Map<String, String> query;
     private final byte[] body;
     private final String remote;
+    private final String contentType;
 
     AdminRequest(HttpExchange exchange, byte[] body) {
         this.method = exchange.getRequestMethod();
@@ -25,6 +26,7 @@ final class AdminRequest {
         this.segments = segments(path);
         this.query = parseQuery(exchange.getRequestURI().getRawQuery());
         this.body = body;
+        this.contentType = exchange.getRequestHeaders().getFirst("Content-Type");
         InetSocketAddress from = exchange.getRemoteAddress();
         this.remote = from == null ? "-" : from.getAddress().getHostAddress() + ":" + from.getPort();
     }
@@ -47,6 +49,11 @@ final class AdminRequest {
 
     byte[] body() {
         return body;
+    }
+
+    /** The Content-Type header as sent, or null. */
+    String contentType() {
+        return contentType;
     }
 
     /** Who made the call, for the audit log. */

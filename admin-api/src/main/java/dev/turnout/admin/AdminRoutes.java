@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
@@ -305,6 +306,12 @@ final class AdminRoutes {
     }
 
     private static JsonNode object(AdminRequest request) {
+        if (request.body().length > 0 && !isJson(request.contentType())) {
+            // Also what keeps a web page from driving the API: a browser cannot send JSON
+            // cross-origin without a preflight, which this API never grants.
+            throw ControlException.unsupportedMediaType("Content-Type must be application/json, not "
+                    + (request.contentType() == null ? "missing" : request.contentType()));
+        }
         JsonNode node;
         try {
             node = request.body().length == 0 ? null : AdminResponse.JSON.readTree(request.body());
@@ -317,6 +324,15 @@ final class AdminRoutes {
             throw ControlException.badRequest("body must be a JSON object");
         }
         return node;
+    }
+
+    private static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+        return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
     }
 
     private static JsonNode onlyFields(JsonNode body, Set<String> allowed, Set<String> required) {

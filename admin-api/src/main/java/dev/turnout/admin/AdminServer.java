@@ -11,13 +11,15 @@ import java.security.MessageDigest;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin HTTP listener. It runs on the JDK's own HTTP server with two threads of its own, so
+ * The admin HTTP listener. It runs on the JDK's own HTTP server with threads of its own, so
  * admin traffic never touches the data plane's event loops, and this module needs no Netty.
  *
  * <p>A drain that waits does not hold a thread: the exchange is answered later, from the
@@ -27,6 +29,8 @@ public final class AdminServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_BODY = 64 * 1024;
+    private static final int HANDLER_THREADS = 8;
+    private static final long BODY_READ_DEADLINE_SECONDS = 10;
 
     private final HttpServer server;
     private final ExecutorService handlers;
@@ -57,10 +61,11 @@ public final class AdminServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot listen on admin address " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        ExecutorService handlers = Executors.newFixedThreadPool(2, daemonThreads("turnout-admin"));
+        // A few slow callers must not hold every thread: several threads, and a deadline on reading a body.
+        ExecutorService handlers = Executors.newFixedThreadPool(HANDLER_THREADS, daemonThreads("turnout-admin"));
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("turnout-admin-timer"));
         AdminRoutes routes = new AdminRoutes(control, timers, metrics);
-        server.createContext("/", exchange -> handle(exchange, token, routes));
+        server.createContext("/", exchange -> handle(exchange, token, routes, timers));
         server.setExecutor(handlers);
         server.start();
         return new AdminServer(server, handlers, timers);
@@ -77,9 +82,21 @@ public final class AdminServer implements AutoCloseable {
         timers.shutdownNow();
     }
 
-    private static void handle(HttpExchange exchange, String token, AdminRoutes routes) {
+    private static void handle(HttpExchange exchange, String token, AdminRoutes routes, ScheduledExecutorService timers) {
+        if (declaredLength(exchange) > MAX_BODY) {
+            // Refused before reading: a huge announced body is not waited for.
+            AdminResponse.error(413, "request body over " + MAX_BODY + " bytes").send(exchange);
+            return;
+        }
+        // Closing the exchange ends a read that a slow client drags on.
+        ScheduledFuture<?> cutoff = timers.schedule(exchange::close, BODY_READ_DEADLINE_SECONDS, TimeUnit.SECONDS);
         try (InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readNBytes(MAX_BODY + 1);
+            byte[] body;
+            try {
+                body = in.readNBytes(MAX_BODY + 1);
+            } finally {
+                cutoff.cancel(false);
+            }
             AdminRequest request = new AdminRequest(exchange, body);
             // Decided on the decoded segments that routing uses: "/%61pi/..." is still /api.
             boolean api = !request.segments().isEmpty() && request.segments().get(0).equals("api");
@@ -94,7 +111,17 @@ public final class AdminServer implements AutoCloseable {
             routes.dispatch(request, response -> response.send(exchange));
         } catch (IOException | RuntimeException e) {
             LOG.warn("admin request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
-            AdminResponse.error(500, "internal error: " + e).send(exchange);
+            // The details stay in the log: an answer never shows internals.
+            AdminResponse.error(500, "internal error; see Turnout's log").send(exchange);
+        }
+    }
+
+    private static long declaredLength(HttpExchange exchange) {
+        String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+        try {
+            return declared == null ? -1 : Long.parseLong(declared.trim());
+        } catch (NumberFormatException e) {
+            return -1; // the JDK server refuses such a request itself
         }
     }
 

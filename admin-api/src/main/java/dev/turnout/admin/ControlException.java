@@ -7,7 +7,7 @@ public final class ControlException extends RuntimeException {
 
     /** What went wrong, with the HTTP status the admin API answers. */
     public enum Kind {
-        BAD_REQUEST(400), NOT_FOUND(404), CONFLICT(409);
+        BAD_REQUEST(400), NOT_FOUND(404), CONFLICT(409), UNSUPPORTED_MEDIA_TYPE(415);
 
         private final int status;
 
@@ -37,6 +37,10 @@ public final class ControlException extends RuntimeException {
 
     public static ControlException badRequest(String message) {
         return new ControlException(Kind.BAD_REQUEST, message);
+    }
+
+    public static ControlException unsupportedMediaType(String message) {
+        return new ControlException(Kind.UNSUPPORTED_MEDIA_TYPE, message);
     }
 
     public static ControlException conflict(String message) {

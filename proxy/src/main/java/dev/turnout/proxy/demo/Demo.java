@@ -86,7 +86,7 @@ public final class Demo {
                 .append("  for i in $(seq 20); do curl -s ").append(url).append("/; done | sort | uniq -c\n")
                 .append("  curl -si -H 'X-Request-Id: my-id-1' ").append(url).append("/trace\n")
                 .append("  curl -s -X POST '").append(admin).append("/api/v1/pools/stable/backends/app1/drain?wait=10s'\n")
-                .append("  curl -s -X PUT -d '{\"stable\":0,\"canary\":100}' ").append(admin)
+                .append("  curl -s -X PUT -H 'Content-Type: application/json' -d '{\"stable\":0,\"canary\":100}' ").append(admin)
                 .append("/api/v1/routes/web/split\n")
                 .append("  curl -s -X POST ").append(admin).append("/api/v1/pools/stable/backends/app1/enable\n\n")
                 .append("Stop with Ctrl-C.\n")

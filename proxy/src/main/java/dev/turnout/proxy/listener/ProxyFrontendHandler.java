@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -36,7 +37,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -225,9 +225,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.BAD_HOST);
             return;
         }
-        List<String> codings = head.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty()
-                && !(codings.size() == 1 && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim()))) {
+        if (!onlyChunked(head.headers())) {
             // Only "chunked" is spoken here: a coding before it would reach the backend undecoded.
             requestKeepAlive = false;
             fail(ProxyFailure.BAD_TRANSFER_CODING);
@@ -674,6 +672,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 return;
             }
             int code = head.status().code();
+            if (code < 100 || code > 599 || !onlyChunked(head.headers())) {
+                // No such status (RFC 9110 15), or a coding we would relay undecoded under "chunked".
+                ReferenceCountUtil.release(msg);
+                upstreamFailed(ProxyFailure.BAD_RESPONSE);
+                return;
+            }
             if (code < 200) {
                 // Interim answers (100, 103) are dropped: the client got its 100 from us, and the
                 // final answer follows. A 101 switch is refused: Upgrade is not forwarded.
@@ -1075,6 +1079,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
 
     // ---- small helpers ----------------------------------------------------------------------
+
+    /** No Transfer-Encoding, or exactly one that is {@code chunked}: the only coding spoken here. */
+    private static boolean onlyChunked(HttpHeaders headers) {
+        String coding = headers.get(HttpHeaderNames.TRANSFER_ENCODING);
+        return coding == null || (HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(coding.trim())
+                && headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1);
+    }
 
     private void pause(int reason) {
         if (pausedBy == 0) {

@@ -80,6 +80,7 @@ class DeployUnderLoadTest {
 
     private HttpResponse<String> adminCall(String method, String path, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin() + path));
+        request.header("Content-Type", "application/json");
         request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return ADMIN.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -419,6 +419,7 @@ class RolloutUnderLoadTest {
     private HttpResponse<String> call(String method, String path, String body) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + turnout.adminAddress().getPort() + path))
                 .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .build();
         try {
