@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.http.HeadSyntax;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -13,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Guards the raw bytes of each request head before Netty's decoder sees them.
  *
- * <p>Syntax: {@link RequestHeadSyntax} refuses what the decoder would repair (obs-fold, loose
+ * <p>Syntax: {@link HeadSyntax} refuses what the decoder would repair (obs-fold, loose
  * request lines, unknown versions); a refused head is never decoded: {@link Malformed} goes down
  * the pipeline and the frontend answers (or, during an exchange, closes after it).
  *
@@ -58,7 +59,7 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     private long headDeadline;
     private long lastBodyRead;
     private ScheduledFuture<?> timer;
-    private final RequestHeadSyntax syntax = new RequestHeadSyntax();
+    private final HeadSyntax syntax = HeadSyntax.forRequests();
     // While the raw bytes of a head are arriving: from its first byte to its blank line.
     private boolean scanning;
 
@@ -98,11 +99,11 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
                 break;
             }
             int verdict = syntax.feed(bytes);
-            if (verdict == RequestHeadSyntax.MORE) {
+            if (verdict == HeadSyntax.MORE) {
                 break;
             }
             scanning = false;
-            if (verdict != RequestHeadSyntax.COMPLETE) {
+            if (verdict != HeadSyntax.COMPLETE) {
                 bytes.release();
                 phase = Phase.DONE;
                 ctx.fireUserEventTriggered(new Malformed(verdict));
@@ -152,7 +153,7 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     /** Answers a head refused by the syntax check ({@link Malformed}), and closes; written here for the same reason. */
     void rejectMalformedHead(int status) {
         phase = Phase.DONE;
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(status == RequestHeadSyntax.VERSION_NOT_SUPPORTED ? VERSION_NOT_SUPPORTED
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(status == HeadSyntax.VERSION_NOT_SUPPORTED ? VERSION_NOT_SUPPORTED
                 : BAD_REQUEST)).addListener(ChannelFutureListener.CLOSE);
     }
 

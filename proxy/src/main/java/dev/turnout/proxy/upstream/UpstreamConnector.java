@@ -56,6 +56,7 @@ public final class UpstreamConnector {
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                                .addLast("head-guard", new ResponseHeadGuard())
                                 .addLast("http", new HttpClientCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(MAX_RESPONSE_LINE)
                                         .setMaxHeaderSize(MAX_RESPONSE_HEADERS)

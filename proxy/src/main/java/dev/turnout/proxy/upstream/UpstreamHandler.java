@@ -2,6 +2,7 @@ package dev.turnout.proxy.upstream;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -21,8 +22,18 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         this.listener = null;
     }
 
+    private ResponseHeadGuard headGuard;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        headGuard = ctx.pipeline().get(ResponseHeadGuard.class);
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof LastHttpContent && headGuard != null) {
+            headGuard.responseEnded();
+        }
         UpstreamListener l = listener;
         if (l == null) {
             // A pooled connection has nothing to say; whatever arrives makes it unusable.

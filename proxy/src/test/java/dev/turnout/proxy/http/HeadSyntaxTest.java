@@ -1,0 +1,71 @@
+package dev.turnout.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The raw head check, fed whole and byte by byte (a head arrives in any number of pieces). */
+class HeadSyntaxTest {
+
+    private static int whole(HeadSyntax syntax, String head) {
+        ByteBuf bytes = Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1);
+        try {
+            return syntax.feed(bytes);
+        } finally {
+            bytes.release();
+        }
+    }
+
+    private static int byteByByte(HeadSyntax syntax, String head) {
+        for (int i = 0; i < head.length(); i++) {
+            int verdict = whole(syntax, head.substring(i, i + 1));
+            if (verdict != HeadSyntax.MORE) {
+                return verdict;
+            }
+        }
+        return HeadSyntax.MORE;
+    }
+
+    private static void assertRequest(int expected, String head) {
+        assertEquals(expected, whole(HeadSyntax.forRequests(), head), head);
+        assertEquals(expected, byteByByte(HeadSyntax.forRequests(), head), "byte by byte: " + head);
+    }
+
+    @Test
+    void wellFormedHeadsCompleteAtTheirBlankLine() {
+        assertRequest(HeadSyntax.COMPLETE, "GET /a?b=1 HTTP/1.1\r\nHost: a.test\r\nX-Utf8: caf\u00e9\r\n\r\n");
+        assertRequest(HeadSyntax.COMPLETE, "\r\nPOST / HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+        assertRequest(HeadSyntax.MORE, "GET / HTTP/1.1\r\nHost: a.te");
+        HeadSyntax syntax = HeadSyntax.forRequests();
+        ByteBuf two = Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next", StandardCharsets.ISO_8859_1);
+        assertEquals(HeadSyntax.COMPLETE, syntax.feed(two));
+        assertEquals(27, syntax.consumed(), "only the first head is the first head's");
+        two.release();
+    }
+
+    @Test
+    void whatTheDecoderWouldRepairIsRefusedInRequests() {
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET  / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET /\u0001 HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHost: a\r\nX-F: a\r\n b\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHost : a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nBroken header\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / http/1.1\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/1.2\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+    }
+
+    @Test
+    void responsesMayBeRepairedWhereRfc9112AllowsButNotBroken() {
+        String ok = "HTTP/1.1 200 OK\r\n";
+        assertEquals(HeadSyntax.COMPLETE, whole(HeadSyntax.forResponses(), ok + "X-A : v\r\nX-B: a\r\n b\r\n\r\n"));
+        assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "Broken header\r\n\r\n"));
+        assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "X-Sp ace: v\r\n\r\n"));
+        assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "X-A: \u0000\r\n\r\n"));
+    }
+}
