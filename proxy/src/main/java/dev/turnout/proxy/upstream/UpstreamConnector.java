@@ -9,7 +9,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
@@ -54,13 +53,15 @@ public final class UpstreamConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+                                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+                                .setMaxChunkSize(MAX_CHUNK));
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast("head-guard", new ResponseHeadGuard())
-                                .addLast("http", new HttpClientCodec(new HttpDecoderConfig()
-                                        .setMaxInitialLineLength(MAX_RESPONSE_LINE)
-                                        .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                                        .setMaxChunkSize(MAX_CHUNK), false, false))
+                                .addLast("http-decoder", decoder)
+                                .addLast("http-encoder", decoder.requestEncoder())
                                 .addLast("relay", new UpstreamHandler());
                     }
                 });
@@ -111,7 +112,8 @@ public final class UpstreamConnector {
         handler(upstream).unbind();
         upstream.config().setAutoRead(true);
         ArrayDeque<Channel> idle = idleByBackend.get().computeIfAbsent(backend, b -> new ArrayDeque<>());
-        if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP) {
+        UpstreamResponseDecoder decoder = (UpstreamResponseDecoder) upstream.pipeline().get("http-decoder");
+        if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP || decoder.hasLeftovers()) {
             upstream.close();
             return;
         }

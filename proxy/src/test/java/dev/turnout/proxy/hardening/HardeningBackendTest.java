@@ -15,7 +15,6 @@ import dev.turnout.proxy.testing.TestProxy;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -160,8 +159,6 @@ class HardeningBackendTest {
      * connection's decoder and the next request on it fails.
      */
     @Test
-    @Disabled("fails today: the connection is pooled with leftover bytes in its decoder; the next request is sent on it "
-            + "and gets 502 (backend sent an invalid response)")
     void leftoverBytesAfterTheBodyDiscardTheBackendConnection() throws Exception {
         check("body longer than CL: garbage follows", Reply.raw(OK_HEAD + "Content-Length: 5\r\n\r\nfinal, and more"),
                 Expect.FINAL, true);
