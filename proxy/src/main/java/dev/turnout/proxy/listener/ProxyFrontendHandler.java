@@ -203,6 +203,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             return;
         }
         if (host == null && !http10Client) {
+            requestKeepAlive = false; // RFC 9112 3.2: refused and closed, like any request in doubt
             fail(ProxyFailure.MISSING_HOST);
             return;
         }

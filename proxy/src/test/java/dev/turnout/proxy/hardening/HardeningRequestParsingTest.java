@@ -137,7 +137,8 @@ class HardeningRequestParsingTest {
     static Stream<Arguments> hosts() {
         return Stream.of(
                 args("Host twice, same value", "GET /case HTTP/1.1\r\nHost: a.test\r\nHost: a.test\r\n\r\n", BAD_REQUEST),
-                args("Host and host", "GET /case HTTP/1.1\r\nHost: a.test\r\nhost: a.test\r\n\r\n", BAD_REQUEST));
+                args("Host and host", "GET /case HTTP/1.1\r\nHost: a.test\r\nhost: a.test\r\n\r\n", BAD_REQUEST),
+                args("no Host on HTTP/1.1", "GET /case HTTP/1.1\r\nAccept: */*\r\n\r\n", BAD_REQUEST));
     }
 
     @ParameterizedTest(name = "{0}")
