@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-/** Command line: {@code [--config FILE] | --demo | --help}. */
+/** Command line: {@code [--config FILE] | --demo | --version | --help}. */
 @SuppressWarnings("checkstyle:regexp") // usage and configuration errors go to the terminal, not the log
 public final class Main {
 
@@ -19,9 +19,16 @@ public final class Main {
     private static final String USAGE = """
             usage: java -jar turnout.jar [--config FILE]   run with FILE layered over the defaults
                    java -jar turnout.jar --demo            run demo backends and a proxy in front of them
+                   java -jar turnout.jar --version         print the release version
             """;
 
     private Main() {
+    }
+
+    /** The version the build stamped into the jar's manifest; "development" when run from classes. */
+    static String version() {
+        String stamped = Main.class.getPackage().getImplementationVersion();
+        return stamped == null ? "development" : stamped;
     }
 
     public static void main(String[] args) throws Exception {
@@ -36,6 +43,10 @@ public final class Main {
                     configFile = new File(args[++i]);
                 }
                 case "--demo" -> demo = true;
+                case "--version" -> {
+                    System.out.println("turnout " + version());
+                    return;
+                }
                 case "--help", "-h" -> {
                     System.out.print(USAGE);
                     return;

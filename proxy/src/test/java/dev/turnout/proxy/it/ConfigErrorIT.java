@@ -134,6 +134,15 @@ class ConfigErrorIT {
     }
 
     @Test
+    void versionPrintsTheVersionTheBuildStamped() throws Exception {
+        try (TurnoutProcess turnout = TurnoutProcess.launch(dir, "--version")) {
+            assertEquals(0, turnout.waitForExit(EXIT), turnout::describe);
+            String expected = "turnout " + System.getProperty("turnout.version", "?");
+            assertEquals(expected, turnout.stdout().strip(), turnout::describe);
+        }
+    }
+
+    @Test
     void unknownArgumentExitsTwoWithUsage() throws Exception {
         try (TurnoutProcess turnout = TurnoutProcess.launch(dir, "--confgi", "x.conf")) {
             assertEquals(CONFIG_ERROR, turnout.waitForExit(EXIT), turnout::describe);
