@@ -11,6 +11,7 @@ import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.metrics.TrafficMetrics;
+import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
@@ -42,6 +43,7 @@ public final class Turnout implements AutoCloseable {
     private final AdminServer admin;
     private final ScheduledExecutorService healthThread;
     private final TrafficMetrics metrics;
+    private final InetSocketAddress tlsAddress;
 
     private Turnout(TurnoutConfig config) throws IOException, InterruptedException {
         this.config = config;
@@ -86,6 +88,14 @@ public final class Turnout implements AutoCloseable {
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
                     config.timeouts(), config.limits(), config.compression());
+            if (config.tls() != null) {
+                TlsContexts tls = TlsContexts.load(config.tls());
+                this.tlsAddress = server.startTls(config.tls().listen(), tls, config.tls().redirectHttp());
+                // Certificates renewed on disk (certbot, a secret mount) are picked up without a restart.
+                healthThread.scheduleWithFixedDelay(tls::reloadIfChanged, 5, 5, TimeUnit.SECONDS);
+            } else {
+                this.tlsAddress = null;
+            }
             this.address = server.start(config.listen());
             AdminConfig adminConfig = config.admin();
             this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
@@ -96,6 +106,11 @@ public final class Turnout implements AutoCloseable {
         }
         LOG.info("data plane listening on http://{}:{} ({} transport, {} io threads)",
                 address.getAddress().getHostAddress(), address.getPort(), transport.name(), config.effectiveIoThreads());
+        if (tlsAddress != null) {
+            LOG.info("TLS listening on https://{}:{} ({} certificate(s){})", tlsAddress.getAddress().getHostAddress(),
+                    tlsAddress.getPort(), config.tls().certificates().size(),
+                    config.tls().redirectHttp() ? ", plain HTTP redirected" : "");
+        }
         LOG.info("admin API listening on http://{}:{}{}", admin.address().getAddress().getHostAddress(),
                 admin.address().getPort(), config.admin().token() == null ? "" : " (bearer token required)");
     }
@@ -108,6 +123,11 @@ public final class Turnout implements AutoCloseable {
     /** The bound data-plane address. */
     public InetSocketAddress address() {
         return address;
+    }
+
+    /** The bound TLS address, or null without a TLS listener. */
+    public InetSocketAddress tlsAddress() {
+        return tlsAddress;
     }
 
     /** The bound admin address. */

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,8 +112,44 @@ public final class ConfigLoader {
         if (grace.isNegative()) {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
-        return new TurnoutConfig(listen, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
+        return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
                 timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), grace);
+    }
+
+    private static TlsConfig tls(Config c) {
+        if (!c.hasPath("tls")) {
+            return null;
+        }
+        String key = ROOT + ".tls";
+        Config t = object(c, ROOT, "tls").toConfig();
+        requireKnownKeys(t.root(), key, Set.of("listen", "certificates", "redirect-http"));
+        HostPort listen = HostPort.parse(key + ".listen", t.hasPath("listen") ? string(t, key, "listen") : "0.0.0.0:8443", true);
+        List<? extends ConfigObject> entries;
+        try {
+            entries = t.getObjectList("certificates");
+        } catch (ConfigException.Missing | ConfigException.WrongType e) {
+            throw new ConfigError(key + ".certificates: " + (t.hasPath("certificates") ? t.getValue("certificates").unwrapped()
+                    : "missing") + " (expected: a list of { cert = FILE, key = FILE })");
+        }
+        if (entries.isEmpty()) {
+            throw ConfigError.of(key + ".certificates", List.of(), "at least one { cert = FILE, key = FILE }");
+        }
+        List<TlsConfig.Certificate> certificates = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            String entryKey = key + ".certificates[" + i + "]";
+            Config entry = entries.get(i).toConfig();
+            requireKnownKeys(entry.root(), entryKey, Set.of("cert", "key"));
+            certificates.add(new TlsConfig.Certificate(readable(entry, entryKey, "cert"), readable(entry, entryKey, "key")));
+        }
+        return new TlsConfig(listen, certificates, t.hasPath("redirect-http") && bool(t, key, "redirect-http"));
+    }
+
+    private static Path readable(Config c, String parentKey, String path) {
+        String file = string(c, parentKey, path);
+        if (!Files.isReadable(Path.of(file))) {
+            throw ConfigError.of(parentKey + "." + path, file, "a readable PEM file");
+        }
+        return Path.of(file);
     }
 
     private static ClientLimits limits(Config c) {

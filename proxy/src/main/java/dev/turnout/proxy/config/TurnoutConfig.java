@@ -10,11 +10,13 @@ import java.util.Map;
 /**
  * The whole validated configuration. Built once at start; never changed afterwards.
  *
+ * @param tls       the TLS listener, or null for none
  * @param stateFile where runtime changes are saved, or null to keep them in memory only
  * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
  */
 public record TurnoutConfig(
         HostPort listen,
+        TlsConfig tls,
         int ioThreads,
         AdminConfig admin,
         Path stateFile,

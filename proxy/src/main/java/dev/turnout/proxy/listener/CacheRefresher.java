@@ -51,7 +51,7 @@ final class CacheRefresher implements UpstreamListener {
 
     /** Starts refreshing on {@code loop}; when no backend is in rotation the entry just stays stale. */
     static void start(FrontendShared shared, Pool pool, ResponseCache.Lookup lookup, String host, String clientIp,
-            EventLoop loop) {
+            boolean secure, EventLoop loop) {
         Backend picked = pool.pick();
         if (picked == null) {
             lookup.land();
@@ -67,7 +67,7 @@ final class CacheRefresher implements UpstreamListener {
         HttpRequest request = lookup.request();
         lookup.addValidators();
         ForwardedHeaders.prepareUpstreamRequest(request, clientIp, host, picked.address(),
-                ForwardedHeaders.requestId(request.headers()));
+                ForwardedHeaders.requestId(request.headers()), secure);
         new CacheRefresher(shared, pool, picked, lookup, loop).send(request);
     }
 

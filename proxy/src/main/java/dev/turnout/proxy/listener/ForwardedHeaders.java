@@ -17,6 +17,7 @@ final class ForwardedHeaders {
     static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final int MAX_REQUEST_ID_LENGTH = 128;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -28,15 +29,16 @@ final class ForwardedHeaders {
      * backend connection can be kept alive, hop-by-hop headers dropped, forwarding headers set.
      *
      * @param hostHeader the client's Host, or null; the backend's address stands in when absent
+     * @param secure     the client connected over TLS ({@code X-Forwarded-Proto: https})
      */
     static void prepareUpstreamRequest(HttpRequest request, String clientIp, String hostHeader, String backendAddress,
-            String requestId) {
+            String requestId, boolean secure) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
         // Every X-Forwarded-For line counts: the chain is their values in order, then the client.
         List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);
-        headers.set(X_FORWARDED_PROTO, HTTP);
+        headers.set(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
         if (hostHeader != null) {
             headers.set(X_FORWARDED_HOST, hostHeader);
         } else {

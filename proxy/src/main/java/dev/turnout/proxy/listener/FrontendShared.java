@@ -9,7 +9,13 @@ import dev.turnout.proxy.upstream.UpstreamConnector;
 /**
  * What every client connection's handler shares: the routing snapshot, the connector, the ejector,
  * the response cache (null when caching is off) and the metrics (null when they are off).
+ * {@code httpsRedirectPort}, when not null, makes the plain listener redirect to https on that
+ * port ("" for 443).
  */
 record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
-        TrafficMetrics metrics, long responseTimeoutNanos, int maxHeaderCount) {
+        TrafficMetrics metrics, long responseTimeoutNanos, int maxHeaderCount, String httpsRedirectPort) {
+
+    FrontendShared withHttpsRedirectPort(String port) {
+        return new FrontendShared(routing, connector, ejector, cache, metrics, responseTimeoutNanos, maxHeaderCount, port);
+    }
 }

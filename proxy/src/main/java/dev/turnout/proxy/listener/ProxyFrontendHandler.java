@@ -70,6 +70,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private static final long MAX_FLIGHT_WAIT_MILLIS = 5_000;
 
     private final FrontendShared shared;
+    private final boolean secure;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
     private final ArrayDeque<HttpObject> awaitingConnect = new ArrayDeque<>(2);
     private final Runnable responseTimerTick = this::onResponseTimerTick;
@@ -123,8 +124,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private long bodyBytes;
     private boolean http10Client;
 
-    ProxyFrontendHandler(FrontendShared shared) {
+    /** @param secure the client connected over TLS */
+    ProxyFrontendHandler(FrontendShared shared, boolean secure) {
         this.shared = shared;
+        this.secure = secure;
     }
 
     @Override
@@ -237,6 +240,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             fail(ProxyFailure.EXPECTATION_FAILED);
             return;
         }
+        if (!secure && shared.httpsRedirectPort() != null && host != null) {
+            respondLocally(redirectToHttps(host));
+            return;
+        }
         if (head.headers().size() > shared.maxHeaderCount()) {
             requestKeepAlive = false;
             fail(ProxyFailure.HEADERS_TOO_LARGE);
@@ -270,11 +277,22 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         forwardToBackend(head, table, host, false);
     }
 
+    /** A 308 to the same target on the TLS listener (the method and body are kept by the client). */
+    private FullHttpResponse redirectToHttps(String host) {
+        String name = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
+                : host.indexOf(':') < 0 ? host : host.substring(0, host.indexOf(':'));
+        String port = shared.httpsRedirectPort();
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PERMANENT_REDIRECT);
+        response.headers().set(HttpHeaderNames.LOCATION, "https://" + name + (port.isEmpty() ? "" : ":" + port) + uri)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        return response;
+    }
+
     /** Answers a fresh hit, or a stale one while a background request refreshes the entry. */
     private void respondFromCache(String host) {
         ResponseCache.Lookup refresh = cacheLookup.backgroundRefresh();
         if (refresh != null) {
-            CacheRefresher.start(shared, pool, refresh, host, clientIp(), ctx.channel().eventLoop());
+            CacheRefresher.start(shared, pool, refresh, host, clientIp(), secure, ctx.channel().eventLoop());
         }
         respondLocally(cacheLookup.hit());
     }
@@ -322,7 +340,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             HttpUtil.set100ContinueExpected(head, false);
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        ForwardedHeaders.prepareUpstreamRequest(head, clientIp(), host, picked.address(), requestId);
+        ForwardedHeaders.prepareUpstreamRequest(head, clientIp(), host, picked.address(), requestId, secure);
 
         Channel pooled = shared.connector().leaseIdle(picked, this);
         if (pooled == null && !roomForConnection(picked)) {

@@ -9,6 +9,7 @@ import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.metrics.TrafficMetrics;
+import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
@@ -23,12 +24,15 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -46,19 +50,38 @@ public final class ProxyServer {
             + TOO_MANY_CLIENTS).getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelGroup connections = new DefaultChannelGroup("turnout-clients", GlobalEventExecutor.INSTANCE);
-    private final ServerBootstrap bootstrap;
-    private Channel serverChannel;
+    private final List<Channel> serverChannels = new ArrayList<>();
+    private final Transport transport;
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private FrontendShared shared;
+    private final Timeouts timeouts;
+    private final ClientLimits limits;
+    private final Supplier<ResponseCompressor> compressors;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, Timeouts timeouts,
             ClientLimits limits, CompressionConfig compression) {
-        FrontendShared shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos(),
-                limits.headerCount());
+        this.transport = transport;
+        this.acceptors = acceptors;
+        this.workers = workers;
+        this.timeouts = timeouts;
+        this.limits = limits;
+        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos(),
+                limits.headerCount(), null);
+        this.compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
+    }
+
+    /**
+     * A listener's bootstrap; with {@code tls} every connection starts with a TLS handshake whose
+     * certificate is chosen by SNI.
+     */
+    private ServerBootstrap bootstrap(TlsContexts tls) {
+        FrontendShared shared = this.shared;
         long headerReadNanos = timeouts.headerRead().toNanos();
         long bodyReadNanos = timeouts.bodyRead().toNanos();
         long idleMillis = timeouts.idle().toMillis();
-        Supplier<ResponseCompressor> compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
-        this.bootstrap = new ServerBootstrap()
+        return new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -74,6 +97,9 @@ public final class ProxyServer {
                             return;
                         }
                         connections.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", new SniHandler(tls::forHost));
+                        }
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast("read-timeout", new RequestHeadGuard(headerReadNanos, bodyReadNanos))
@@ -86,19 +112,37 @@ public final class ProxyServer {
                         if (compressors != null) {
                             ch.pipeline().addLast("compress", compressors.get());
                         }
-                        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(shared));
+                        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(shared, tls != null));
                     }
                 });
     }
 
-    /** Binds the listener; returns the bound address (the real port when 0 was asked for). */
+    /** Binds the plain listener; returns the bound address (the real port when 0 was asked for). */
     public InetSocketAddress start(HostPort listen) throws IOException, InterruptedException {
+        return bind(bootstrap(null), listen);
+    }
+
+    /**
+     * Binds a TLS listener whose certificates come from {@code tls}; call it before {@link #start}.
+     *
+     * @param redirectPlain the plain listener then answers 308 to this one instead of proxying
+     */
+    public InetSocketAddress startTls(HostPort listen, TlsContexts tls, boolean redirectPlain)
+            throws IOException, InterruptedException {
+        InetSocketAddress bound = bind(bootstrap(tls), listen);
+        if (redirectPlain) {
+            shared = shared.withHttpsRedirectPort(bound.getPort() == 443 ? "" : Integer.toString(bound.getPort()));
+        }
+        return bound;
+    }
+
+    private InetSocketAddress bind(ServerBootstrap bootstrap, HostPort listen) throws IOException, InterruptedException {
         ChannelFuture bound = bootstrap.bind(listen.host(), listen.port()).await();
         if (!bound.isSuccess()) {
             throw new IOException("cannot listen on " + listen + ": " + bound.cause().getMessage(), bound.cause());
         }
-        serverChannel = bound.channel();
-        return (InetSocketAddress) serverChannel.localAddress();
+        serverChannels.add(bound.channel());
+        return (InetSocketAddress) bound.channel().localAddress();
     }
 
     /**
@@ -108,7 +152,7 @@ public final class ProxyServer {
      * @return true if every connection finished within the grace period
      */
     public boolean shutdown(Duration grace) throws InterruptedException {
-        if (serverChannel != null) {
+        for (Channel serverChannel : serverChannels) {
             serverChannel.close().sync();
         }
         for (Channel ch : connections) {

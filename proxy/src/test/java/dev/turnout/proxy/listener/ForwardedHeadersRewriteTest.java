@@ -30,7 +30,7 @@ class ForwardedHeadersRewriteTest {
                 .set("Upgrade", "h2c")
                 .set("Proxy-Connection", "keep-alive")
                 .set("X-Other", "kept");
-        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", "shop.example", "10.0.0.5:8080", "rid-1");
+        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", "shop.example", "10.0.0.5:8080", "rid-1", false);
         HttpHeaders h = request.headers();
         assertEquals(HttpVersion.HTTP_1_1, request.protocolVersion());
         assertEquals("198.51.100.1, 192.0.2.10", h.get("X-Forwarded-For"));
@@ -47,7 +47,7 @@ class ForwardedHeadersRewriteTest {
     @Test
     void aHostlessRequestNamesTheBackend() {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");
-        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", null, "10.0.0.5:8080", "rid");
+        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", null, "10.0.0.5:8080", "rid", false);
         assertEquals("10.0.0.5:8080", request.headers().get("Host"));
         assertNull(request.headers().get("X-Forwarded-Host"));
         assertEquals("192.0.2.10", request.headers().get("X-Forwarded-For"));

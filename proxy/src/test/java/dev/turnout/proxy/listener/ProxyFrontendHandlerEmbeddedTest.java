@@ -30,8 +30,8 @@ class ProxyFrontendHandlerEmbeddedTest {
         // No backend is ever contacted here, so there is nothing for an outlier ejector to do.
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)),
                 new UpstreamConnector(Transport.best(), config.timeouts()), null, null, null,
-                config.timeouts().request().toNanos(), config.limits().headerCount());
-        channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared));
+                config.timeouts().request().toNanos(), config.limits().headerCount(), null);
+        channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false));
     }
 
     @AfterEach

@@ -1,0 +1,180 @@
+package dev.turnout.proxy.tls;
+
+import dev.turnout.proxy.config.ConfigError;
+import dev.turnout.proxy.config.TlsConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server certificates, chosen by SNI: each is mapped from the DNS names in its certificate
+ * (subject alternative names, else the common name; {@code *.example.com} matches one label), and
+ * the first answers clients that name no host or an unknown one. OpenSSL is used where Netty's
+ * native binding is present, the JDK's TLS otherwise; TLS 1.3 and 1.2 only.
+ *
+ * <p>{@link #reloadIfChanged()} reads the files again when one of them changed: new handshakes
+ * get the new certificates, connections already open keep theirs. A file that cannot be read
+ * keeps the old certificates in force, and says so in the log.
+ */
+public final class TlsContexts {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TlsContexts.class);
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    private final List<TlsConfig.Certificate> files;
+    private volatile Mapping<String, SslContext> byHost;
+    private long lastModified;
+
+    private TlsContexts(List<TlsConfig.Certificate> files) {
+        this.files = files;
+    }
+
+    /** Loads every certificate; a file that cannot be used stops start-up naming its key. */
+    public static TlsContexts load(TlsConfig config) {
+        TlsContexts contexts = new TlsContexts(config.certificates());
+        try {
+            contexts.byHost = contexts.build();
+        } catch (UnusableCertificate e) {
+            throw new ConfigError("turnout.tls.certificates[" + e.index + "]: " + e.getMessage());
+        }
+        contexts.lastModified = contexts.newestChange();
+        return contexts;
+    }
+
+    /** The context for a client's SNI host name (null or unknown: the default). */
+    public SslContext forHost(String host) {
+        return byHost.map(host);
+    }
+
+    /** Reads the files again if any changed since the last load; returns whether it did. */
+    public synchronized boolean reloadIfChanged() {
+        long newest = newestChange();
+        if (newest == lastModified) {
+            return false;
+        }
+        try {
+            byHost = build();
+            lastModified = newest;
+            LOG.info("TLS certificates reloaded from {}", files);
+            return true;
+        } catch (UnusableCertificate e) {
+            LOG.error("TLS certificates not reloaded: turnout.tls.certificates[{}]: {}; the previous ones stay in force",
+                    e.index, e.getMessage());
+            lastModified = newest; // said once, not on every check; a later fix is a change again
+            return false;
+        }
+    }
+
+    private long newestChange() {
+        long newest = 0;
+        for (TlsConfig.Certificate file : files) {
+            newest = Math.max(newest, modified(file.cert()));
+            newest = Math.max(newest, modified(file.key()));
+        }
+        return newest;
+    }
+
+    private static long modified(Path path) {
+        try {
+            return Files.getLastModifiedTime(path).toMillis() ^ Files.size(path);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private Mapping<String, SslContext> build() throws UnusableCertificate {
+        DomainWildcardMappingBuilder<SslContext> builder = null;
+        for (int i = 0; i < files.size(); i++) {
+            TlsConfig.Certificate file = files.get(i);
+            SslContext context = context(i, file);
+            if (builder == null) {
+                builder = new DomainWildcardMappingBuilder<>(context);
+            }
+            for (String name : hostNames(i, file.cert())) {
+                builder.add(name, context);
+            }
+        }
+        return builder.build();
+    }
+
+    private static SslContext context(int index, TlsConfig.Certificate file) throws UnusableCertificate {
+        try {
+            return SslContextBuilder.forServer(file.cert().toFile(), file.key().toFile())
+                    .sslProvider(SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .protocols(PROTOCOLS)
+                    .build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new UnusableCertificate(index, file.cert() + " with " + file.key() + " cannot be used (" + rootMessage(e)
+                    + "; expected: a PEM certificate chain and its unencrypted PEM private key)");
+        }
+    }
+
+    private static List<String> hostNames(int index, Path certFile) throws UnusableCertificate {
+        X509Certificate cert;
+        try (InputStream in = Files.newInputStream(certFile)) {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException | CertificateException e) {
+            throw new UnusableCertificate(index, certFile + " is not a readable PEM certificate (" + rootMessage(e) + ")");
+        }
+        List<String> names = new ArrayList<>();
+        try {
+            Collection<List<?>> alternatives = cert.getSubjectAlternativeNames();
+            if (alternatives != null) {
+                for (List<?> alternative : alternatives) {
+                    if (Integer.valueOf(2).equals(alternative.get(0))) { // dNSName
+                        names.add(String.valueOf(alternative.get(1)).toLowerCase(Locale.ROOT));
+                    }
+                }
+            }
+            if (names.isEmpty()) {
+                for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+                    if (rdn.getType().equalsIgnoreCase("CN")) {
+                        names.add(String.valueOf(rdn.getValue()).toLowerCase(Locale.ROOT));
+                    }
+                }
+            }
+        } catch (CertificateException | InvalidNameException e) {
+            throw new UnusableCertificate(index, certFile + " has unreadable names (" + rootMessage(e) + ")");
+        }
+        return names;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
+    /** A certificate entry that cannot be used, by its index in the configuration. */
+    private static final class UnusableCertificate extends Exception {
+
+        private static final long serialVersionUID = 1L;
+        private final int index;
+
+        UnusableCertificate(int index, String message) {
+            super(message, null, false, false);
+            this.index = index;
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package dev.turnout.proxy.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.config.ConfigError;
+import dev.turnout.proxy.config.ConfigLoader;
+import dev.turnout.proxy.testing.Await;
+import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.RawClient;
+import dev.turnout.proxy.testing.RawResponse;
+import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestProxy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** TLS termination with certificates made by openssl inside the test: SNI choice, forwarding, reload, redirect. */
+class TlsTerminationTest {
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")),
+                "openssl not installed (Debian package openssl): TLS tests skipped");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Turnout Test CA",
+                "-keyout", "ca.key", "-out", "ca.crt");
+        leaf("a.test", "a");
+        leaf("b.test", "b");
+    }
+
+    /** A leaf for {@code host} signed by the test CA, as {@code name}.crt and {@code name}.key. */
+    private static void leaf(String host, String name) throws Exception {
+        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=DNS:" + host + "\n");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + host, "-keyout", name + ".key", "-out", name + ".csr");
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                "-extfile", name + ".ext", "-out", name + ".crt");
+    }
+
+    private static void openssl(String... args) throws Exception {
+        Process p = new ProcessBuilder(concat("openssl", args)).directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "openssl timed out");
+        assertEquals(0, p.exitValue(), output);
+    }
+
+    private static String[] concat(String first, String[] rest) {
+        String[] all = new String[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
+    private static String config(FakeBackend backend, String tlsExtra) {
+        return TestProxy.singlePool(backend) + "\ntls { listen = \"127.0.0.1:0\", certificates = [ "
+                + "{ cert = \"" + dir.resolve("a.crt") + "\", key = \"" + dir.resolve("a.key") + "\" }, "
+                + "{ cert = \"" + dir.resolve("b.crt") + "\", key = \"" + dir.resolve("b.key") + "\" } ]" + tlsExtra + " }";
+    }
+
+    /** Connects over TLS trusting the test CA, naming {@code sniHost} (or none). */
+    private static SSLSocket connect(InetSocketAddress address, String sniHost) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(dir.resolve("ca.crt"))) {
+            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(address.getAddress(), address.getPort());
+        socket.setSoTimeout(10_000);
+        SSLParameters parameters = socket.getSSLParameters();
+        if (sniHost != null) {
+            parameters.setServerNames(List.of(new SNIHostName(sniHost)));
+        }
+        socket.setSSLParameters(parameters);
+        socket.startHandshake();
+        return socket;
+    }
+
+    private static String subject(SSLSocket socket) throws Exception {
+        return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+    }
+
+    private static String exchange(SSLSocket socket, String host) throws IOException {
+        socket.getOutputStream().write(("GET /secure HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void theCertificateIsChosenBySniAndRequestsAreForwardedAsHttps() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.answer(r -> "proto=" + r.headers().get("x-forwarded-proto")));
+                Turnout proxy = TestProxy.start(config(backend, ""))) {
+            try (SSLSocket a = connect(proxy.tlsAddress(), "a.test")) {
+                assertEquals("CN=a.test", subject(a));
+                assertTrue(a.getSession().getProtocol().startsWith("TLSv1."), a.getSession().getProtocol());
+                String answer = exchange(a, "a.test");
+                assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("proto=https"), answer);
+            }
+            try (SSLSocket b = connect(proxy.tlsAddress(), "b.test")) {
+                assertEquals("CN=b.test", subject(b));
+            }
+            try (SSLSocket none = connect(proxy.tlsAddress(), null)) {
+                assertEquals("CN=a.test", subject(none), "no SNI: the first certificate");
+            }
+            try (RawClient plain = RawClient.connect(proxy.address())) {
+                assertEquals("proto=http", plain.get("a.test", "/").bodyText(), "the plain listener still serves");
+            }
+        }
+    }
+
+    @Test
+    void aCertificateRenewedOnDiskIsServedWithoutARestart() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("renew"));
+        Files.copy(dir.resolve("a.crt"), certs.resolve("site.crt"));
+        Files.copy(dir.resolve("a.key"), certs.resolve("site.key"));
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x"));
+                Turnout proxy = TestProxy.start(TestProxy.singlePool(backend) + "\ntls { listen = \"127.0.0.1:0\", "
+                        + "certificates = [ { cert = \"" + certs.resolve("site.crt") + "\", key = \"" + certs.resolve("site.key")
+                        + "\" } ] }")) {
+            try (SSLSocket before = connect(proxy.tlsAddress(), "a.test")) {
+                assertEquals("CN=a.test", subject(before));
+            }
+            // Renewed: b's pair takes the place of a's, as certbot would rewrite the files.
+            Files.copy(dir.resolve("b.key"), certs.resolve("site.key"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(dir.resolve("b.crt"), certs.resolve("site.crt"), StandardCopyOption.REPLACE_EXISTING);
+            Await.until("the renewed certificate", Duration.ofSeconds(20), () -> {
+                try (SSLSocket after = connect(proxy.tlsAddress(), "b.test")) {
+                    return subject(after).equals("CN=b.test");
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    @Test
+    void plainHttpIsRedirectedWhenAsked() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x"));
+                Turnout proxy = TestProxy.start(config(backend, ", redirect-http = true"));
+                RawClient plain = RawClient.connect(proxy.address())) {
+            RawResponse redirect = plain.get("a.test:8080", "/path?q=1");
+            assertEquals(308, redirect.status());
+            assertEquals("https://a.test:" + proxy.tlsAddress().getPort() + "/path?q=1", redirect.header("location"));
+            assertEquals(0, backend.requestCount());
+        }
+    }
+
+    @Test
+    void anUnusableCertificateStopsStartNamingItsKey() {
+        ConfigError missing = assertThrows(ConfigError.class, () -> ConfigLoader.parse("turnout { tls { certificates = [ "
+                + "{ cert = \"" + dir.resolve("nope.crt") + "\", key = \"" + dir.resolve("a.key") + "\" } ] } }"));
+        assertTrue(missing.getMessage().startsWith("turnout.tls.certificates[0].cert:"), missing.getMessage());
+        ConfigError mismatched = assertThrows(ConfigError.class, () -> TlsContexts.load(ConfigLoader.parse(
+                "turnout { tls { certificates = [ { cert = \"" + dir.resolve("a.crt") + "\", key = \"" + dir.resolve("ca.crt")
+                        + "\" } ] } }").tls()));
+        assertTrue(mismatched.getMessage().startsWith("turnout.tls.certificates[0]:"), mismatched.getMessage());
+    }
+}
