@@ -17,14 +17,25 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -78,9 +89,6 @@ public final class ProxyServer {
      */
     private ServerBootstrap bootstrap(TlsContexts tls) {
         FrontendShared shared = this.shared;
-        long headerReadNanos = timeouts.headerRead().toNanos();
-        long bodyReadNanos = timeouts.bodyRead().toNanos();
-        long idleMillis = timeouts.idle().toMillis();
         return new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -97,25 +105,76 @@ public final class ProxyServer {
                             return;
                         }
                         connections.add(ch);
-                        if (tls != null) {
-                            ch.pipeline().addLast("tls", new SniHandler(tls::forHost));
+                        if (tls == null) {
+                            addHttp1(ch.pipeline(), shared, false);
+                            return;
                         }
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
-                                .addLast("read-timeout", new RequestHeadGuard(headerReadNanos, bodyReadNanos))
-                                .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
-                                        .setMaxInitialLineLength(limits.requestLine())
-                                        .setMaxHeaderSize(limits.headerSize())
-                                        .setMaxChunkSize(MAX_CHUNK)
-                                        .setStrictLineParsing(true)
-                                        .setUseRfc9112TransferEncoding(true)));
-                        if (compressors != null) {
-                            ch.pipeline().addLast("compress", compressors.get());
-                        }
-                        ch.pipeline().addLast("proxy", new ProxyFrontendHandler(shared, tls != null));
+                                .addLast("tls", new SniHandler(tls::forHost))
+                                .addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+                                    @Override
+                                    protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                            addHttp2(ctx.pipeline(), shared);
+                                        } else {
+                                            addHttp1(ctx.pipeline(), shared, true);
+                                        }
+                                    }
+                                });
                     }
                 });
     }
+
+    /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
+    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
+        pipeline.addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+                .addLast("read-timeout", new RequestHeadGuard(timeouts.headerRead().toNanos(), timeouts.bodyRead().toNanos()))
+                .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+                        .setMaxInitialLineLength(limits.requestLine())
+                        .setMaxHeaderSize(limits.headerSize())
+                        .setMaxChunkSize(MAX_CHUNK)
+                        .setStrictLineParsing(true)
+                        .setUseRfc9112TransferEncoding(true)));
+        if (compressors != null) {
+            pipeline.addLast("compress", compressors.get());
+        }
+        pipeline.addLast("proxy", new ProxyFrontendHandler(shared, secure));
+    }
+
+    /**
+     * An HTTP/2 connection (negotiated by ALPN): each stream is a child channel on the connection's
+     * event loop, translated to an HTTP/1.1 exchange and proxied like one, so every stream counts
+     * in flight on its backend and backend connections stay HTTP/1.1 and pooled. HTTP/2 flow
+     * control applies per stream: a stream whose client stops reading pauses its backend.
+     */
+    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared) {
+        pipeline.addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+                .addLast("idle-close", new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                        if (evt instanceof IdleStateEvent) {
+                            ctx.close();
+                        } else {
+                            ctx.fireUserEventTriggered(evt);
+                        }
+                    }
+                })
+                .addLast("h2", Http2FrameCodecBuilder.forServer()
+                        .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(limits.headerSize()))
+                        .build())
+                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        stream.pipeline().addLast("h2-http", new Http2StreamFrameToHttpObjectCodec(true))
+                                .addLast("h2-split", new Http2RequestSplitter());
+                        if (compressors != null) {
+                            stream.pipeline().addLast("compress", compressors.get());
+                        }
+                        stream.pipeline().addLast("proxy", new ProxyFrontendHandler(shared, true));
+                    }
+                }));
+    }
+
 
     /** Binds the plain listener; returns the bound address (the real port when 0 was asked for). */
     public InetSocketAddress start(HostPort listen) throws IOException, InterruptedException {

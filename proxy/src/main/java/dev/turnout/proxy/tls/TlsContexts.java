@@ -2,6 +2,8 @@ package dev.turnout.proxy.tls;
 
 import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.TlsConfig;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * The server certificates, chosen by SNI: each is mapped from the DNS names in its certificate
  * (subject alternative names, else the common name; {@code *.example.com} matches one label), and
  * the first answers clients that name no host or an unknown one. OpenSSL is used where Netty's
- * native binding is present, the JDK's TLS otherwise; TLS 1.3 and 1.2 only.
+ * native binding is present, the JDK's TLS otherwise; TLS 1.3 and 1.2 only, with ALPN offering h2
+ * and http/1.1.
  *
  * <p>{@link #reloadIfChanged()} reads the files again when one of them changed: new handshakes
  * get the new certificates, connections already open keep theirs. A file that cannot be read
@@ -121,6 +124,11 @@ public final class TlsContexts {
             return SslContextBuilder.forServer(file.cert().toFile(), file.key().toFile())
                     .sslProvider(SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK)
                     .protocols(PROTOCOLS)
+                    // HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others.
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
                     .build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new UnusableCertificate(index, file.cert() + " with " + file.key() + " cannot be used (" + rootMessage(e)

@@ -24,7 +24,14 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -48,13 +55,15 @@ class TlsTerminationTest {
                 "openssl not installed (Debian package openssl): TLS tests skipped");
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Turnout Test CA",
                 "-keyout", "ca.key", "-out", "ca.crt");
-        leaf("a.test", "a");
-        leaf("b.test", "b");
+        leaf("DNS:a.test", "a");
+        leaf("DNS:b.test", "b");
+        leaf("DNS:localhost,IP:127.0.0.1", "local");
     }
 
-    /** A leaf for {@code host} signed by the test CA, as {@code name}.crt and {@code name}.key. */
-    private static void leaf(String host, String name) throws Exception {
-        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=DNS:" + host + "\n");
+    /** A leaf for {@code names} (subjectAltName syntax) signed by the test CA, as {@code name}.crt and .key. */
+    private static void leaf(String names, String name) throws Exception {
+        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=" + names + "\n");
+        String host = names.substring(names.indexOf(':') + 1).split(",")[0];
         openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + host, "-keyout", name + ".key", "-out", name + ".csr");
         openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
                 "-extfile", name + ".ext", "-out", name + ".crt");
@@ -80,8 +89,7 @@ class TlsTerminationTest {
                 + "{ cert = \"" + dir.resolve("b.crt") + "\", key = \"" + dir.resolve("b.key") + "\" } ]" + tlsExtra + " }";
     }
 
-    /** Connects over TLS trusting the test CA, naming {@code sniHost} (or none). */
-    private static SSLSocket connect(InetSocketAddress address, String sniHost) throws Exception {
+    private static SSLContext trustingTheTestCa() throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(dir.resolve("ca.crt"))) {
@@ -91,6 +99,12 @@ class TlsTerminationTest {
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    /** Connects over TLS trusting the test CA, naming {@code sniHost} (or none). */
+    private static SSLSocket connect(InetSocketAddress address, String sniHost) throws Exception {
+        SSLContext context = trustingTheTestCa();
         SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(address.getAddress(), address.getPort());
         socket.setSoTimeout(10_000);
         SSLParameters parameters = socket.getSSLParameters();
@@ -131,6 +145,31 @@ class TlsTerminationTest {
             try (RawClient plain = RawClient.connect(proxy.address())) {
                 assertEquals("proto=http", plain.get("a.test", "/").bodyText(), "the plain listener still serves");
             }
+        }
+    }
+
+    @Test
+    void http2ClientsGetH2AndConcurrentStreamsAreEachProxied() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.answer(r -> "saw " + r.uri() + " proto="
+                + r.headers().get("x-forwarded-proto") + " h2-headers=" + r.headers().names().stream()
+                        .filter(n -> n.toLowerCase(Locale.ROOT).startsWith("x-http2")).count()));
+                Turnout proxy = TestProxy.start(TestProxy.singlePool(backend) + "\ntls { listen = \"127.0.0.1:0\", "
+                        + "certificates = [ { cert = \"" + dir.resolve("local.crt") + "\", key = \"" + dir.resolve("local.key")
+                        + "\" } ] }")) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(trustingTheTestCa())
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+            List<CompletableFuture<HttpResponse<String>>> streams = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                streams.add(client.sendAsync(HttpRequest.newBuilder(URI.create("https://localhost:" + proxy.tlsAddress().getPort()
+                        + "/s" + i)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> answer = streams.get(i).get(15, TimeUnit.SECONDS);
+                assertEquals(200, answer.statusCode());
+                assertEquals(HttpClient.Version.HTTP_2, answer.version(), "negotiated by ALPN");
+                assertEquals("saw /s" + i + " proto=https h2-headers=0", answer.body());
+            }
+            assertEquals(20, backend.requestCount());
         }
     }
 
