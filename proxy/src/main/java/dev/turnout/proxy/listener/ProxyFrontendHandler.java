@@ -12,6 +12,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -95,6 +96,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean requestKeepAlive;
     private boolean requestHasBody;
     private boolean requestComplete;
+    private boolean webSocket;
     private long requestBodyBytes;
     private boolean discardingBody;
     private Route route;
@@ -261,7 +263,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             return;
         }
         pool = route.pickPool(head.headers());
-        if (pool != null && shared.cache() != null && route.cache()) {
+        webSocket = isWebSocketUpgrade(head);
+        if (!webSocket && pool != null && shared.cache() != null && route.cache()) {
             cacheLookup = shared.cache().lookup(pool.name(), host, head, requestHasBody);
             if (cacheLookup.hit() != null) {
                 respondFromCache(host);
@@ -275,6 +278,73 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             cacheLookup.addValidators();
         }
         forwardToBackend(head, table, host, false);
+    }
+
+    private static boolean isWebSocketUpgrade(HttpRequest head) {
+        HttpHeaders h = head.headers();
+        return head.method().equals(HttpMethod.GET) && h.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * The backend accepted a WebSocket upgrade: its 101 goes to the client, then both connections
+     * leave HTTP for a byte tunnel. The exchange stays in flight on the backend (a drain waits for
+     * it) until the tunnel closes; the backend connection is never pooled again.
+     */
+    private void startTunnel(HttpResponse switching) {
+        responseStarted = true;
+        awaitingResponse = false;
+        status = 101;
+        FullHttpResponse answer = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        answer.headers().set(switching.headers());
+        ReferenceCountUtil.release(switching);
+        Channel up = upstream;
+        upstream = null;
+        Backend tunnelBackend = backend;
+        Route tunnelRoute = route;
+        Pool tunnelPool = pool;
+        String tunnelUri = uri;
+        long started = startNanos;
+        backend = null; // the tunnel ends the exchange, not endExchange
+        WebSocketTunnel tunnel = new WebSocketTunnel(ctx.channel(), up, () -> {
+            tunnelBackend.requestFinished();
+            long nanos = System.nanoTime() - started;
+            if (shared.metrics() != null) {
+                shared.metrics().record(tunnelRoute, tunnelPool, tunnelBackend, 101, nanos);
+            }
+            if (AccessLog.enabled()) {
+                AccessLog.log(clientIp(), "GET", tunnelUri, 101, 0, nanos, tunnelRoute.name(), tunnelPool.name(),
+                        tunnelBackend.id(), requestId);
+            }
+        });
+        ctx.writeAndFlush(answer); // encoded now, before the HTTP codec leaves the pipeline
+        ChannelPipeline client = ctx.pipeline();
+        client.addLast("tunnel", tunnel.towardBackend());
+        up.pipeline().addLast("tunnel", tunnel.towardClient());
+        // This handler leaves first, so that bytes the codecs still hold go straight to the tunnel.
+        request = null;
+        closing = true;
+        releaseQueued();
+        if (holdsRetryToken) {
+            holdsRetryToken = false;
+            tunnelPool.retryBudget().release();
+        }
+        if (readTimeout != null) {
+            readTimeout.stop();
+        }
+        client.remove(this);
+        for (String name : new String[] {"compress", "read-timeout", "http"}) {
+            if (client.get(name) != null) {
+                client.remove(name);
+            }
+        }
+        for (String name : new String[] {"relay", "http-encoder", "http-decoder", "head-guard"}) {
+            if (up.pipeline().get(name) != null) {
+                up.pipeline().remove(name);
+            }
+        }
+        client.channel().config().setAutoRead(true);
+        up.config().setAutoRead(true);
     }
 
     /** A 308 to the same target on the TLS listener (the method and body are kept by the client). */
@@ -341,6 +411,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
         ForwardedHeaders.prepareUpstreamRequest(head, clientIp(), host, picked.address(), requestId, secure);
+        if (webSocket) {
+            // The one upgrade passed on: hop-by-hop as they are, the backend must see these two.
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+                    .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+        }
 
         Channel pooled = shared.connector().leaseIdle(picked, this);
         if (pooled == null && !roomForConnection(picked)) {
@@ -699,7 +774,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             }
             if (code < 200) {
                 // Interim answers (100, 103) are dropped: the client got its 100 from us, and the
-                // final answer follows. A 101 switch is refused: Upgrade is not forwarded.
+                // final answer follows. A 101 is only accepted for a WebSocket upgrade that was asked for.
+                if (code == 101 && webSocket && requestComplete) {
+                    startTunnel(head);
+                    return;
+                }
                 ReferenceCountUtil.release(msg);
                 if (code == 101) {
                     upstreamFailed(ProxyFailure.BAD_RESPONSE);
