@@ -73,6 +73,12 @@ public final class Turnout implements AutoCloseable {
             } else {
                 control.abortSavedRollouts("turnout.metrics.enabled is false, so no rollout can be judged");
             }
+            long tunnelDrainMillis = config.timeouts().tunnelDrain().toMillis();
+            control.onDrain(backend -> healthThread.schedule(() -> {
+                if (!control.routing().current().inRotation(backend)) {
+                    backend.closeTunnels(); // still out of rotation: its WebSocket tunnels have had their time
+                }
+            }, tunnelDrainMillis, TimeUnit.MILLISECONDS));
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {

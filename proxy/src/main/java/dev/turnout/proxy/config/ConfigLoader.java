@@ -104,9 +104,9 @@ public final class ConfigLoader {
 
         Config t = c.getConfig("timeouts");
         String tk = ROOT + ".timeouts";
-        requireKnownKeys(t.root(), tk, Set.of("connect", "request", "idle", "header-read", "body-read"));
+        requireKnownKeys(t.root(), tk, Set.of("connect", "request", "idle", "header-read", "body-read", "tunnel-drain"));
         Timeouts timeouts = new Timeouts(positive(t, tk, "connect"), positive(t, tk, "request"), positive(t, tk, "idle"),
-                positive(t, tk, "header-read"), positive(t, tk, "body-read"));
+                positive(t, tk, "header-read"), positive(t, tk, "body-read"), positive(t, tk, "tunnel-drain"));
 
         Duration grace = duration(c, ROOT, "shutdown.grace");
         if (grace.isNegative()) {

@@ -55,6 +55,7 @@ public final class RuntimeControl implements ControlPlane {
     private final Consumer<Backend> closeIdleConnections;
     private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
     private Consumer<RouteTable> onPublish = table -> { };
+    private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
@@ -293,7 +294,17 @@ public final class RuntimeControl implements ControlPlane {
 
     @Override
     public synchronized Change<BackendView> drain(String pool, String id) {
-        return changeState(pool, id, AdminState.DRAINING);
+        Change<BackendView> change = changeState(pool, id, AdminState.DRAINING);
+        Backend drained = backends.get(pool + "/" + id);
+        if (drained != null) {
+            onDrain.accept(drained);
+        }
+        return change;
+    }
+
+    /** Called with each backend a drain took out of rotation (its WebSocket tunnels get a deadline). */
+    public synchronized void onDrain(Consumer<Backend> listener) {
+        this.onDrain = listener;
     }
 
     @Override

@@ -306,7 +306,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         String tunnelUri = uri;
         long started = startNanos;
         backend = null; // the tunnel ends the exchange, not endExchange
+        WebSocketTunnel[] self = new WebSocketTunnel[1];
+        Runnable closer = () -> self[0].closeLater();
         WebSocketTunnel tunnel = new WebSocketTunnel(ctx.channel(), up, () -> {
+            tunnelBackend.tunnelClosed(closer);
             tunnelBackend.requestFinished();
             long nanos = System.nanoTime() - started;
             if (shared.metrics() != null) {
@@ -317,6 +320,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                         tunnelBackend.id(), requestId);
             }
         });
+        self[0] = tunnel;
+        tunnelBackend.tunnelOpened(closer);
         ctx.writeAndFlush(answer); // encoded now, before the HTTP codec leaves the pipeline
         ChannelPipeline client = ctx.pipeline();
         client.addLast("tunnel", tunnel.towardBackend());

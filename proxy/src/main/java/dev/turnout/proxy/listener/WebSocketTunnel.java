@@ -27,6 +27,11 @@ final class WebSocketTunnel {
         this.onEnd = onEnd;
     }
 
+    /** Ends the tunnel from another thread (a drain's deadline). */
+    void closeLater() {
+        client.eventLoop().execute(this::end);
+    }
+
     /** The handler for the client side (it relays to the backend), and for the backend side. */
     Relay towardBackend() {
         return new Relay(backend);

@@ -1,7 +1,9 @@
 package dev.turnout.proxy.pool;
 
 import java.net.InetSocketAddress;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,6 +24,8 @@ public final class Backend {
     private volatile CompletableFuture<Void> idleSignal;
     private volatile boolean keepsConnections = true;
     private volatile boolean retired;
+    // Closers of the WebSocket tunnels open to this backend, for a drain's tunnel deadline.
+    private final Set<Runnable> tunnels = ConcurrentHashMap.newKeySet();
     // Observed by the health checker and passive ejection; a snapshot copies them when compiled.
     private volatile Health health = Health.UNKNOWN;
     private volatile boolean ejected;
@@ -100,6 +104,19 @@ public final class Backend {
     }
 
     /** Whether a finished exchange may return its connection to the idle pool. */
+    public void tunnelOpened(Runnable close) {
+        tunnels.add(close);
+    }
+
+    public void tunnelClosed(Runnable close) {
+        tunnels.remove(close);
+    }
+
+    /** Closes every WebSocket tunnel still open to it (each on its own event loop). */
+    public void closeTunnels() {
+        tunnels.forEach(Runnable::run);
+    }
+
     /** Whether it left the fleet (removed, or replaced at a new address); its requests may still finish. */
     public boolean retired() {
         return retired;

@@ -125,6 +125,30 @@ class WebSocketTunnelTest {
     }
 
     @Test
+    void aDrainedBackendsTunnelIsClosedAtItsDeadline() throws Exception {
+        try (Turnout proxy = TestProxy.start(config() + "\ntimeouts.tunnel-drain = 500ms")) {
+            CompletableFuture<Integer> closed = new CompletableFuture<>();
+            WebSocket socket = HTTP.newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + proxy.address().getPort() + "/ws"), new WebSocket.Listener() {
+                        @Override
+                        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                            closed.complete(statusCode);
+                            return null;
+                        }
+
+                        @Override
+                        public void onError(WebSocket webSocket, Throwable error) {
+                            closed.complete(-1);
+                        }
+                    }).get(10, TimeUnit.SECONDS);
+            HttpResponse<String> drain = admin(proxy, "POST", "/api/v1/pools/app/backends/ws1/drain?wait=10s");
+            assertEquals(200, drain.statusCode(), "closed at its deadline, so the drain finished: " + drain.body());
+            closed.get(10, TimeUnit.SECONDS);
+            assertTrue(socket.isInputClosed(), "the client saw its tunnel end");
+        }
+    }
+
+    @Test
     void plainRequestsStillWorkBesideTunnels() throws Exception {
         try (Turnout proxy = TestProxy.start(config())) {
             HttpResponse<String> plain = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
