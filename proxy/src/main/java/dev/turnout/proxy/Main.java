@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-/** Command line: {@code [--config FILE] | --demo | --version | --help}. */
+/** Command line: {@code [--config FILE] [--takeover] | --demo | --version | --help}. */
 @SuppressWarnings("checkstyle:regexp") // usage and configuration errors go to the terminal, not the log
 public final class Main {
 
@@ -20,6 +20,7 @@ public final class Main {
             usage: java -jar turnout.jar [--config FILE]   run with FILE layered over the defaults
                    java -jar turnout.jar --demo            run demo backends and a proxy in front of them
                    java -jar turnout.jar --version         print the release version
+                   add --takeover to start beside a running Turnout during an upgrade (see the README)
             """;
 
     private Main() {
@@ -34,6 +35,7 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         File configFile = null;
         boolean demo = false;
+        boolean takeover = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config" -> {
@@ -43,6 +45,7 @@ public final class Main {
                     configFile = new File(args[++i]);
                 }
                 case "--demo" -> demo = true;
+                case "--takeover" -> takeover = true;
                 case "--version" -> {
                     System.out.println("turnout " + version());
                     return;
@@ -67,7 +70,7 @@ public final class Main {
                 onStop = running::shutdown;
             } else {
                 TurnoutConfig config = ConfigLoader.load(configFile);
-                Turnout turnout = Turnout.start(config);
+                Turnout turnout = takeover ? Turnout.takeOver(config) : Turnout.start(config);
                 onStop = () -> {
                     try {
                         turnout.shutdown();

@@ -16,6 +16,7 @@ import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class Turnout implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Turnout.class);
+    /** How long a takeover waits for the old Turnout to let go of the admin port. */
+    private static final Duration ADMIN_TAKEOVER_WAIT = Duration.ofSeconds(120);
 
     private final TurnoutConfig config;
     private final RuntimeControl control;
@@ -45,7 +48,7 @@ public final class Turnout implements AutoCloseable {
     private final TrafficMetrics metrics;
     private final InetSocketAddress tlsAddress;
 
-    private Turnout(TurnoutConfig config) throws IOException, InterruptedException {
+    private Turnout(TurnoutConfig config, boolean takeover) throws IOException, InterruptedException {
         this.config = config;
         Transport transport = Transport.best();
         this.acceptors = transport.newGroup(1, "turnout-accept");
@@ -93,7 +96,7 @@ public final class Turnout implements AutoCloseable {
                 }
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
-                    config.timeouts(), config.limits(), config.compression());
+                    config.timeouts(), config.limits(), config.compression(), takeover);
             if (config.tls() != null) {
                 TlsContexts tls = TlsContexts.load(config.tls());
                 this.tlsAddress = server.startTls(config.tls().listen(), tls, config.tls().redirectHttp());
@@ -103,9 +106,11 @@ public final class Turnout implements AutoCloseable {
                 this.tlsAddress = null;
             }
             this.address = server.start(config.listen());
-            AdminConfig adminConfig = config.admin();
-            this.admin = AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
-                    control, metrics == null ? null : metrics::scrape);
+            if (takeover) {
+                LOG.info("data plane listening on http://{}:{} beside the Turnout being replaced; send it SIGTERM",
+                        address.getAddress().getHostAddress(), address.getPort());
+            }
+            this.admin = startAdmin(config.admin(), takeover);
         } catch (IOException | RuntimeException | InterruptedException e) {
             stopEventLoops();
             throw e;
@@ -123,7 +128,36 @@ public final class Turnout implements AutoCloseable {
 
     /** Starts a proxy; both listeners are bound when this returns. */
     public static Turnout start(TurnoutConfig config) throws IOException, InterruptedException {
-        return new Turnout(config);
+        return new Turnout(config, false);
+    }
+
+    /**
+     * Starts a proxy beside a running Turnout during an upgrade: the data-plane and TLS ports are
+     * shared with it (SO_REUSEPORT), and the admin port is taken over once the old one, stopping
+     * on SIGTERM, lets go of it.
+     */
+    public static Turnout takeOver(TurnoutConfig config) throws IOException, InterruptedException {
+        return new Turnout(config, true);
+    }
+
+    private AdminServer startAdmin(AdminConfig adminConfig, boolean takeover) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + ADMIN_TAKEOVER_WAIT.toNanos();
+        boolean said = false;
+        while (true) {
+            try {
+                return AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
+                        control, metrics == null ? null : metrics::scrape);
+            } catch (IOException e) {
+                if (!takeover || !(e.getCause() instanceof BindException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                if (!said) {
+                    LOG.info("waiting for the admin port {}, held by the Turnout being replaced", adminConfig.listen());
+                    said = true;
+                }
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+        }
     }
 
     /** The bound data-plane address. */

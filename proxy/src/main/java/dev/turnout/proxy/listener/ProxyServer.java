@@ -39,7 +39,10 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,10 +72,12 @@ public final class ProxyServer {
     private final Timeouts timeouts;
     private final ClientLimits limits;
     private final Supplier<ResponseCompressor> compressors;
+    private final boolean takeover;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, Timeouts timeouts,
-            ClientLimits limits, CompressionConfig compression) {
+            ClientLimits limits, CompressionConfig compression, boolean takeover) {
+        this.takeover = takeover;
         this.transport = transport;
         this.acceptors = acceptors;
         this.workers = workers;
@@ -196,12 +201,30 @@ public final class ProxyServer {
     }
 
     private InetSocketAddress bind(ServerBootstrap bootstrap, HostPort listen) throws IOException, InterruptedException {
+        if (!takeover && listen.port() != 0) {
+            refuseIfTaken(listen);
+        }
+        transport.shareListeningPort(bootstrap);
         ChannelFuture bound = bootstrap.bind(listen.host(), listen.port()).await();
         if (!bound.isSuccess()) {
             throw new IOException("cannot listen on " + listen + ": " + bound.cause().getMessage(), bound.cause());
         }
         serverChannels.add(bound.channel());
         return (InetSocketAddress) bound.channel().localAddress();
+    }
+
+    /**
+     * Every listener shares its port (SO_REUSEPORT) so that an upgrade can start the next Turnout
+     * beside this one; a start that is not such a takeover must still fail loudly when the port is
+     * in use, so it first tries an ordinary bind.
+     */
+    private static void refuseIfTaken(HostPort listen) throws IOException {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(InetAddress.getByName(listen.host()), listen.port()));
+        } catch (BindException e) {
+            throw new IOException("cannot listen on " + listen + ": address already in use (to start beside a running "
+                    + "Turnout during an upgrade, use --takeover)", e);
+        }
     }
 
     /**

@@ -1,0 +1,129 @@
+package dev.turnout.proxy.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.Reply;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upgrading Turnout itself by the README's procedure, three times in a row under continuous load:
+ * start the new process with {@code --takeover} (it shares the data port and waits for the admin
+ * port), then SIGTERM the old one, which lets go of the admin port and drains. No request fails.
+ */
+class RestartUnderLoadIT {
+
+    private static final Logger LOAD = LoggerFactory.getLogger("turnout.test.load");
+
+    @Test
+    void threeRestartsInARowUnderLoadFailNoRequest(@TempDir Path dir) throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("ok"))) {
+            int port = TurnoutProcess.freePort();
+            int adminPort = TurnoutProcess.freePort();
+            Path config = dir.resolve("turnout.conf");
+            Files.writeString(config, "turnout { listen = \"127.0.0.1:" + port + "\", admin.listen = \"127.0.0.1:" + adminPort
+                    + "\", state-file = \"" + dir.resolve("state.json") + "\", shutdown.grace = 10s\n"
+                    + "pools { app { backends = [ { id = b0, address = \"" + backend.address() + "\" } ] } }\n"
+                    + "routes = [ { name = web, split { app = 100 } } ] }");
+            TurnoutProcess current = TurnoutProcess.launch(dir, "--config", config.toString());
+            assertTrue(current.pollUntil(TurnoutProcess.START_TIMEOUT, () -> answersHealthz(adminPort)), current::describe);
+
+            List<String> failures = new ArrayList<>();
+            long sent;
+            try (Load load = new Load(URI.create("http://127.0.0.1:" + port + "/"), 4)) {
+                for (int restart = 1; restart <= 3; restart++) {
+                    long before = load.sent.get();
+                    TurnoutProcess next = TurnoutProcess.launch(dir, "--config", config.toString(), "--takeover");
+                    assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT,
+                            () -> next.stdout().contains("beside the Turnout being replaced")), next::describe);
+                    current.terminate();
+                    assertEquals(0, current.waitForExit(TurnoutProcess.EXIT_TIMEOUT), current::describe);
+                    assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT, () -> answersHealthz(adminPort)), next::describe);
+                    current = next;
+                    long during = load.sent.get() - before;
+                    assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT, () -> load.sent.get() > before + during + 200),
+                            "the new process serves");
+                    LOAD.info("restart {}: {} requests sent while it happened, {} failed so far", restart, during,
+                            load.failures.size());
+                }
+                sent = load.sent.get();
+                failures.addAll(load.failures);
+            } finally {
+                current.terminate();
+                current.waitForExit(TurnoutProcess.EXIT_TIMEOUT);
+            }
+            LOAD.info("three restarts under load: {} requests, {} failed", sent, failures.size());
+            assertEquals(List.of(), failures, "requests failed during the restarts");
+            assertTrue(sent > 1000, "the load ran: " + sent);
+        }
+    }
+
+    private static boolean answersHealthz(int adminPort) {
+        try (WireClient admin = new WireClient(adminPort)) {
+            return admin.get("/healthz").status() == 200;
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    /** Keep-alive GETs from a few threads, counting every failure (non-200 or I/O error). */
+    private static final class Load implements AutoCloseable {
+
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicLong sent = new AtomicLong();
+        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        private final List<Thread> threads = new ArrayList<>();
+
+        Load(URI target, int concurrency) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+            HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET().build();
+            for (int i = 0; i < concurrency; i++) {
+                Thread t = new Thread(() -> {
+                    while (running.get()) {
+                        sent.incrementAndGet();
+                        try {
+                            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                            if (response.statusCode() != 200) {
+                                failures.add(response.statusCode() + " " + response.body().trim());
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        } catch (IOException e) {
+                            failures.add(e.toString());
+                        }
+                    }
+                }, "restart-load-" + i);
+                t.setDaemon(true);
+                t.start();
+                threads.add(t);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join(15_000);
+            }
+        }
+    }
+}
