@@ -120,7 +120,7 @@ public final class ProxyServer {
                                     @Override
                                     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                            addHttp2(ctx.pipeline(), shared);
+                                            addHttp2(ctx.pipeline(), shared, true);
                                         } else {
                                             addHttp1(ctx.pipeline(), shared, true);
                                         }
@@ -133,7 +133,8 @@ public final class ProxyServer {
     /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
     private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
         pipeline.addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("read-timeout", new RequestHeadGuard(timeouts.headerRead().toNanos(), timeouts.bodyRead().toNanos()))
+                .addLast("read-timeout", new RequestHeadGuard(timeouts.headerRead().toNanos(), timeouts.bodyRead().toNanos(),
+                        secure ? null : guard -> switchToH2c(guard.pipeline(), shared)))
                 .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(limits.requestLine())
                         .setMaxHeaderSize(limits.headerSize())
@@ -152,7 +153,17 @@ public final class ProxyServer {
      * in flight on its backend and backend connections stay HTTP/1.1 and pooled. HTTP/2 flow
      * control applies per stream: a stream whose client stops reading pauses its backend.
      */
-    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared) {
+    /** A plain connection that opened with the HTTP/2 preface (h2c with prior knowledge) leaves HTTP/1.1. */
+    private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared) {
+        for (String name : new String[] {"idle", "read-timeout", "http", "compress", "proxy"}) {
+            if (pipeline.get(name) != null) {
+                pipeline.remove(name);
+            }
+        }
+        addHttp2(pipeline, shared, false);
+    }
+
+    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
         pipeline.addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast("idle-close", new ChannelInboundHandlerAdapter() {
                     @Override
@@ -175,7 +186,7 @@ public final class ProxyServer {
                         if (compressors != null) {
                             stream.pipeline().addLast("compress", compressors.get());
                         }
-                        stream.pipeline().addLast("proxy", new ProxyFrontendHandler(shared, true));
+                        stream.pipeline().addLast("proxy", new ProxyFrontendHandler(shared, secure));
                     }
                 }));
     }

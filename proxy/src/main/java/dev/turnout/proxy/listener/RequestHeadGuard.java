@@ -10,6 +10,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Guards the raw bytes of each request head before Netty's decoder sees them.
@@ -54,6 +55,9 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     private final long headerNanos;
     private final long bodyNanos;
     private final Runnable tick = this::onTick;
+    // Cleartext HTTP/2 with prior knowledge (h2c): the connection's first bytes are its preface.
+    private final Consumer<ChannelHandlerContext> onHttp2Preface;
+    private boolean firstBytes = true;
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.WAITING;
     private long headDeadline;
@@ -63,9 +67,10 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     // While the raw bytes of a head are arriving: from its first byte to its blank line.
     private boolean scanning;
 
-    RequestHeadGuard(long headerNanos, long bodyNanos) {
+    RequestHeadGuard(long headerNanos, long bodyNanos, Consumer<ChannelHandlerContext> onHttp2Preface) {
         this.headerNanos = headerNanos;
         this.bodyNanos = bodyNanos;
+        this.onHttp2Preface = onHttp2Preface;
     }
 
     @Override
@@ -82,6 +87,17 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
         if (!(msg instanceof ByteBuf bytes)) {
             ctx.fireChannelRead(msg);
             return;
+        }
+        if (firstBytes && bytes.isReadable()) {
+            firstBytes = false;
+            // "PRI" is reserved for the HTTP/2 preface (RFC 9113 3.4): no HTTP/1.1 request starts so.
+            if (onHttp2Preface != null && bytes.readableBytes() >= 4
+                    && bytes.toString(bytes.readerIndex(), 4, StandardCharsets.US_ASCII).equals("PRI ")) {
+                phase = Phase.DONE;
+                onHttp2Preface.accept(ctx);
+                ctx.pipeline().fireChannelRead(bytes); // from the start: the HTTP/2 codec now reads it
+                return;
+            }
         }
         // Pipelined heads may share a buffer: each head goes on to the decoder before the next is
         // checked, so that the decoder has said where the first request ends.
