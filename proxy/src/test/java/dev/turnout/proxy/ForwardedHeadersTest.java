@@ -90,7 +90,7 @@ class ForwardedHeadersTest {
                     + "Connection: keep-alive, X-Session-Hop, Upgrade\r\n"
                     + "Keep-Alive: timeout=5\r\n"
                     + "TE: trailers\r\n"
-                    + "Upgrade: websocket\r\n"
+                    + "Upgrade: h2c\r\n"
                     + "Proxy-Connection: keep-alive\r\n"
                     + "X-Session-Hop: secret\r\n"
                     + "X-End-To-End: kept\r\n"
