@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.testing.Await;
+import dev.turnout.proxy.testing.LoadClient;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

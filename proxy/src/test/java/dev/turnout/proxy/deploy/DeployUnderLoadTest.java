@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.testing.Await;
+import dev.turnout.proxy.testing.LoadClient;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.LoadClient;
 import dev.turnout.proxy.testing.RecordedRequest;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;

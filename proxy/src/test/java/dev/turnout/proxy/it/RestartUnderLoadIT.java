@@ -4,20 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.LoadClient;
 import dev.turnout.proxy.testing.Reply;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -47,9 +41,9 @@ class RestartUnderLoadIT {
 
             List<String> failures = new ArrayList<>();
             long sent;
-            try (Load load = new Load(URI.create("http://127.0.0.1:" + port + "/"), 4)) {
+            try (LoadClient load = new LoadClient(URI.create("http://127.0.0.1:" + port + "/"), 4)) {
                 for (int restart = 1; restart <= 3; restart++) {
-                    long before = load.sent.get();
+                    long before = load.sent();
                     TurnoutProcess next = TurnoutProcess.launch(dir, "--config", config.toString(), "--takeover");
                     assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT,
                             () -> next.stdout().contains("beside the Turnout being replaced")), next::describe);
@@ -57,14 +51,14 @@ class RestartUnderLoadIT {
                     assertEquals(0, current.waitForExit(TurnoutProcess.EXIT_TIMEOUT), current::describe);
                     assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT, () -> answersHealthz(adminPort)), next::describe);
                     current = next;
-                    long during = load.sent.get() - before;
-                    assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT, () -> load.sent.get() > before + during + 200),
+                    long during = load.sent() - before;
+                    assertTrue(next.pollUntil(TurnoutProcess.START_TIMEOUT, () -> load.sent() > before + during + 200),
                             "the new process serves");
                     LOAD.info("restart {}: {} requests sent while it happened, {} failed so far", restart, during,
-                            load.failures.size());
+                            load.failures().size());
                 }
-                sent = load.sent.get();
-                failures.addAll(load.failures);
+                sent = load.sent();
+                failures.addAll(load.failures());
             } finally {
                 current.terminate();
                 current.waitForExit(TurnoutProcess.EXIT_TIMEOUT);
@@ -80,50 +74,6 @@ class RestartUnderLoadIT {
             return admin.get("/healthz").status() == 200;
         } catch (IOException notYet) {
             return false;
-        }
-    }
-
-    /** Keep-alive GETs from a few threads, counting every failure (non-200 or I/O error). */
-    private static final class Load implements AutoCloseable {
-
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final AtomicLong sent = new AtomicLong();
-        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        private final List<Thread> threads = new ArrayList<>();
-
-        Load(URI target, int concurrency) {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build();
-            HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET().build();
-            for (int i = 0; i < concurrency; i++) {
-                Thread t = new Thread(() -> {
-                    while (running.get()) {
-                        sent.incrementAndGet();
-                        try {
-                            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-                            if (response.statusCode() != 200) {
-                                failures.add(response.statusCode() + " " + response.body().trim());
-                            }
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            return;
-                        } catch (IOException e) {
-                            failures.add(e.toString());
-                        }
-                    }
-                }, "restart-load-" + i);
-                t.setDaemon(true);
-                t.start();
-                threads.add(t);
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running.set(false);
-            for (Thread t : threads) {
-                t.join(15_000);
-            }
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.turnout.proxy.deploy;
+package dev.turnout.proxy.testing;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Continuous load through the proxy from a few client threads, counting every answer: which
  * backend served it, and every failure (non-200 or I/O error) with its reason.
  */
-final class LoadClient implements AutoCloseable {
+public final class LoadClient implements AutoCloseable {
 
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong sent = new AtomicLong();
@@ -26,7 +26,7 @@ final class LoadClient implements AutoCloseable {
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final List<Thread> threads = new ArrayList<>();
 
-    LoadClient(URI target, int concurrency) {
+    public LoadClient(URI target, int concurrency) {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
         HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET().build();
@@ -55,16 +55,16 @@ final class LoadClient implements AutoCloseable {
         }
     }
 
-    long sent() {
+    public long sent() {
         return sent.get();
     }
 
-    long servedBy(String backend) {
+    public long servedBy(String backend) {
         AtomicLong n = byBackend.get(backend);
         return n == null ? 0 : n.get();
     }
 
-    List<String> failures() {
+    public List<String> failures() {
         return List.copyOf(failures);
     }
 
