@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# Turnout against nginx as a reverse proxy, both in front of the same upstream nginx, on the same
+# pinned core. For a 1 KiB and a 64 KiB body it runs wrk directly against the upstream, through an
+# nginx proxy (1 worker) and through Turnout (1 event loop), in alternating rounds, and prints the
+# medians of req/s, p50, p99, errors and the proxy's CPU time per request.
+#
+#   mvn -B package -DskipTests          # once: this script builds nothing
+#   benchmarks/compare.sh
+#
+# Needs java (17+), wrk (Debian's `wrk`), nginx (Debian's `nginx`) and taskset (util-linux) on the
+# PATH, and at least 2 cores. This script installs nothing. It never touches the system nginx
+# service: it runs private nginx instances whose config, pid file, error log and temp paths all
+# live in a temp directory. All traffic stays on 127.0.0.1, every process it starts is stopped on
+# exit (trap), and each wrk run is bounded by its duration.
+#
+# Pinning: the proxy under test (nginx master + worker, or Turnout's JVM) runs on CPU 1; the
+# upstream nginx and wrk run on CPU 0. CPU time is utime+stime from /proc/<pid>/stat, read before
+# and after each run: the JVM (all its threads) for Turnout, the worker process(es) for nginx.
+#
+# Settings (environment):
+#   ROUNDS=5          alternating rounds of all targets per body size; medians are printed
+#   DURATION=5s       each measured wrk run (wrk -d)
+#   CONNECTIONS=32    wrk -c
+#   THREADS=1         wrk -t
+#   WARMUP=10s        unmeasured wrk run through Turnout per body size before any counting (JIT)
+#   PROXY_CPU=1 LOAD_CPU=0   the cores for the proxy under test, and for upstream + wrk
+#   TURNOUT_JAVA_OPTS=""     extra JVM options for Turnout
+#   VERBOSE=0         "1" prints every run's numbers
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TURNOUT_JAR="$ROOT/proxy/target/turnout.jar"
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+WARMUP=${WARMUP:-10s}
+PROXY_CPU=${PROXY_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+TARGETS=(direct nginx turnout)
+SIZES=(1k 64k)
+
+[[ -f "$TURNOUT_JAR" ]] || { echo "missing $TURNOUT_JAR: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
+for tool in java:openjdk-17-jre-headless wrk:wrk nginx:nginx taskset:util-linux; do
+    command -v "${tool%%:*}" >/dev/null || { echo "${tool%%:*} not found: it is Debian's '${tool#*:}' package" >&2; exit 1; }
+done
+(($(nproc) >= 2)) || { echo "needs at least 2 cores (proxy on CPU $PROXY_CPU, load on CPU $LOAD_CPU)" >&2; exit 1; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")
+chmod 755 "$WORK" # nginx workers may run as another user and must read the bodies
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for_line FILE REGEX PID: prints the first match of REGEX (sed -E, group 1) in FILE; fails if
+# PID exits first or nothing shows up within 30 s.
+wait_for_line() {
+    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 30)) found
+    while ((SECONDS < deadline)); do
+        found=$(sed -nE "s#.*${regex}.*#\\1#p" "$file" 2>/dev/null | head -n 1)
+        if [[ -n "$found" ]]; then
+            echo "$found"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { echo "process $pid exited:" >&2; cat "$file" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "timed out waiting for /$regex/ in $file:" >&2
+    cat "$file" >&2
+    return 1
+}
+
+# probe PORT [PATH]: one GET over bash's /dev/tcp; prints the status line (empty if nothing listens).
+probe() {
+    local status=""
+    { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "${2:-/1k}" >&3
+    IFS= read -r status <&3 || true
+    exec 3<&-
+    echo "${status%$'\r'}"
+}
+
+# free_port: a port nothing on 127.0.0.1 answers on (nginx cannot report a port it picked itself).
+free_port() {
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || { echo "$port"; return 0; }
+        exec 3<&-
+    done
+}
+
+# wait_for_port PORT PID LOG: waits until PORT answers 200 on /1k; fails if PID exits first.
+wait_for_port() {
+    local deadline=$((SECONDS + 30))
+    while ((SECONDS < deadline)); do
+        [[ "$(probe "$1")" == "HTTP/1.1 200"* ]] && return 0
+        kill -0 "$2" 2>/dev/null || { echo "process $2 exited:" >&2; cat "$3" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "timed out waiting for 127.0.0.1:$1:" >&2
+    cat "$3" >&2
+    return 1
+}
+
+# --- the upstream nginx ----------------------------------------------------------------------------
+mkdir -p "$WORK/www" "$WORK/tmp"
+head -c 1024 /dev/zero | tr '\0' 'a' >"$WORK/www/1k"
+head -c 65536 /dev/zero | tr '\0' 'b' >"$WORK/www/64k"
+chmod 755 "$WORK/www" && chmod 644 "$WORK/www/1k" "$WORK/www/64k"
+
+# nginx_common NAME: the lines both nginx configs share; every path they write is inside WORK.
+nginx_common() {
+    cat <<EOF
+worker_processes 1;
+error_log $WORK/$1.error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+nginx_http_common() {
+    cat <<EOF
+  access_log off;
+  client_body_temp_path $WORK/tmp/$1-client;
+  proxy_temp_path $WORK/tmp/$1-proxy;
+  fastcgi_temp_path $WORK/tmp/$1-fastcgi;
+  uwsgi_temp_path $WORK/tmp/$1-uwsgi;
+  scgi_temp_path $WORK/tmp/$1-scgi;
+  keepalive_requests 1000000;
+EOF
+}
+# start_nginx NAME PORT CPU: runs nginx with $WORK/NAME.conf in the foreground on core CPU; sets NGINX_PID.
+start_nginx() {
+    local name=$1 port=$2 cpu=$3
+    taskset -c "$cpu" nginx -p "$WORK" -c "$WORK/$name.conf" -e "$WORK/$name.error.log" \
+        -g "daemon off; pid $WORK/$name.pid;" >"$WORK/$name.log" 2>&1 &
+    PIDS+=($!)
+    NGINX_PID=$!
+    wait_for_port "$port" "$NGINX_PID" "$WORK/$name.error.log"
+}
+
+UPSTREAM_PORT=$(free_port)
+{
+    nginx_common upstream
+    echo "http {"
+    nginx_http_common upstream
+    cat <<EOF
+  sendfile on;
+  server {
+    listen 127.0.0.1:$UPSTREAM_PORT;
+    root $WORK/www;
+    default_type application/octet-stream;
+    location = /1k {}
+    location = /64k {}
+    location / { return 200 "ok\n"; }
+  }
+}
+EOF
+} >"$WORK/upstream.conf"
+start_nginx upstream "$UPSTREAM_PORT" "$LOAD_CPU"
+
+# --- nginx as a reverse proxy ----------------------------------------------------------------------
+NGINX_PORT=$(free_port)
+{
+    nginx_common nginxproxy
+    echo "http {"
+    nginx_http_common nginxproxy
+    cat <<EOF
+  upstream up {
+    server 127.0.0.1:$UPSTREAM_PORT;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      # Default buffers, but never spill a 64 KiB answer to a temp file: stream it instead.
+      proxy_max_temp_file_size 0;
+    }
+  }
+}
+EOF
+} >"$WORK/nginxproxy.conf"
+start_nginx nginxproxy "$NGINX_PORT" "$PROXY_CPU"
+NGINX_MASTER=$NGINX_PID
+mapfile -t NGINX_WORKERS < <(pgrep -P "$NGINX_MASTER")
+((${#NGINX_WORKERS[@]} > 0)) || { echo "no nginx worker under master $NGINX_MASTER" >&2; exit 1; }
+mapfile -t UPSTREAM_WORKERS < <(pgrep -P "$(cat "$WORK/upstream.pid")")
+
+# --- Turnout ---------------------------------------------------------------------------------------
+cat >"$WORK/turnout.conf" <<EOF
+turnout {
+  listen = "127.0.0.1:0"
+  admin.listen = "127.0.0.1:0"
+  io-threads = 1
+  state-file = ""
+  metrics.enabled = true
+  cache.enabled = false
+  compression.enabled = false
+  pools { app { backends = [ { id = nginx, address = "127.0.0.1:$UPSTREAM_PORT", weight = 1 } ] } }
+  routes = [ { name = all, host = "*", path-prefix = "/", split { app = 100 } } ]
+  shutdown.grace = 2s
+}
+EOF
+cat >"$WORK/logback.xml" <<'EOF'
+<configuration>
+  <appender name="console" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg%n</pattern></encoder>
+  </appender>
+  <logger name="turnout.access" level="OFF"/>
+  <logger name="io.netty" level="WARN"/>
+  <root level="INFO"><appender-ref ref="console"/></root>
+</configuration>
+EOF
+mkdir -p "$WORK/turnout"
+# shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
+(cd "$WORK/turnout" && exec taskset -c "$PROXY_CPU" java ${TURNOUT_JAVA_OPTS:-} \
+    "-Dlogback.configurationFile=$WORK/logback.xml" -jar "$TURNOUT_JAR" --config "$WORK/turnout.conf") \
+    >"$WORK/turnout.log" 2>&1 &
+PIDS+=($!)
+TURNOUT_PID=$!
+TURNOUT_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$TURNOUT_PID")
+
+declare -A PORT=([direct]=$UPSTREAM_PORT [nginx]=$NGINX_PORT [turnout]=$TURNOUT_PORT)
+for target in "${TARGETS[@]}"; do
+    for size in "${SIZES[@]}"; do
+        status=$(probe "${PORT[$target]}" "/$size")
+        [[ "$status" == "HTTP/1.1 200"* ]] || { echo "$target /$size answered '$status', not 200" >&2; exit 1; }
+    done
+done
+
+# --- measure ---------------------------------------------------------------------------------------
+# cpu_ticks PID...: utime+stime (clock ticks) summed over the processes (all threads of each).
+cpu_ticks() {
+    local pid total=0 t
+    for pid in "$@"; do
+        t=$(sed -E 's/^.*\) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')
+        total=$((total + t))
+    done
+    echo "$total"
+}
+# the processes whose CPU is charged to a target: the proxy, or for direct the upstream worker
+cpu_pids() {
+    case $1 in
+        direct) echo "${UPSTREAM_WORKERS[@]}" ;;
+        nginx) echo "${NGINX_WORKERS[@]}" ;;
+        turnout) echo "$TURNOUT_PID" ;;
+    esac
+}
+# wrk_bg ARGS...: wrk on the load core, in the background and waited for, so a signal stops it at once.
+wrk_bg() {
+    taskset -c "$LOAD_CPU" wrk "$@" &
+    PIDS+=($!)
+    wait "$!"
+}
+# run NAME TARGET SIZE: one measured run, wrk output in $WORK/NAME.txt, CPU ticks in $WORK/NAME.cpu.
+run() {
+    local before after
+    # shellcheck disable=SC2046 # a list of pids
+    before=$(cpu_ticks $(cpu_pids "$2"))
+    wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:${PORT[$2]}/$3" >"$WORK/$1.txt"
+    # shellcheck disable=SC2046
+    after=$(cpu_ticks $(cpu_pids "$2"))
+    echo $((after - before)) >"$WORK/$1.cpu"
+}
+
+# field NAME WHAT: rps, p50/p99 (ms), errors (socket errors + non-2xx/3xx), cpu (µs per request).
+field() {
+    awk -v what="$2" -v tick="$TICK_US" -v cpu="$(cat "$WORK/$1.cpu")" '
+        function ms(v) {
+            if (v ~ /us$/) { return v / 1000 }
+            if (v ~ /ms$/) { return v + 0 }
+            if (v ~ /s$/) { return v * 1000 }
+            return v + 0
+        }
+        $2 == "requests" && $3 == "in" { reqs = $1 }
+        $1 == "Requests/sec:" { rps = $2 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Socket errors:/ { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errs += $NF }
+        END {
+            if (what == "rps") print rps + 0
+            else if (what == "p50") print p50
+            else if (what == "p99") print p99
+            else if (what == "errors") print errs + 0
+            else if (what == "cpu") print (reqs > 0) ? cpu * tick / reqs : 0
+        }
+    ' "$WORK/$1.txt"
+}
+# median TARGET SIZE WHAT: the median of field WHAT over the rounds.
+median() {
+    local round
+    for ((round = 1; round <= ROUNDS; round++)); do
+        field "$2.$1.$round" "$3"
+    done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "warming Turnout's JVM: $WARMUP of wrk per body size" >&2
+for size in "${SIZES[@]}"; do
+    wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$TURNOUT_PORT/$size" >/dev/null
+done
+
+for size in "${SIZES[@]}"; do
+    for ((round = 1; round <= ROUNDS; round++)); do
+        # rotate the order each round, so no target always runs first or last
+        for ((i = 0; i < ${#TARGETS[@]}; i++)); do
+            target=${TARGETS[$(((i + round - 1) % ${#TARGETS[@]}))]}
+            echo "size $size round $round/$ROUNDS: $target" >&2
+            run "$size.$target.$round" "$target" "$size"
+            if [[ "${VERBOSE:-0}" == "1" ]]; then
+                printf '  %s %s #%d: %s req/s, p50 %s ms, p99 %s ms, %s errors, %s us/req\n' "$size" "$target" \
+                    "$round" "$(field "$size.$target.$round" rps)" "$(field "$size.$target.$round" p50)" \
+                    "$(field "$size.$target.$round" p99)" "$(field "$size.$target.$round" errors)" \
+                    "$(field "$size.$target.$round" cpu)" >&2
+            fi
+        done
+    done
+done
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, medians of $ROUNDS alternating rounds, $(nproc) cores;" \
+    "proxies on CPU $PROXY_CPU (nginx 1 worker, Turnout io-threads 1), upstream nginx + wrk on CPU $LOAD_CPU;" \
+    "Turnout warmed $WARMUP per size; $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
+printf '%-5s %-8s %10s %9s %9s %7s %12s\n' size target req/s "p50 ms" "p99 ms" errors "CPU us/req"
+for size in "${SIZES[@]}"; do
+    for target in "${TARGETS[@]}"; do
+        printf '%-5s %-8s %10.0f %9.3f %9.3f %7.0f %12.1f\n' "$size" "$target" "$(median "$target" "$size" rps)" \
+            "$(median "$target" "$size" p50)" "$(median "$target" "$size" p99)" \
+            "$(median "$target" "$size" errors)" "$(median "$target" "$size" cpu)"
+    done
+done
+echo "(CPU us/req: the proxy's CPU per request; for direct, the upstream nginx worker's)"
+for size in "${SIZES[@]}"; do
+    awk -v size="$size" -v dr="$(median direct "$size" rps)" -v nr="$(median nginx "$size" rps)" \
+        -v tr="$(median turnout "$size" rps)" -v nc="$(median nginx "$size" cpu)" \
+        -v tc="$(median turnout "$size" cpu)" 'BEGIN {
+            printf "%-5s Turnout/nginx: req/s %.2f, CPU/req %.2f   nginx/direct req/s %.2f   Turnout/direct req/s %.2f\n",
+                size, tr / nr, tc / nc, nr / dr, tr / dr
+        }'
+done
