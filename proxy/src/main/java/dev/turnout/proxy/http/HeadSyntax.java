@@ -1,6 +1,7 @@
 package dev.turnout.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
 
 /**
  * The strict RFC 9112 syntax of a message head, checked on the raw bytes before Netty's decoder,
@@ -45,6 +46,8 @@ public final class HeadSyntax {
     private long version;
     private int versionLength;
     private int consumed;
+    private int verdict;
+    private final ByteProcessor scanner = b -> (verdict = next(b)) == MORE;
     // Within a field line: still in its name (before the colon)?
     private boolean inName;
     // A response field name followed by whitespace: only more whitespace, then the colon, may come.
@@ -82,16 +85,15 @@ public final class HeadSyntax {
     /** Checks the next bytes of a head (without consuming them); a verdict other than MORE is final. */
     public int feed(ByteBuf bytes) {
         int start = bytes.readerIndex();
-        int end = bytes.writerIndex();
-        for (int i = start; i < end; i++) {
-            int verdict = next(bytes.getByte(i));
-            if (verdict != MORE) {
-                consumed = i + 1 - start;
-                return verdict;
-            }
+        int length = bytes.readableBytes();
+        // forEachByte walks the buffer without a bounds check per byte; it stops where a verdict falls.
+        int stoppedAt = bytes.forEachByte(start, length, scanner);
+        if (stoppedAt < 0) {
+            consumed = length;
+            return MORE;
         }
-        consumed = end - start;
-        return MORE;
+        consumed = stoppedAt + 1 - start;
+        return verdict;
     }
 
     private int next(byte b) {

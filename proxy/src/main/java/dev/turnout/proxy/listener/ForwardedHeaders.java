@@ -4,7 +4,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,8 +18,6 @@ final class ForwardedHeaders {
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString HTTPS = AsciiString.cached("https");
-    private static final HttpConversionUtil.ExtensionHeaderNames[] HTTP2_EXTENSIONS =
-            HttpConversionUtil.ExtensionHeaderNames.values();
     private static final int MAX_REQUEST_ID_LENGTH = 128;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -38,10 +35,6 @@ final class ForwardedHeaders {
             String requestId, boolean secure) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
-        // What the HTTP/2 translation adds (x-http2-scheme, x-http2-stream-id...) is Turnout's, not the backend's.
-        for (HttpConversionUtil.ExtensionHeaderNames added : HTTP2_EXTENSIONS) {
-            headers.remove(added.text());
-        }
         // Every X-Forwarded-For line counts: the chain is their values in order, then the client.
         List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);

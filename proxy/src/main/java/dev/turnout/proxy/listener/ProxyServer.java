@@ -182,7 +182,7 @@ public final class ProxyServer {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         stream.pipeline().addLast("h2-http", new Http2StreamFrameToHttpObjectCodec(true))
-                                .addLast("h2-split", new Http2RequestSplitter());
+                                .addLast("h2-adapt", new Http2RequestAdapter());
                         if (compressors != null) {
                             stream.pipeline().addLast("compress", compressors.get());
                         }

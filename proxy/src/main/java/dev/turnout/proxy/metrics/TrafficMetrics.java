@@ -136,8 +136,7 @@ public final class TrafficMetrics implements AutoCloseable {
      * @param backend null when no backend was picked
      */
     public void record(Route route, Pool pool, Backend backend, int status, long durationNanos) {
-        RouteMeters routeMeters = byRoute.computeIfAbsent(route == null ? NONE : route.name(), RouteMeters::new);
-        PoolMeters poolMeters = routeMeters.pool(pool == null ? NONE : pool.name());
+        PoolMeters poolMeters = route(route == null ? NONE : route.name()).pool(pool == null ? NONE : pool.name());
         poolMeters.duration.record(durationNanos, TimeUnit.NANOSECONDS);
         if (pool != null) {
             poolMeters.tally.record(status, durationNanos);
@@ -157,7 +156,12 @@ public final class TrafficMetrics implements AutoCloseable {
 
     /** The running totals of {@code route}'s requests to {@code pool}, for rollouts. */
     public RequestTally tally(String route, String pool) {
-        return byRoute.computeIfAbsent(route, RouteMeters::new).pool(pool).tally;
+        return route(route).pool(pool).tally;
+    }
+
+    private RouteMeters route(String name) {
+        RouteMeters meters = byRoute.get(name);
+        return meters != null ? meters : byRoute.computeIfAbsent(name, RouteMeters::new);
     }
 
     /** Watches the cache's size. */
