@@ -47,49 +47,10 @@ done
 (($(nproc) >= 2)) || { echo "needs at least 2 cores (proxy on CPU $PROXY_CPU, load on CPU $LOAD_CPU)" >&2; exit 1; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")
+# shellcheck source=benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
+make_workdir compare
 chmod 755 "$WORK" # nginx workers may run as another user and must read the bodies
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_for_line FILE REGEX PID: prints the first match of REGEX (sed -E, group 1) in FILE; fails if
-# PID exits first or nothing shows up within 30 s.
-wait_for_line() {
-    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 30)) found
-    while ((SECONDS < deadline)); do
-        found=$(sed -nE "s#.*${regex}.*#\\1#p" "$file" 2>/dev/null | head -n 1)
-        if [[ -n "$found" ]]; then
-            echo "$found"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { echo "process $pid exited:" >&2; cat "$file" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "timed out waiting for /$regex/ in $file:" >&2
-    cat "$file" >&2
-    return 1
-}
-
-# probe PORT [PATH]: one GET over bash's /dev/tcp; prints the status line (empty if nothing listens).
-probe() {
-    local status=""
-    { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
-    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "${2:-/1k}" >&3
-    IFS= read -r status <&3 || true
-    exec 3<&-
-    echo "${status%$'\r'}"
-}
 
 # free_port: a port nothing on 127.0.0.1 answers on (nginx cannot report a port it picked itself).
 free_port() {
@@ -105,7 +66,7 @@ free_port() {
 wait_for_port() {
     local deadline=$((SECONDS + 30))
     while ((SECONDS < deadline)); do
-        [[ "$(probe "$1")" == "HTTP/1.1 200"* ]] && return 0
+        [[ "$(probe "$1" /1k)" == "HTTP/1.1 200"* ]] && return 0
         kill -0 "$2" 2>/dev/null || { echo "process $2 exited:" >&2; cat "$3" >&2; return 1; }
         sleep 0.1
     done
@@ -306,7 +267,7 @@ median() {
     local round
     for ((round = 1; round <= ROUNDS; round++)); do
         field "$2.$1.$round" "$3"
-    done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    done | median_of
 }
 
 echo "warming Turnout's JVM: $WARMUP of wrk per body size" >&2

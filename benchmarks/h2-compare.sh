@@ -24,28 +24,9 @@ for tool in java openssl h2load; do
     command -v "$tool" >/dev/null || { echo "$tool not found (h2load: Debian's nghttp2-client)" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/h2-compare.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_for_line() { # FILE REGEX PID: the first match of REGEX's group 1 in FILE, within 30 s
-    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 30)) found
-    while ((SECONDS < deadline)); do
-        found=$(sed -nE "s#.*${regex}.*#\\1#p" "$file" 2>/dev/null | head -n 1)
-        [[ -n "$found" ]] && { echo "$found"; return 0; }
-        kill -0 "$pid" 2>/dev/null || { cat "$file" >&2; return 1; }
-        sleep 0.1
-    done
-    cat "$file" >&2
-    return 1
-}
+# shellcheck source=benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
+make_workdir h2-compare
 
 cd "$WORK"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" \
@@ -89,14 +70,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
         h2load -n "$REQUESTS" -c "$CLIENTS" ${ARGS[$name]} >"$name.$round.txt" 2>&1
     done
 done
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "h2load -n $REQUESTS -c $CLIENTS (h2: -m $STREAMS streams per connection), 1 KiB body, $(nproc) cores, median of $ROUNDS"
 printf '%-8s %12s %12s %10s\n' target "req/s" "mean (ms)" failed
 for name in h1 h2c h2-tls; do
-    rps=$(for ((r = 1; r <= ROUNDS; r++)); do grep -oE '[0-9.]+ req/s' "$name.$r.txt" | head -1 | cut -d' ' -f1; done | median)
+    rps=$(for ((r = 1; r <= ROUNDS; r++)); do grep -oE '[0-9.]+ req/s' "$name.$r.txt" | head -1 | cut -d' ' -f1; done | median_of)
     mean=$(for ((r = 1; r <= ROUNDS; r++)); do
         awk '/^time for request:/ { v = $6; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else v = v * 1000; print v }' \
-            "$name.$r.txt"; done | median)
+            "$name.$r.txt"; done | median_of)
     failed=$(for ((r = 1; r <= ROUNDS; r++)); do awk '/^requests:/ { print $10 }' "$name.$r.txt"; done \
         | awk '{ s += $1 } END { print s + 0 }')
     printf '%-8s %12.0f %12.2f %10s\n' "$name" "$rps" "$mean" "$failed"

@@ -39,48 +39,9 @@ done
 command -v wrk >/dev/null || { echo "wrk not found: it is Debian's 'wrk' package" >&2; exit 1; }
 command -v java >/dev/null || { echo "java not found" >&2; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/wrk-compare.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_for_line FILE REGEX PID: prints the first match of REGEX (sed -E, group 1) in FILE; fails if
-# PID exits first or nothing shows up within 30 s.
-wait_for_line() {
-    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 30)) found
-    while ((SECONDS < deadline)); do
-        found=$(sed -nE "s#.*${regex}.*#\\1#p" "$file" 2>/dev/null | head -n 1)
-        if [[ -n "$found" ]]; then
-            echo "$found"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { echo "process $pid exited:" >&2; cat "$file" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "timed out waiting for /$regex/ in $file:" >&2
-    cat "$file" >&2
-    return 1
-}
-
-# probe PORT: one GET over bash's /dev/tcp; prints the status line.
-probe() {
-    local status
-    exec 3<>"/dev/tcp/127.0.0.1/$1"
-    printf 'GET /probe HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
-    IFS= read -r status <&3
-    exec 3<&-
-    echo "${status%$'\r'}"
-}
+# shellcheck source=benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
+make_workdir wrk-compare
 
 # --- the backend -------------------------------------------------------------------------------
 java -cp "$BENCH_JAR" dev.turnout.bench.FixedResponseServer 0 "$BACKEND_THREADS" >"$WORK/backend.log" 2>&1 &
@@ -111,7 +72,8 @@ if [[ "$ACCESS_LOG" != "on" ]]; then
 EOF
     LOGBACK_OPTS=("-Dlogback.configurationFile=$WORK/logback.xml")
 fi
-# start_turnout NAME [JAVA OPTION...]: prints the data-plane port of a new Turnout in front of the backend.
+# start_turnout NAME [JAVA OPTION...]: starts a Turnout in front of the backend, logging to
+# $WORK/NAME.log. Not in a command substitution: its PID must reach this shell's PIDS to be stopped.
 start_turnout() {
     local name=$1
     shift
@@ -120,10 +82,11 @@ start_turnout() {
     (cd "$WORK/$name" && exec java ${TURNOUT_JAVA_OPTS:-} "$@" "${LOGBACK_OPTS[@]}" -jar "$TURNOUT_JAR" \
         --config "$WORK/turnout.conf") >"$WORK/$name.log" 2>&1 &
     PIDS+=($!)
-    wait_for_line "$WORK/$name.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}"
 }
-PROXY_PORT=$(start_turnout turnout)
-NOMETRICS_PORT=$(start_turnout nometrics -Dturnout.metrics.enabled=false)
+start_turnout turnout
+PROXY_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
+start_turnout nometrics -Dturnout.metrics.enabled=false
+NOMETRICS_PORT=$(wait_for_line "$WORK/nometrics.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
 
 for port in "$BACKEND_PORT" "$PROXY_PORT" "$NOMETRICS_PORT"; do
     status=$(probe "$port")
@@ -170,7 +133,7 @@ median() {
     local round
     for ((round = 1; round <= ROUNDS; round++)); do
         field "$WORK/$1.$round.txt" "$2"
-    done | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    done | median_of
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), 1 KiB body, $(nproc) cores," \

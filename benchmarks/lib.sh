@@ -1,0 +1,55 @@
+# Shared by the benchmark scripts (source it): a work directory whose processes are all stopped on
+# exit, waiting for a port a process prints, probing a port, and the median of numbers.
+
+# make_workdir NAME: sets WORK to a fresh temporary directory and PIDS to an empty list; on exit
+# every PID in PIDS is stopped and waited for, and WORK is removed.
+make_workdir() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    PIDS=()
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+
+# wait_for_line FILE REGEX PID: prints the first match of REGEX (sed -E, group 1) in FILE; fails if
+# PID exits first or nothing shows up within 30 s.
+wait_for_line() {
+    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 30)) found
+    while ((SECONDS < deadline)); do
+        found=$(sed -nE "s#.*${regex}.*#\\1#p" "$file" 2>/dev/null | head -n 1)
+        if [[ -n "$found" ]]; then
+            echo "$found"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { echo "process $pid exited:" >&2; cat "$file" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "timed out waiting for /$regex/ in $file:" >&2
+    cat "$file" >&2
+    return 1
+}
+
+# probe PORT [PATH]: one GET over bash's /dev/tcp; prints the status line (empty if nothing listens).
+probe() {
+    local status=""
+    { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "${2:-/}" >&3
+    IFS= read -r status <&3 || true
+    exec 3<&-
+    echo "${status%$'\r'}"
+}
+
+# median: the median of the numbers on standard input, one per line.
+median_of() {
+    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
