@@ -8,8 +8,11 @@ import io.netty.util.AsciiString;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Header rewriting between client and backend: hop-by-hop removal, X-Forwarded-*, request ids. */
-final class ForwardedHeaders {
+/**
+ * Header rewriting between client and backend: hop-by-hop removal, X-Forwarded-*, request ids. Public
+ * for the header-rewrite benchmark only.
+ */
+public final class ForwardedHeaders {
 
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
@@ -31,7 +34,7 @@ final class ForwardedHeaders {
      * @param hostHeader the client's Host, or null; the backend's address stands in when absent
      * @param secure     the client connected over TLS ({@code X-Forwarded-Proto: https})
      */
-    static void prepareUpstreamRequest(HttpRequest request, String clientIp, String hostHeader, String backendAddress,
+    public static void prepareUpstreamRequest(HttpRequest request, String clientIp, String hostHeader, String backendAddress,
             String requestId, boolean secure) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
@@ -79,7 +82,7 @@ final class ForwardedHeaders {
     }
 
     /** The client's X-Request-Id when it is a sane token, otherwise a new random one. */
-    static String requestId(HttpHeaders headers) {
+    public static String requestId(HttpHeaders headers) {
         String given = headers.get(X_REQUEST_ID);
         if (given != null && !given.isEmpty() && given.length() <= MAX_REQUEST_ID_LENGTH && isVisibleAscii(given)) {
             return given;
