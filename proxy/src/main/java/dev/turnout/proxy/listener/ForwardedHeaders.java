@@ -1,6 +1,7 @@
 package dev.turnout.proxy.listener;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
@@ -58,14 +59,10 @@ public final class ForwardedHeaders {
      */
     static void removeHopByHop(HttpHeaders headers) {
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
-            // Every Connection line counts, not just the first.
+            // Every Connection line counts, not just the first; copied first, as removing while
+            // iterating the same headers is not safe.
             for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String token : connection.split(",")) {
-                    String name = token.trim();
-                    if (!name.isEmpty() && !isFraming(name)) {
-                        headers.remove(name);
-                    }
-                }
+                removeNamedIn(headers, connection);
             }
             headers.remove(HttpHeaderNames.CONNECTION);
         }
@@ -73,6 +70,42 @@ public final class ForwardedHeaders {
         headers.remove(PROXY_CONNECTION);
         headers.remove(HttpHeaderNames.TE);
         headers.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    /**
+     * Removes the headers a Connection value names, without splitting it into strings. The usual
+     * value, "keep-alive", names the Keep-Alive header, which is dropped anyway.
+     */
+    private static void removeNamedIn(HttpHeaders headers, String connection) {
+        int start = 0;
+        int length = connection.length();
+        while (start <= length) {
+            int comma = connection.indexOf(',', start);
+            int end = comma < 0 ? length : comma;
+            int from = start;
+            int to = end;
+            while (from < to && isOptionalWhitespace(connection.charAt(from))) {
+                from++;
+            }
+            while (to > from && isOptionalWhitespace(connection.charAt(to - 1))) {
+                to--;
+            }
+            if (to > from && !isTokenFor(connection, from, to, HttpHeaderValues.KEEP_ALIVE)) {
+                String name = connection.substring(from, to);
+                if (!isFraming(name)) {
+                    headers.remove(name);
+                }
+            }
+            start = end + 1;
+        }
+    }
+
+    private static boolean isOptionalWhitespace(char c) {
+        return c == ' ' || c == '\t';
+    }
+
+    private static boolean isTokenFor(String s, int from, int to, AsciiString token) {
+        return to - from == token.length() && token.regionMatches(true, 0, s, from, to - from);
     }
 
     private static boolean isFraming(String name) {

@@ -843,7 +843,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             cacheFill = method.equals(HttpMethod.GET) ? cacheLookup.fill(head) : null;
             cacheLookup.label(head);
         }
-        ctx.write(head);
+        // The void promise spares a promise per write (and the encoder a combiner); a failed write
+        // reaches exceptionCaught, which closes the connection, as its close would anyway.
+        ctx.write(head, ctx.voidPromise());
     }
 
     /**
@@ -893,7 +895,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (cacheFill != null && !cacheFill.append(content.content())) {
             cacheFill = null;
         }
-        ctx.write(content);
+        ctx.write(content, ctx.voidPromise());
         if (content instanceof LastHttpContent) {
             onResponseComplete();
         } else if (!ctx.channel().isWritable() && upstream != null) {

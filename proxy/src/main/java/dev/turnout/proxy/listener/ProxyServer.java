@@ -10,6 +10,7 @@ import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.TlsContexts;
+import dev.turnout.proxy.transport.IdleTimeout;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
@@ -36,7 +37,6 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.BindException;
@@ -132,7 +132,7 @@ public final class ProxyServer {
 
     /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
     private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
-        pipeline.addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+        pipeline.addLast("idle", new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast("read-timeout", new RequestHeadGuard(timeouts.headerRead().toNanos(), timeouts.bodyRead().toNanos(),
                         secure ? null : guard -> switchToH2c(guard.pipeline(), shared)))
                 .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
@@ -164,7 +164,7 @@ public final class ProxyServer {
     }
 
     private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
-        pipeline.addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+        pipeline.addLast("idle", new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast("idle-close", new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {

@@ -2,6 +2,7 @@ package dev.turnout.proxy.upstream;
 
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.transport.IdleTimeout;
 import dev.turnout.proxy.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -10,7 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayDeque;
@@ -33,6 +34,9 @@ public final class UpstreamConnector {
     private static final int MAX_RESPONSE_LINE = 8192;
     private static final int MAX_RESPONSE_HEADERS = 32 * 1024;
     private static final int MAX_CHUNK = 64 * 1024;
+
+    /** Each connection's last handler, found without a by-name pipeline search on every exchange. */
+    private static final AttributeKey<UpstreamHandler> RELAY = AttributeKey.valueOf(UpstreamConnector.class, "relay");
 
     private final Bootstrap bootstrap;
     private final FastThreadLocal<Map<Backend, ArrayDeque<Channel>>> idleByBackend = new FastThreadLocal<>() {
@@ -57,12 +61,14 @@ public final class UpstreamConnector {
                                 .setMaxInitialLineLength(MAX_RESPONSE_LINE)
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
                                 .setMaxChunkSize(MAX_CHUNK));
+                        UpstreamHandler relay = new UpstreamHandler(decoder);
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                                .addLast("idle", new IdleTimeout(idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast("head-guard", new ResponseHeadGuard())
                                 .addLast("http-decoder", decoder)
                                 .addLast("http-encoder", decoder.requestEncoder())
-                                .addLast("relay", new UpstreamHandler());
+                                .addLast("relay", relay);
+                        ch.attr(RELAY).set(relay);
                     }
                 });
     }
@@ -112,8 +118,8 @@ public final class UpstreamConnector {
         handler(upstream).unbind();
         upstream.config().setAutoRead(true);
         ArrayDeque<Channel> idle = idleByBackend.get().computeIfAbsent(backend, b -> new ArrayDeque<>());
-        UpstreamResponseDecoder decoder = (UpstreamResponseDecoder) upstream.pipeline().get("http-decoder");
-        if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP || decoder.hasLeftovers()) {
+        if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP
+                || handler(upstream).hasLeftovers()) {
             upstream.close();
             return;
         }
@@ -142,6 +148,6 @@ public final class UpstreamConnector {
     }
 
     private static UpstreamHandler handler(Channel ch) {
-        return (UpstreamHandler) ch.pipeline().get("relay");
+        return ch.attr(RELAY).get();
     }
 }

@@ -12,7 +12,12 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
+    private final UpstreamResponseDecoder decoder;
     private UpstreamListener listener;
+
+    UpstreamHandler(UpstreamResponseDecoder decoder) {
+        this.decoder = decoder;
+    }
 
     void bind(UpstreamListener listener) {
         this.listener = listener;
@@ -20,6 +25,11 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     void unbind() {
         this.listener = null;
+    }
+
+    /** Bytes arrived after the last answer: the connection is out of step and must not be pooled. */
+    boolean hasLeftovers() {
+        return decoder.hasLeftovers();
     }
 
     private ResponseHeadGuard headGuard;

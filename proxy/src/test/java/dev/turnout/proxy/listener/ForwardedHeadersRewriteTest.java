@@ -83,6 +83,21 @@ class ForwardedHeadersRewriteTest {
     }
 
     @Test
+    void tabsAroundATokenAreOptionalWhitespaceAndKeepAliveNamesItsOwnHeader() {
+        HttpHeaders h = new DefaultHttpHeaders()
+                .add("Connection", "Keep-Alive,\tX-Tabbed\t, x-keep-alive-ish")
+                .set("Keep-Alive", "timeout=5")
+                .set("X-Tabbed", "t")
+                .set("X-Keep-Alive-Ish", "k")
+                .set("X-Kept", "kept");
+        ForwardedHeaders.removeHopByHop(h);
+        assertFalse(h.contains("X-Tabbed"));
+        assertFalse(h.contains("Keep-Alive"));
+        assertFalse(h.contains("X-Keep-Alive-Ish"), "a token that only starts like keep-alive is a name like any other");
+        assertEquals("kept", h.get("X-Kept"));
+    }
+
+    @Test
     void everyConnectionLineCounts() {
         HttpHeaders h = new DefaultHttpHeaders()
                 .add("Connection", "keep-alive")
