@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# What idle client connections cost, and whether a proxy holding them still serves steady load
+# without errors: for nginx as a reverse proxy (1 worker) and Turnout (1 event loop, a fixed heap),
+# both in front of the same upstream nginx, it prints RSS at rest, RSS with IDLE keep-alive
+# connections held open (each has had one answer), the cost per connection, then runs wrk beside
+# them and prints req/s, p99, errors and RSS after the load. For Turnout it also reads the GC log:
+# young and full collections and the longest pause.
+#
+#   mvn -B package -DskipTests          # once: this script builds nothing
+#   benchmarks/idle-connections.sh
+#
+# Needs java (17+), wrk, nginx and taskset (Debian's `wrk`, `nginx`, `util-linux`), and an open-files
+# limit above IDLE + 1000 for this shell (it raises the soft limit itself when the hard one allows).
+#
+# Settings (environment):
+#   IDLE=10000        idle keep-alive connections held open to each proxy
+#   DURATION=20s      the steady wrk run beside them (wrk -t1 -c32 --latency /1k)
+#   HEAP=256m         Turnout's -Xms and -Xmx
+#   TURNOUT_JAVA_OPTS extra JVM options for Turnout (GC choice, for instance)
+#   PROXY_CPU=1 LOAD_CPU=0   the cores for the proxy under test, and for upstream, wrk and the client
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TURNOUT_JAR="$ROOT/proxy/target/turnout.jar"
+BENCH_JAR="$ROOT/benchmarks/target/benchmarks.jar"
+IDLE=${IDLE:-10000}
+DURATION=${DURATION:-20s}
+HEAP=${HEAP:-256m}
+PROXY_CPU=${PROXY_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+
+for jar in "$TURNOUT_JAR" "$BENCH_JAR"; do
+    [[ -f "$jar" ]] || { echo "missing $jar: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
+done
+for tool in java:openjdk-17-jre-headless wrk:wrk nginx:nginx taskset:util-linux; do
+    command -v "${tool%%:*}" >/dev/null || { echo "${tool%%:*} not found: it is Debian's '${tool#*:}' package" >&2; exit 1; }
+done
+NEEDED_FILES=$((IDLE + 1000))
+if (($(ulimit -n) < NEEDED_FILES)); then
+    ulimit -n "$NEEDED_FILES" 2>/dev/null || {
+        echo "the open-files limit ($(ulimit -n), hard $(ulimit -Hn)) is below $NEEDED_FILES; lower IDLE or raise it" >&2
+        exit 1
+    }
+fi
+
+# shellcheck source=benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
+make_workdir idle
+# shellcheck source=benchmarks/servers.sh
+source "$(dirname "$0")/servers.sh"
+NGINX_WORKER_CONNECTIONS=$((IDLE + 1000))
+start_upstream "$LOAD_CPU"
+start_nginx_proxy "$PROXY_CPU"
+TURNOUT_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP -Xlog:gc:file=$WORK/gc.log ${TURNOUT_JAVA_OPTS:-}"
+start_turnout "$PROXY_CPU" "$TURNOUT_JAR" "limits.connections = $NEEDED_FILES" "timeouts.idle = 10m"
+
+rss_kib() {
+    local pid total=0
+    for pid in "$@"; do
+        total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+    done
+    echo "$total"
+}
+
+# measure NAME PORT PIDS...: the whole sequence against one proxy; results in $WORK/NAME.*
+measure() {
+    local name=$1 port=$2 client
+    shift 2
+    # Warm up first (Turnout's JIT, both proxies' buffers), so "at rest" means after real work.
+    taskset -c "$LOAD_CPU" wrk -t1 -c32 -d5s "http://127.0.0.1:$port/1k" >/dev/null
+    rss_kib "$@" >"$WORK/$name.rest"
+    mkfifo "$WORK/$name.hold"
+    taskset -c "$LOAD_CPU" java -Xss256k -cp "$BENCH_JAR" dev.turnout.bench.IdleConnections 127.0.0.1 "$port" "$IDLE" /1k \
+        <"$WORK/$name.hold" >"$WORK/$name.client" 2>&1 &
+    client=$!
+    PIDS+=("$client")
+    exec 4>"$WORK/$name.hold" # the client holds its connections until this closes
+    local deadline=$((SECONDS + 300))
+    until grep -q '^holding' "$WORK/$name.client"; do
+        kill -0 "$client" 2>/dev/null && ((SECONDS < deadline)) || {
+            echo "the client did not get its $IDLE connections:" >&2
+            cat "$WORK/$name.client" >&2
+            return 1
+        }
+        sleep 0.2
+    done
+    rss_kib "$@" >"$WORK/$name.idle"
+    taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency "http://127.0.0.1:$port/1k" >"$WORK/$name.wrk"
+    rss_kib "$@" >"$WORK/$name.loaded"
+    exec 4>&-
+    wait "$client"
+}
+
+echo "nginx: $IDLE idle connections, then wrk for $DURATION beside them" >&2
+measure nginx "$NGINX_PORT" "$NGINX_MASTER" "${NGINX_WORKERS[@]}"
+echo "Turnout: $IDLE idle connections, then wrk for $DURATION beside them" >&2
+measure turnout "$TURNOUT_PORT" "$TURNOUT_PID"
+
+field() {
+    awk -v what="$2" '
+        function ms(v) {
+            if (v ~ /us$/) { return v / 1000 }
+            if (v ~ /ms$/) { return v + 0 }
+            if (v ~ /s$/) { return v * 1000 }
+            return v + 0
+        }
+        $1 == "Requests/sec:" { rps = $2 }
+        $1 == "99%" { p99 = ms($2) }
+        /Socket errors:/ { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errs += $NF }
+        END { if (what == "rps") print rps + 0; else if (what == "p99") print p99; else print errs + 0 }
+    ' "$WORK/$1.wrk"
+}
+
+echo "$IDLE idle keep-alive connections per proxy (each answered once), then wrk -t1 -c32 -d$DURATION /1k beside them;" \
+    "proxies on CPU $PROXY_CPU, upstream + wrk + client on CPU $LOAD_CPU; Turnout -Xms$HEAP -Xmx$HEAP;" \
+    "$(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
+printf '%-8s %12s %12s %10s %14s %10s %8s %7s\n' proxy "RSS rest MiB" "RSS idle MiB" "KiB/conn" "RSS loaded MiB" req/s "p99 ms" errors
+for name in nginx turnout; do
+    awk -v name="$name" -v idle_count="$IDLE" -v rest="$(cat "$WORK/$name.rest")" -v idle="$(cat "$WORK/$name.idle")" \
+        -v loaded="$(cat "$WORK/$name.loaded")" -v rps="$(field "$name" rps)" -v p99="$(field "$name" p99)" \
+        -v errors="$(field "$name" errors)" 'BEGIN {
+            printf "%-8s %12.1f %12.1f %10.1f %14.1f %10.0f %8.2f %7d\n", name, rest / 1024, idle / 1024,
+                (idle - rest) / idle_count, loaded / 1024, rps, p99, errors
+        }'
+done
+awk '
+    /Pause Young/ { young++; v = $NF; sub(/ms$/, "", v); if (v + 0 > max) max = v + 0 }
+    /Pause Full/ { full++ }
+    END { printf "Turnout GC over the whole run: %d young collections, %d full, longest pause %.1f ms\n", young, full, max }
+' "$WORK/gc.log"
