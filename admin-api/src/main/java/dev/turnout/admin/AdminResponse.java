@@ -17,6 +17,12 @@ record AdminResponse(int status, String contentType, byte[] body) {
     private static final Logger LOG = LoggerFactory.getLogger(AdminResponse.class);
     // Strict: '{"weight":3}{"weight":4}' is refused, not read as its first value.
     static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /**
+     * The status page runs only its own files and talks only to this listener, and no other site may
+     * frame it (its buttons drain backends). Harmless on the JSON and text answers.
+     */
+    static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
+            + "connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     static AdminResponse json(int status, Object value) {
         try {
@@ -38,6 +44,8 @@ record AdminResponse(int status, String contentType, byte[] body) {
         try {
             exchange.getResponseHeaders().set("Content-Type", contentType);
             exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            exchange.getResponseHeaders().set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+            exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
             exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);

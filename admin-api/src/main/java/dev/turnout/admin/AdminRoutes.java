@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -60,12 +61,16 @@ final class AdminRoutes {
         } else if (s.equals(List.of("metrics")) && metrics != null) {
             reply.accept(expect(method, "GET", () -> AdminResponse.text(200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics.get())));
+        } else if (StatusPage.file(s) != null) {
+            reply.accept(expect(method, "GET", () -> StatusPage.file(s)));
         } else if (s.size() < 3 || !s.get(0).equals("api") || !s.get(1).equals("v1")) {
             reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
         } else if (s.get(2).equals("pools")) {
             pools(request, s.subList(3, s.size()), reply);
         } else if (s.get(2).equals("routes")) {
             reply.accept(routes(request, s.subList(3, s.size())));
+        } else if (s.subList(2, s.size()).equals(List.of("summary"))) {
+            reply.accept(expect(method, "GET", () -> AdminResponse.json(200, StatusSummary.of(control, Instant.now()))));
         } else if (s.subList(2, s.size()).equals(List.of("cache", "purge"))) {
             reply.accept(expect(method, "POST", () -> purge(request)));
         } else {

@@ -26,6 +26,9 @@ public interface ControlPlane {
     /** Every route in match order. */
     List<RouteView> routes();
 
+    /** What metrics counted per pool and backend, for the status page; null when metrics are off. */
+    TrafficView traffic();
+
     /** Adds a backend; it takes traffic at once (or once healthy, where health checks run). */
     Change<BackendView> addBackend(String pool, String id, String address, int weight);
 

@@ -34,6 +34,7 @@ final class FakeControlPlane implements ControlPlane {
     private final List<SplitCall> splitCalls = new ArrayList<>();
     private final List<String> whenIdleCalls = new ArrayList<>();
     private final Semaphore whenIdleSignal = new Semaphore(0);
+    private TrafficView traffic;
 
     /**
      * Pools {@code stable} (app1 weight 1, app2 weight 2) and {@code canary} (c1), route {@code web}
@@ -64,6 +65,11 @@ final class FakeControlPlane implements ControlPlane {
 
     synchronized void putRoute(RouteView route) {
         routes.put(route.name(), route);
+    }
+
+    /** What {@link #traffic} answers from now on; null (the start) is metrics turned off. */
+    synchronized void setTraffic(TrafficView traffic) {
+        this.traffic = traffic;
     }
 
     /** Sets what is in flight on a backend (a draining backend with none becomes drained). */
@@ -137,6 +143,11 @@ final class FakeControlPlane implements ControlPlane {
     @Override
     public synchronized List<RouteView> routes() {
         return List.copyOf(routes.values());
+    }
+
+    @Override
+    public synchronized TrafficView traffic() {
+        return traffic;
     }
 
     @Override

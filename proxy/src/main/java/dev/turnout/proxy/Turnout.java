@@ -73,6 +73,8 @@ public final class Turnout implements AutoCloseable {
             });
             if (metrics != null) {
                 control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics.registry());
+                control.trafficSource(metrics::traffic);
+                healthThread.scheduleAtFixedRate(metrics::sampleRecent, 1, 1, TimeUnit.SECONDS);
             } else {
                 control.abortSavedRollouts("turnout.metrics.enabled is false, so no rollout can be judged");
             }

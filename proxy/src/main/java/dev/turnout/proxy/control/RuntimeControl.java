@@ -8,6 +8,7 @@ import dev.turnout.admin.PoolView;
 import dev.turnout.admin.RolloutPlan;
 import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
+import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.HostPort;
@@ -36,6 +37,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +59,7 @@ public final class RuntimeControl implements ControlPlane {
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
+    private Supplier<TrafficView> trafficSource = () -> null;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
     private RolloutRunner rollouts;
@@ -91,6 +94,16 @@ public final class RuntimeControl implements ControlPlane {
     /** Where {@link #purgeCache} goes: the response cache, when there is one. */
     public void cachePurger(ToIntFunction<String> purger) {
         this.cachePurger = purger;
+    }
+
+    /** Where {@link #traffic} reads: metrics, when they are on. */
+    public void trafficSource(Supplier<TrafficView> source) {
+        this.trafficSource = source;
+    }
+
+    @Override
+    public TrafficView traffic() {
+        return trafficSource.get();
     }
 
     @Override

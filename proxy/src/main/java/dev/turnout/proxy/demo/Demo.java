@@ -75,7 +75,8 @@ public final class Demo {
         StringBuilder text = new StringBuilder()
                 .append("\nTurnout demo is running.\n\n")
                 .append("  proxy:     ").append(url).append("/\n")
-                .append("  admin API: ").append(admin).append("/api/v1/pools\n");
+                .append("  admin API: ").append(admin).append("/api/v1/pools\n")
+                .append("  status:    ").append(admin).append("/ (a live page; drain, enable and split from it)\n");
         for (DemoBackend b : backends) {
             text.append("  backend:   ").append(b.id()).append(" (").append(b.version()).append(") at http://127.0.0.1:")
                     .append(b.port()).append("/\n");

@@ -1,5 +1,6 @@
 package dev.turnout.proxy.metrics;
 
+import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.pool.Backend;
@@ -9,6 +10,7 @@ import dev.turnout.proxy.pool.PoolMember;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.RequestTally;
+import dev.turnout.proxy.stats.SampledWindow;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -39,6 +41,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,6 +60,10 @@ import java.util.function.ToDoubleFunction;
  * at scrape time from the routing snapshot, so nothing is pushed when state changes. Meters are
  * registered when a backend, pool or route appears in a published snapshot and removed when the
  * backend goes, so labels stay bounded by the fleet.
+ *
+ * <p>For the status page it also keeps running totals per backend (a {@link RequestTally} beside each
+ * backend's counters) and, sampled once a second off the hot path, the last seconds of every pool's and
+ * backend's totals, from which {@link #traffic} reads a recent p95.
  */
 public final class TrafficMetrics implements AutoCloseable {
 
@@ -67,6 +74,8 @@ public final class TrafficMetrics implements AutoCloseable {
         Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
         Duration.ofSeconds(60)};
     private static final int STATUS_SLOTS = 600;
+    /** How far back the status page's p95s look. */
+    private static final int P95_WINDOW_SECONDS = 5;
 
     /**
      * Keeps {@code promtool check metrics} clean of the binders' few lapses: a CPU time counted in
@@ -104,6 +113,10 @@ public final class TrafficMetrics implements AutoCloseable {
     private final Map<Backend, List<Meter>> backendMeters = new IdentityHashMap<>();
     private final Set<String> poolsWatched = new HashSet<>();
     private final Set<String> splitsWatched = new HashSet<>();
+    // The status page's recent figures, replaced whole at each sample; guarded by recentLock.
+    private final Object recentLock = new Object();
+    private Map<String, SampledWindow> recentByPool = Map.of();
+    private Map<Member, SampledWindow> recentByBackend = Map.of();
 
     public TrafficMetrics(RoutingState routing, Iterable<EventExecutor> eventLoops) {
         this.routing = routing;
@@ -145,7 +158,9 @@ public final class TrafficMetrics implements AutoCloseable {
             poolMeters.backend(NONE).count(status);
         } else if (!backend.retired()) {
             // A removed backend's series are gone; its last requests must not bring them back.
-            poolMeters.backend(backend.id()).count(status);
+            StatusCounters counters = poolMeters.backend(backend.id());
+            counters.count(status);
+            counters.tally.record(status, durationNanos);
         }
     }
 
@@ -157,6 +172,78 @@ public final class TrafficMetrics implements AutoCloseable {
     /** The running totals of {@code route}'s requests to {@code pool}, for rollouts. */
     public RequestTally tally(String route, String pool) {
         return route(route).pool(pool).tally;
+    }
+
+    /** Keeps the totals of this moment, from which {@link #traffic} reads the last seconds; call once a second. */
+    public void sampleRecent() {
+        Totals now = totals();
+        synchronized (recentLock) {
+            recentByPool = sampled(recentByPool, now.pools());
+            recentByBackend = sampled(recentByBackend, now.backends());
+        }
+    }
+
+    private static <K> Map<K, SampledWindow> sampled(Map<K, SampledWindow> previous, Map<K, RequestTally.Snapshot> now) {
+        // Only what the routing snapshot still holds: a removed pool or backend drops out.
+        Map<K, SampledWindow> next = new HashMap<>();
+        now.forEach((key, snapshot) -> {
+            SampledWindow window = previous.get(key);
+            if (window == null) {
+                window = new SampledWindow(P95_WINDOW_SECONDS);
+            }
+            window.add(snapshot);
+            next.put(key, window);
+        });
+        return next;
+    }
+
+    /** Every pool's and backend's totals, over every route, with the p95 of the last few seconds. */
+    public TrafficView traffic() {
+        Totals now = totals();
+        Map<String, TrafficView.Figures> pools = new LinkedHashMap<>();
+        Map<String, Map<String, TrafficView.Figures>> backends = new LinkedHashMap<>();
+        synchronized (recentLock) {
+            now.pools().forEach((pool, total) -> {
+                pools.put(pool, figures(total, recentByPool.get(pool)));
+                backends.put(pool, new LinkedHashMap<>());
+            });
+            now.backends().forEach((member, total) -> backends.get(member.pool())
+                    .put(member.id(), figures(total, recentByBackend.get(member))));
+        }
+        return new TrafficView(P95_WINDOW_SECONDS, pools, backends);
+    }
+
+    private static TrafficView.Figures figures(RequestTally.Snapshot total, SampledWindow window) {
+        RequestTally.Snapshot recent = window == null ? total : window.recent(total);
+        return new TrafficView.Figures(total.requests(), total.serverErrors(),
+                recent.requests() == 0 ? null : recent.percentileSeconds(0.95));
+    }
+
+    /** A backend by pool and id, as the status page names it. */
+    private record Member(String pool, String id) {
+    }
+
+    /** Running totals per pool and per backend of the current routing snapshot, summed over routes. */
+    private record Totals(Map<String, RequestTally.Snapshot> pools, Map<Member, RequestTally.Snapshot> backends) {
+    }
+
+    private Totals totals() {
+        Map<String, RequestTally.Snapshot> pools = new LinkedHashMap<>();
+        Map<Member, RequestTally.Snapshot> backends = new LinkedHashMap<>();
+        for (Pool pool : routing.current().pools().values()) {
+            pools.put(pool.name(), RequestTally.Snapshot.EMPTY);
+            for (PoolMember member : pool.members()) {
+                backends.put(new Member(pool.name(), member.backend().id()), RequestTally.Snapshot.EMPTY);
+            }
+        }
+        for (RouteMeters routeMeters : byRoute.values()) {
+            routeMeters.pools.forEach((poolName, poolMeters) -> {
+                pools.computeIfPresent(poolName, (name, sum) -> sum.plus(poolMeters.tally.snapshot()));
+                poolMeters.byBackend.forEach((id, counters) -> backends.computeIfPresent(new Member(poolName, id),
+                        (member, sum) -> sum.plus(counters.tally.snapshot())));
+            });
+        }
+        return new Totals(pools, backends);
     }
 
     private RouteMeters route(String name) {
@@ -346,10 +433,14 @@ public final class TrafficMetrics implements AutoCloseable {
         }
     }
 
-    /** Request counters of one (route, pool, backend), one per status code, made on first use. */
+    /**
+     * Request counters of one (route, pool, backend), one per status code, made on first use; and their
+     * running totals for the status page.
+     */
     private final class StatusCounters {
 
         private final Tags tags;
+        private final RequestTally tally = new RequestTally();
         private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(STATUS_SLOTS);
 
         StatusCounters(String route, String pool, String backend) {

@@ -57,12 +57,24 @@ public final class RequestTally {
     /** Totals at one moment, or (from {@link #since}) over an interval. */
     public record Snapshot(long requests, long serverErrors, long[] durationCounts) {
 
+        /** Nothing counted; a start for {@link #plus}. */
+        public static final Snapshot EMPTY = new Snapshot(0, 0, new long[BUCKETS]);
+
         public Snapshot since(Snapshot earlier) {
             long[] counts = new long[durationCounts.length];
             for (int i = 0; i < counts.length; i++) {
                 counts[i] = durationCounts[i] - earlier.durationCounts[i];
             }
             return new Snapshot(requests - earlier.requests, serverErrors - earlier.serverErrors, counts);
+        }
+
+        /** Both counts together, for instance a backend's over every route that sends it requests. */
+        public Snapshot plus(Snapshot other) {
+            long[] counts = new long[durationCounts.length];
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] = durationCounts[i] + other.durationCounts[i];
+            }
+            return new Snapshot(requests + other.requests, serverErrors + other.serverErrors, counts);
         }
 
         /** The share of requests answered 5xx; 0 without requests. */

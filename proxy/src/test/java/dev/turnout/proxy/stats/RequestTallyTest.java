@@ -34,4 +34,24 @@ class RequestTallyTest {
         assertEquals(0.040, interval.percentileSeconds(0.99), 0.040 / 8, "the slowest 5 took 40 ms");
         assertEquals(0, new RequestTally().snapshot().percentileSeconds(0.95), "no requests, no p95");
     }
+
+    @Test
+    void snapshotsAddUpCountsAndHistograms() {
+        RequestTally fast = new RequestTally();
+        RequestTally slow = new RequestTally();
+        for (int i = 0; i < 90; i++) {
+            fast.record(200, 1_000_000);
+        }
+        for (int i = 0; i < 10; i++) {
+            slow.record(502, 80_000_000);
+        }
+
+        RequestTally.Snapshot both = RequestTally.Snapshot.EMPTY.plus(fast.snapshot()).plus(slow.snapshot());
+
+        assertEquals(100, both.requests());
+        assertEquals(10, both.serverErrors());
+        assertEquals(0.080, both.percentileSeconds(0.95), 0.080 / 8, "the slowest tenth took 80 ms");
+        assertEquals(0.001, both.percentileSeconds(0.5), 0.001 / 8);
+        assertEquals(0, RequestTally.Snapshot.EMPTY.requests(), "adding leaves EMPTY empty");
+    }
 }

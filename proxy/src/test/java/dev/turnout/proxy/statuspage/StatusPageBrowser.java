@@ -1,0 +1,190 @@
+package dev.turnout.proxy.statuspage;
+
+import dev.turnout.proxy.testing.Await;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriverException;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The status page in headless Chromium, from Debian's {@code chromium} and {@code chromium-driver},
+ * with what a test reads and clicks on it. Both binaries are named explicitly, so Selenium never looks
+ * for (or downloads) a browser of its own; where they are missing, the calling test is skipped.
+ *
+ * <p>The page refreshes itself every second, so every read tolerates an element being replaced under it
+ * and every check waits (with {@link Await}) for what the page should come to show.
+ */
+final class StatusPageBrowser implements AutoCloseable {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** The browser and the page's one-second refresh share two cores with the proxy and its load. */
+    static final Duration PAGE_TIMEOUT = Duration.ofSeconds(20);
+
+    private final ChromeDriver driver;
+
+    private StatusPageBrowser(ChromeDriver driver) {
+        this.driver = driver;
+    }
+
+    /** Opens {@code page} in a new headless Chromium window of this size, or skips the test without one. */
+    static StatusPageBrowser open(URI page, int width, int height) {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "no headless browser for the status page test (" + CHROMIUM + ", " + CHROMEDRIVER
+                        + "): apt-get install chromium chromium-driver");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // Root in a container: no sandbox; a small /dev/shm: no shared memory for the renderer.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--no-first-run", "--disable-extensions", "--window-size=" + width + "," + height);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
+        ChromeDriver driver = new ChromeDriver(service, options);
+        driver.get(page.toString());
+        return new StatusPageBrowser(driver);
+    }
+
+    // ---- reading ----------------------------------------------------------------------------------
+
+    /** The element's text, or "" while it is missing, hidden or being replaced. */
+    String text(String css) {
+        try {
+            List<WebElement> found = driver.findElements(By.cssSelector(css));
+            return found.isEmpty() ? "" : found.get(0).getText().trim();
+        } catch (WebDriverException replacedMeanwhile) {
+            return "";
+        }
+    }
+
+    boolean shown(String css) {
+        try {
+            List<WebElement> found = driver.findElements(By.cssSelector(css));
+            return !found.isEmpty() && found.get(0).isDisplayed();
+        } catch (WebDriverException replacedMeanwhile) {
+            return false;
+        }
+    }
+
+    String attribute(String css, String name) {
+        try {
+            List<WebElement> found = driver.findElements(By.cssSelector(css));
+            return found.isEmpty() ? "" : String.valueOf(found.get(0).getDomAttribute(name));
+        } catch (WebDriverException replacedMeanwhile) {
+            return "";
+        }
+    }
+
+    String source() {
+        return driver.getPageSource();
+    }
+
+    /** The row of one backend. */
+    static String backend(String pool, String id) {
+        return "section.pool[data-pool=\"" + pool + "\"] tr[data-pool=\"" + pool + "\"][data-backend=\"" + id + "\"]";
+    }
+
+    /** A field of one backend's row: state, health, weight, inflight, rate, error-rate, p95, requests, drain-countdown. */
+    String backendField(String pool, String id, String field) {
+        return text(backend(pool, id) + " [data-field=\"" + field + "\"]");
+    }
+
+    static String route(String name) {
+        return "tr.route[data-route=\"" + name + "\"]";
+    }
+
+    String message() {
+        return text("#message");
+    }
+
+    // ---- waiting ----------------------------------------------------------------------------------
+
+    void awaitShown(String css) {
+        Await.until(css + " shown", PAGE_TIMEOUT, () -> shown(css));
+    }
+
+    void awaitText(String what, String css, String expected) {
+        Await.until(what + " to read \"" + expected + "\" (reads \"" + text(css) + "\")", PAGE_TIMEOUT,
+                () -> text(css).equals(expected));
+    }
+
+    void awaitBackendField(String pool, String id, String field, String expected) {
+        String css = backend(pool, id) + " [data-field=\"" + field + "\"]";
+        awaitText(pool + "/" + id + " " + field, css, expected);
+    }
+
+    /** Waits for the page to show a message containing {@code expected}, and returns it whole. */
+    String awaitMessage(String expected) {
+        Await.until("the message \"" + expected + "\" (shows \"" + message() + "\")", PAGE_TIMEOUT,
+                () -> message().contains(expected));
+        return message();
+    }
+
+    /** Waits until the page has shown at least one more reading of the summary. */
+    void awaitRefresh() {
+        String before = text("#server-time");
+        long deadline = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+        Await.until("the page to refresh", PAGE_TIMEOUT,
+                () -> !text("#server-time").equals(before) && System.nanoTime() > deadline);
+    }
+
+    // ---- acting -----------------------------------------------------------------------------------
+
+    void click(String css) {
+        awaitShown(css);
+        Await.until("to click " + css, PAGE_TIMEOUT, () -> {
+            try {
+                WebElement target = driver.findElement(By.cssSelector(css));
+                if (!target.isEnabled()) {
+                    return false;
+                }
+                target.click();
+                return true;
+            } catch (WebDriverException replacedMeanwhile) {
+                return false;
+            }
+        });
+    }
+
+    void type(String css, String text) {
+        awaitShown(css);
+        WebElement input = driver.findElement(By.cssSelector(css));
+        input.clear();
+        input.sendKeys(text);
+    }
+
+    /** Clicks a backend's control, e.g. {@code drain}, {@code enable}, {@code set-weight}. */
+    void clickBackendAction(String pool, String id, String action) {
+        click(backend(pool, id) + " button[data-action=\"" + action + "\"]");
+    }
+
+    /** Answers the page's confirmation dialog, checking it asks about {@code about}. */
+    void answerConfirmation(String about, boolean confirm) {
+        awaitShown("#confirm");
+        Await.until("the confirmation to mention \"" + about + "\" (it says \"" + text("#confirm-text") + "\")",
+                PAGE_TIMEOUT, () -> text("#confirm-text").contains(about));
+        click(confirm ? "#confirm-ok" : "#confirm-cancel");
+        Await.until("the confirmation to close", PAGE_TIMEOUT, () -> !shown("#confirm"));
+    }
+
+    void screenshot(Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.write(file, driver.getScreenshotAs(OutputType.BYTES));
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}
