@@ -49,7 +49,8 @@ final class AdminRoutes {
         try {
             route(request, reply);
         } catch (ControlException e) {
-            reply.accept(AdminResponse.error(e.kind().status(), e.getMessage()));
+            reply.accept(e.current() == null ? AdminResponse.error(e.kind().status(), e.getMessage())
+                    : AdminResponse.json(e.kind().status(), Map.of("error", e.getMessage(), "current", e.current())));
         }
     }
 
@@ -153,7 +154,8 @@ final class AdminRoutes {
         Change<BackendView> change = control.drain(pool, id);
         AUDIT.info("{} drain backend {}/{}: before={} after={}", request.remote(), pool, id,
                 render(change.before()), render(change.after()));
-        if (change.after().inflight() == 0 || wait.isZero()) {
+        // With a wait, only whenIdle decides: in a fleet, the other instances' counts must be seen after the drain.
+        if (wait.isZero()) {
             BackendView now = control.backend(pool, id);
             reply.accept(AdminResponse.json(now.inflight() == 0 ? 200 : 202, now));
             return;

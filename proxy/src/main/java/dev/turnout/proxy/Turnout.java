@@ -198,6 +198,9 @@ public final class Turnout implements AutoCloseable {
     }
 
     private void stopEventLoops() {
+        if (control != null) {
+            control.close();
+        }
         healthThread.shutdownNow();
         if (metrics != null) {
             metrics.close();

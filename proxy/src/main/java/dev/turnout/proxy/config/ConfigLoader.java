@@ -8,6 +8,10 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,8 +116,79 @@ public final class ConfigLoader {
         if (grace.isNegative()) {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
-        return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), pools, routes,
-                timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), grace);
+        return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), state(c),
+                pools, routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), grace);
+    }
+
+    private static StateStoreConfig state(Config c) {
+        String key = ROOT + ".state";
+        Config s = object(c, ROOT, "state").toConfig();
+        requireKnownKeys(s.root(), key, Set.of("store", "etcd"));
+        String store = string(s, key, "store");
+        if (store.equals("file")) {
+            return StateStoreConfig.FILE;
+        }
+        if (!store.equals("etcd")) {
+            throw ConfigError.of(key + ".store", store, "file or etcd");
+        }
+        String ek = key + ".etcd";
+        Config e = object(s, key, "etcd").toConfig();
+        requireKnownKeys(e.root(), ek, Set.of("endpoints", "prefix", "instance", "timeout", "lease-ttl"));
+        List<String> texts;
+        try {
+            texts = e.getStringList("endpoints");
+        } catch (ConfigException.Missing | ConfigException.WrongType wrong) {
+            throw new ConfigError(ek + ".endpoints: " + (e.hasPath("endpoints") ? e.getValue("endpoints").unwrapped() : "missing")
+                    + " (expected: a list such as [\"http://10.0.0.5:2379\"])");
+        }
+        if (texts.isEmpty()) {
+            throw ConfigError.of(ek + ".endpoints", List.of(), "at least one endpoint such as \"http://10.0.0.5:2379\"");
+        }
+        List<URI> endpoints = new ArrayList<>();
+        for (String text : texts) {
+            endpoints.add(etcdEndpoint(ek + ".endpoints", text));
+        }
+        String prefix = string(e, ek, "prefix");
+        if (!prefix.matches("/[A-Za-z0-9._/-]*") || prefix.endsWith("/")) {
+            throw ConfigError.of(ek + ".prefix", prefix, "a key path such as /turnout/prod (starting with /, not ending with /)");
+        }
+        String instance = string(e, ek, "instance").trim();
+        if (instance.isEmpty()) {
+            instance = defaultInstanceName();
+        } else if (!Limits.validName(instance)) {
+            throw ConfigError.of(ek + ".instance", instance, Limits.NAME_RULE);
+        }
+        Duration timeout = positive(e, ek, "timeout");
+        Duration leaseTtl = duration(e, ek, "lease-ttl");
+        if (leaseTtl.compareTo(Duration.ofSeconds(2)) < 0 || leaseTtl.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw ConfigError.of(ek + ".lease-ttl", e.getValue("lease-ttl").unwrapped(), "from 2s to 10m");
+        }
+        return new StateStoreConfig(new StateStoreConfig.Etcd(endpoints, prefix, instance, timeout, leaseTtl));
+    }
+
+    private static URI etcdEndpoint(String key, String text) {
+        try {
+            URI uri = new URI(text);
+            if ("http".equals(uri.getScheme()) && uri.getHost() != null && uri.getPort() > 0
+                    && (uri.getPath() == null || uri.getPath().isEmpty())) {
+                return uri;
+            }
+        } catch (URISyntaxException ignored) {
+            // reported below, as for any other unusable endpoint
+        }
+        throw ConfigError.of(key, text, "http://HOST:PORT, such as \"http://10.0.0.5:2379\"");
+    }
+
+    /** The host name and process id: unique on a host, and recognisable in GET .../backends/{id}. */
+    private static String defaultInstanceName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException unknown) {
+            host = "turnout";
+        }
+        String name = (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9._-]", "-");
+        return Limits.validName(name) ? name : "turnout-" + ProcessHandle.current().pid();
     }
 
     private static TlsConfig tls(Config c) {

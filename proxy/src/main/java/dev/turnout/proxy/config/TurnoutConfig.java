@@ -11,7 +11,9 @@ import java.util.Map;
  * The whole validated configuration. Built once at start; never changed afterwards.
  *
  * @param tls       the TLS listener, or null for none
- * @param stateFile where runtime changes are saved, or null to keep them in memory only
+ * @param stateFile where runtime changes are saved, or null to keep them in memory only; with an etcd
+ *                  store, where the last state applied is kept for a start while etcd is unreachable
+ * @param state     where runtime changes are shared with other instances, if anywhere
  * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
  */
 public record TurnoutConfig(
@@ -20,6 +22,7 @@ public record TurnoutConfig(
         int ioThreads,
         AdminConfig admin,
         Path stateFile,
+        StateStoreConfig state,
         Map<String, PoolConfig> pools,
         List<RouteConfig> routes,
         Timeouts timeouts,

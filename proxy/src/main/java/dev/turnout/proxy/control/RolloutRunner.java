@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,6 +85,16 @@ final class RolloutRunner {
         Counter.builder("turnout.rollout.verdicts").description("Rollout interval verdicts: pass, fail or wait")
                 .tags("route", rollout.route(), "verdict", verdict).register(registry).increment();
         return judged;
+    }
+
+    /** Whether a judgement is pending for the route's rollout. */
+    boolean scheduled(String route) {
+        return intervals.containsKey(route);
+    }
+
+    /** Another instance judges the fleet's rollouts from now on. */
+    void cancelAll() {
+        List.copyOf(intervals.keySet()).forEach(this::cancel);
     }
 
     /** The rollout ended (promoted, rolled back, aborted): no judgement is pending any more. */

@@ -24,6 +24,7 @@ import dev.turnout.proxy.pool.RetryBudget;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.RequestTally;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
@@ -33,6 +34,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiFunction;
@@ -45,15 +47,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin seam's implementation. One change at a time (changes are rare and come from the
  * admin threads): validate against the current {@link RuntimeState}, compile the next routing
- * snapshot, save it to the state file, then publish it. If any step throws, nothing was
+ * snapshot, commit it to the {@link StateStore}, then publish it. If any step throws, nothing was
  * published and the old state stands. The data plane only ever reads the published snapshot.
+ *
+ * <p>With a shared (etcd) store, a commit is conditioned on the revision the change was validated
+ * against; changes made on other instances arrive through {@link #applied} on the store's thread
+ * and are published the same way. Rollouts are judged only on the instance the store elects.
  */
-public final class RuntimeControl implements ControlPlane {
+public final class RuntimeControl implements ControlPlane, StateStore.Listener, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeControl.class);
 
     private final RoutingState routing;
-    private final StateFile stateFile;
+    private final StateStore store;
     private final Consumer<Backend> closeIdleConnections;
     private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
     private Consumer<RouteTable> onPublish = table -> { };
@@ -62,6 +68,9 @@ public final class RuntimeControl implements ControlPlane {
     private Supplier<TrafficView> trafficSource = () -> null;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
+    /** The revision of {@link #state} in the store; read without the lock by the store's thread. */
+    private volatile long revision;
+    private boolean leading;
     private RolloutRunner rollouts;
 
     /**
@@ -70,10 +79,13 @@ public final class RuntimeControl implements ControlPlane {
      * @param closeIdleConnections closes the pooled idle connections of a backend that left rotation
      */
     public RuntimeControl(TurnoutConfig config, Consumer<Backend> closeIdleConnections) {
-        this.stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
+        StateFile stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
+        this.store = config.state().shared() ? new EtcdStateStore(config.state().etcd(), stateFile)
+                : new FileStateStore(stateFile);
         this.closeIdleConnections = closeIdleConnections;
-        RuntimeState configured = RuntimeState.fromConfig(config);
-        this.state = stateFile == null ? configured : stateFile.loadOver(configured);
+        StateStore.Versioned loaded = store.load(RuntimeState.fromConfig(config));
+        this.state = loaded.state();
+        this.revision = loaded.revision();
         Compiled first = compile(state);
         this.backends = first.backends();
         this.routing = new RoutingState(first.table());
@@ -121,14 +133,45 @@ public final class RuntimeControl implements ControlPlane {
     public synchronized void enableRollouts(ScheduledExecutorService scheduler, Clock clock,
             BiFunction<String, String, RequestTally> tallies, MeterRegistry registry) {
         this.rollouts = new RolloutRunner(scheduler, clock, tallies, registry);
-        for (RolloutView saved : state.rollouts().values()) {
-            rollouts.show(saved);
-            if (saved.running()) {
-                RolloutView resumed = RolloutJudge.resumed(saved, rollouts.now());
-                apply(state.withSplit(saved.route(), resumed.split()).withRollout(saved.route(), resumed));
-                rollouts.beginInterval(resumed, this::judgeRollout);
-                LOG.info("rollout on route {} resumed at {}% for {}", saved.route(), resumed.step(), resumed.to());
+        state.rollouts().values().forEach(rollouts::show);
+        Gauge.builder("turnout.state.store.up", store, s -> s.up() ? 1 : 0)
+                .description("1 while the state store can be reached (always 1 for a file); 0: changes answer 503")
+                .register(registry);
+        store.start(this, true);
+    }
+
+    /** The running rollouts start judging here: at start alone, or when this instance is elected in a fleet. */
+    private void resumeRollouts() {
+        for (RolloutView saved : List.copyOf(state.rollouts().values())) {
+            if (!saved.running() || rollouts.scheduled(saved.route())) {
+                continue;
             }
+            String route = saved.route();
+            RolloutView resumed = RolloutJudge.resumed(saved, rollouts.now());
+            try {
+                apply(state.withSplit(route, resumed.split()).withRollout(route, resumed), () -> rollout(route));
+            } catch (ControlException e) {
+                resumed = state.rollouts().get(route);
+                LOG.warn("rollout on route {}: its resumption could not be saved ({})", route, e.getMessage());
+                if (resumed == null || !resumed.running()) {
+                    continue;
+                }
+            }
+            rollouts.beginInterval(resumed, this::judgeRollout);
+            LOG.info("rollout on route {} resumed at {}% for {}", route, resumed.step(), resumed.to());
+        }
+    }
+
+    @Override
+    public synchronized void leading(boolean leads) {
+        this.leading = leads;
+        if (rollouts == null) {
+            return;
+        }
+        if (leads) {
+            resumeRollouts();
+        } else {
+            rollouts.cancelAll();
         }
     }
 
@@ -137,10 +180,16 @@ public final class RuntimeControl implements ControlPlane {
      * aborted, said so in its trail and the log, rather than left holding the route's split.
      */
     public synchronized void abortSavedRollouts(String reason) {
+        if (store.shared()) {
+            // Another instance of the fleet, with metrics on, judges them; this one never campaigns.
+            LOG.warn("{}: this instance never runs the fleet's rollouts", reason);
+            store.start(this, false);
+            return;
+        }
         for (RolloutView saved : state.rollouts().values()) {
             if (saved.running()) {
                 RolloutView aborted = RolloutJudge.aborted(saved, reason, now());
-                apply(state.withSplit(saved.route(), aborted.split()).withRollout(saved.route(), aborted));
+                apply(state.withSplit(saved.route(), aborted.split()).withRollout(saved.route(), aborted), () -> aborted);
                 LOG.warn("rollout on route {} aborted at start: {}; {} gets all of the route", saved.route(), reason,
                         saved.from());
             }
@@ -167,8 +216,12 @@ public final class RuntimeControl implements ControlPlane {
             throw ControlException.conflict("pool " + plan.to() + " has no backend in rotation");
         }
         RolloutView started = RolloutJudge.start(route, plan, inRotation(plan.from()), inRotationTo, rollouts.now());
-        apply(state.withSplit(route, started.split()).withRollout(route, started));
-        rollouts.beginInterval(started, this::judgeRollout);
+        apply(state.withSplit(route, started.split()).withRollout(route, started), () -> state.rollouts().get(route));
+        if (leading) {
+            rollouts.beginInterval(started, this::judgeRollout);
+        } else {
+            rollouts.show(started);
+        }
         return started;
     }
 
@@ -192,7 +245,7 @@ public final class RuntimeControl implements ControlPlane {
                     + ")");
         }
         RolloutView aborted = RolloutJudge.aborted(current, "aborted by an operator", now());
-        apply(state.withSplit(route, aborted.split()).withRollout(route, aborted));
+        apply(state.withSplit(route, aborted.split()).withRollout(route, aborted), () -> rollout(route));
         if (rollouts != null) {
             rollouts.ended(aborted);
         }
@@ -202,12 +255,12 @@ public final class RuntimeControl implements ControlPlane {
     /** The end of a rollout's interval, on the scheduler thread. */
     private synchronized void judgeRollout(String route) {
         RolloutView current = state.rollouts().get(route);
-        if (current == null || !current.running()) {
+        if (current == null || !current.running() || !leading) {
             return;
         }
         try {
             RolloutView judged = rollouts.judge(current, inRotation(current.from()), inRotation(current.to()));
-            apply(state.withSplit(route, judged.split()).withRollout(route, judged));
+            apply(state.withSplit(route, judged.split()).withRollout(route, judged), () -> rollout(route));
             if (!judged.running()) {
                 rollouts.ended(judged);
                 LOG.info("rollout on route {} {}: {}", route, judged.state(), judged.reason());
@@ -217,9 +270,13 @@ public final class RuntimeControl implements ControlPlane {
                 rollouts.beginInterval(judged, this::judgeRollout);
             }
         } catch (RuntimeException e) {
-            // Say so, and keep the rollout where it is: the next interval tries again.
+            // Say so, and keep the rollout where it is: the next interval tries again (unless another
+            // instance ended it meanwhile, which a conflict has just brought in).
             LOG.error("rollout on route {}: judging the interval failed; trying again next interval", route, e);
-            rollouts.extendInterval(current, this::judgeRollout);
+            RolloutView now = state.rollouts().get(route);
+            if (now != null && now.running() && leading) {
+                rollouts.extendInterval(now, this::judgeRollout);
+            }
         }
     }
 
@@ -248,7 +305,7 @@ public final class RuntimeControl implements ControlPlane {
 
     @Override
     public List<PoolView> pools() {
-        return routing.current().pools().values().stream().map(RuntimeControl::view).toList();
+        return routing.current().pools().values().stream().map(this::view).toList();
     }
 
     @Override
@@ -268,7 +325,12 @@ public final class RuntimeControl implements ControlPlane {
 
     @Override
     public CompletionStage<Void> whenIdle(String pool, String id) {
-        return snapshotMember(pool, id).backend().whenIdle();
+        CompletionStage<Void> local = snapshotMember(pool, id).backend().whenIdle();
+        if (!store.shared()) {
+            return local;
+        }
+        long drainedAt = revision;
+        return local.thenCompose(idle -> store.whenOthersIdle(pool + "/" + id, drainedAt));
     }
 
     // ---- changes ----------------------------------------------------------------------------
@@ -290,7 +352,7 @@ public final class RuntimeControl implements ControlPlane {
         } catch (ConfigError e) {
             throw ControlException.badRequest(e.getMessage());
         }
-        apply(state.withBackend(pool, new BackendState(config, AdminState.ACTIVE, true)));
+        apply(state.withBackend(pool, new BackendState(config, AdminState.ACTIVE, true)), () -> backend(pool, id));
         return new Change<>(null, backend(pool, id));
     }
 
@@ -301,7 +363,7 @@ public final class RuntimeControl implements ControlPlane {
             throw ControlException.conflict(pool + "/" + id + " has " + before.inflight()
                     + " requests in flight; drain it first, or remove with ?force=true");
         }
-        apply(state.withoutBackend(pool, id));
+        apply(state.withoutBackend(pool, id), () -> backend(pool, id));
         return new Change<>(before, null);
     }
 
@@ -333,7 +395,7 @@ public final class RuntimeControl implements ControlPlane {
     public synchronized Change<BackendView> setWeight(String pool, String id, int weight) {
         BackendView before = backend(pool, id);
         requireWeight(weight);
-        apply(state.withBackend(pool, stateBackend(pool, id).withWeight(weight)));
+        apply(state.withBackend(pool, stateBackend(pool, id).withWeight(weight)), () -> backend(pool, id));
         return new Change<>(before, backend(pool, id));
     }
 
@@ -352,21 +414,108 @@ public final class RuntimeControl implements ControlPlane {
             throw ControlException.badRequest("split " + split + ": " + problem);
         }
         RouteView before = routeView(route);
-        apply(state.withSplit(route, split));
+        apply(state.withSplit(route, split), () -> routeView(route));
         return new Change<>(before, routeView(route));
     }
 
     private Change<BackendView> changeState(String pool, String id, AdminState next) {
         BackendView before = backend(pool, id);
-        apply(state.withBackend(pool, stateBackend(pool, id).withState(next)));
+        apply(state.withBackend(pool, stateBackend(pool, id).withState(next)), () -> backend(pool, id));
         return new Change<>(before, backend(pool, id));
     }
 
-    private void apply(RuntimeState next) {
+    /**
+     * Commits {@code next} at the revision it was validated against, then publishes it. When
+     * another instance changed the state first, its state is applied instead and the caller gets
+     * a conflict showing {@code current}: the object the change was about, as it now stands.
+     */
+    private void apply(RuntimeState next, Supplier<Object> current) {
         Compiled compiled = compile(next);
-        if (stateFile != null) {
-            stateFile.save(next);
+        try {
+            revision = store.commit(next, revision);
+        } catch (StateStore.Conflict conflict) {
+            adopt(conflict.current());
+            Object now;
+            try {
+                now = current.get();
+            } catch (ControlException gone) {
+                now = Map.of("error", gone.getMessage());
+            }
+            throw ControlException.conflict("another instance changed the shared state first (it is now at revision "
+                    + conflict.current().revision() + "); nothing was changed: check the current state and try again", now);
         }
+        publish(next, compiled);
+    }
+
+    @Override
+    public synchronized void applied(StateStore.Versioned shared) {
+        adopt(shared);
+    }
+
+    @Override
+    public long appliedRevision() {
+        return revision;
+    }
+
+    @Override
+    public Map<String, Integer> localInflight() {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (Pool pool : routing.current().pools().values()) {
+            for (PoolMember member : pool.members()) {
+                int inflight = member.backend().inflight();
+                if (inflight > 0) {
+                    counts.put(pool.name() + "/" + member.backend().id(), inflight);
+                }
+            }
+        }
+        return counts;
+    }
+
+    /** Routes by a state another instance committed, doing what the change did there: drain deadlines, ramps, rollouts. */
+    private void adopt(StateStore.Versioned shared) {
+        if (shared.revision() <= revision) {
+            return;
+        }
+        RuntimeState previous = state;
+        RuntimeState next = shared.state();
+        Compiled compiled = compile(next);
+        revision = shared.revision();
+        publish(next, compiled);
+        next.pools().forEach((name, pool) -> {
+            RuntimeState.PoolState before = previous.pools().get(name);
+            for (BackendState b : pool.backends()) {
+                BackendState was = before == null ? null : before.backend(b.config().id());
+                Backend backend = backends.get(name + "/" + b.config().id());
+                if (was == null || was.state() == b.state() || backend == null) {
+                    continue;
+                }
+                if (b.state() == AdminState.DRAINING) {
+                    onDrain.accept(backend);
+                } else if (b.state() == AdminState.ACTIVE) {
+                    backend.startRamp(System.nanoTime());
+                }
+            }
+        });
+        if (rollouts == null) {
+            return;
+        }
+        for (RolloutView rollout : next.rollouts().values()) {
+            rollouts.show(rollout);
+            if (leading && rollout.running() && !rollouts.scheduled(rollout.route())) {
+                rollouts.beginInterval(rollout, this::judgeRollout);
+            } else if (!rollout.running() && rollouts.scheduled(rollout.route())) {
+                rollouts.ended(rollout);
+            }
+        }
+    }
+
+    /** Stops following the fleet: in a fleet, the others stop counting this instance at once. */
+    @Override
+    public void close() {
+        store.close();
+    }
+
+    private void publish(RuntimeState next, Compiled compiled) {
         Map<String, Backend> previous = backends;
         state = next;
         backends = compiled.backends();
@@ -480,16 +629,23 @@ public final class RuntimeControl implements ControlPlane {
         }
     }
 
-    private static PoolView view(Pool pool) {
+    private PoolView view(Pool pool) {
         return new PoolView(pool.name(), pool.balancer().configName(),
                 pool.members().stream().map(m -> view(pool.name(), m)).toList());
     }
 
-    private static BackendView view(String pool, PoolMember member) {
+    /** In a fleet, {@code inflight} counts every instance's requests, and {@code fleet} shows them per instance. */
+    private BackendView view(String pool, PoolMember member) {
         Backend b = member.backend();
         int inflight = b.inflight();
+        Map<String, Integer> fleet = null;
+        if (store.shared()) {
+            fleet = new TreeMap<>(store.othersInflight(pool + "/" + b.id()));
+            fleet.put(store.instance(), inflight);
+            inflight = fleet.values().stream().mapToInt(Integer::intValue).sum();
+        }
         return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight),
-                member.health().displayName(), inflight, member.ejected());
+                member.health().displayName(), inflight, member.ejected(), fleet);
     }
 
     private static RouteView view(Route route) {

@@ -1,9 +1,11 @@
 package dev.turnout.proxy.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +87,13 @@ class ConfigLoaderTest {
             bad duration|timeouts.connect=soon|turnout.timeouts.connect: "soon"|duration
             zero duration|timeouts.idle=0s|turnout.timeouts.idle|above 0
             negative io threads|io-threads=-2|turnout.io-threads: -2|0 to 1024
+            unknown state store|state.store=redis|turnout.state.store: "redis"|file or etcd
+            no etcd endpoint|state{store=etcd,etcd.endpoints=[]}|turnout.state.etcd.endpoints: []|at least one endpoint
+            endpoint without scheme|state{store=etcd,etcd.endpoints=["10.0.0.5:2379"]}|etcd.endpoints: "10.0.0.5:2379"|http://
+            etcd prefix without slash|state{store=etcd,etcd.prefix=turnout}|turnout.state.etcd.prefix: "turnout"|starting with /
+            lease too short|state{store=etcd,etcd.lease-ttl=1s}|turnout.state.etcd.lease-ttl: "1s"|from 2s to 10m
+            bad instance name|state{store=etcd,etcd.instance="a b"}|turnout.state.etcd.instance: "a b"|letters
+            unknown etcd key|state{store=etcd,etcd.endpoint=x}|turnout.state.etcd.endpoint: unknown key|endpoints
             """)
     void refusesABadFileNamingTheKeyAndTheProblem(String problem, String hocon, String key, String expected) {
         String file = "turnout { pools { a { backends = [ { id = a1, address = \"127.0.0.1:9001\" } ] }, "
@@ -95,6 +104,23 @@ class ConfigLoaderTest {
         assertTrue(error.getMessage().contains(key), () -> problem + ": message should name " + key + ": " + error.getMessage());
         assertTrue(error.getMessage().contains(expected), () -> problem + ": message should say " + expected + ": "
                 + error.getMessage());
+    }
+
+    @Test
+    void theStateStoreIsTheFileUnlessEtcdIsChosen() {
+        assertFalse(ConfigLoader.parse(VALID).state().shared(), "store = file by default");
+
+        StateStoreConfig.Etcd etcd = ConfigLoader.parse("turnout { state { store = etcd, etcd { endpoints = "
+                + "[\"http://10.0.0.5:2379\", \"http://10.0.0.6:2379\"], prefix = \"/turnout/prod\", instance = edge-1 } } }")
+                .state().etcd();
+
+        assertEquals(List.of(URI.create("http://10.0.0.5:2379"), URI.create("http://10.0.0.6:2379")), etcd.endpoints());
+        assertEquals("/turnout/prod", etcd.prefix());
+        assertEquals("edge-1", etcd.instance());
+        assertEquals(Duration.ofSeconds(2), etcd.timeout());
+        assertEquals(Duration.ofSeconds(5), etcd.leaseTtl());
+        assertTrue(ConfigLoader.parse("turnout.state.store = etcd").state().etcd().instance()
+                .endsWith("-" + ProcessHandle.current().pid()), "by default the instance is named after its host and pid");
     }
 
     @Test
