@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -37,16 +38,20 @@ import java.util.Arrays;
 /**
  * A minimal, fast application server for load comparisons: every request gets 200 with the same
  * 1 KiB body, keep-alive unless the client asks to close. Request bodies are read and dropped.
+ * Paths under {@code /cached} are answered with {@code Cache-Control: max-age=3600}.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.turnout.bench.FixedResponseServer [port [threads]]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.turnout.bench.FixedResponseServer [port [threads [name]]]</pre>
  *
  * <p>Port 0 (the default) takes a free port; the bound address is printed as
- * {@code listening on 127.0.0.1:PORT}. It listens on loopback only and runs until killed.
+ * {@code listening on 127.0.0.1:PORT}. It listens on loopback only and runs until killed. A name,
+ * when given, is sent back as {@code X-Pool: name} on every answer, so that a load test behind a
+ * split can count which pool answered.
  */
 @SuppressWarnings("checkstyle:regexp") // a command-line tool: printing where it listens is the point
 public final class FixedResponseServer {
 
     private static final int BODY_SIZE = 1024;
+    private static final AsciiString X_POOL = AsciiString.cached("x-pool");
 
     private FixedResponseServer() {
     }
@@ -54,6 +59,7 @@ public final class FixedResponseServer {
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        String name = args.length > 2 ? args[2] : null;
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -62,7 +68,7 @@ public final class FixedResponseServer {
         Arrays.fill(body, (byte) 'x');
         body[BODY_SIZE - 1] = '\n';
         ByteBuf content = Unpooled.unreleasableBuffer(Unpooled.directBuffer(BODY_SIZE).writeBytes(body));
-        ChannelHandler responder = new Responder(content);
+        ChannelHandler responder = new Responder(content, name);
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, io);
         Channel server = new ServerBootstrap()
@@ -79,7 +85,7 @@ public final class FixedResponseServer {
                 .bind("127.0.0.1", port).sync().channel();
         InetSocketAddress bound = (InetSocketAddress) server.localAddress();
         System.out.println("listening on 127.0.0.1:" + bound.getPort() + " (" + (epoll ? "epoll" : "nio") + ", "
-                + threads + " threads, " + BODY_SIZE + "-byte body)");
+                + threads + " threads, " + BODY_SIZE + "-byte body" + (name == null ? "" : ", X-Pool: " + name) + ")");
         System.out.flush();
         try {
             server.closeFuture().sync();
@@ -97,9 +103,12 @@ public final class FixedResponseServer {
         private static final AttributeKey<Boolean> CACHEABLE = AttributeKey.valueOf("cacheable");
 
         private final ByteBuf content;
+        private final String name;
 
-        Responder(ByteBuf content) {
+        /** @param name the X-Pool value, or null for no such header */
+        Responder(ByteBuf content, String name) {
             this.content = content;
+            this.name = name;
         }
 
         @Override
@@ -124,6 +133,9 @@ public final class FixedResponseServer {
             response.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, BODY_SIZE);
+            if (name != null) {
+                response.headers().set(X_POOL, name);
+            }
             if (Boolean.TRUE.equals(ctx.channel().attr(CACHEABLE).get())) {
                 response.headers().set(HttpHeaderNames.CACHE_CONTROL, "max-age=3600");
             }
