@@ -69,6 +69,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private static final int PAUSE_PIPELINED = 4;
     /** How long a miss waits for another request fetching the same answer (nginx's cache lock: 5 s). */
     private static final long MAX_FLIGHT_WAIT_MILLIS = 5_000;
+    /** How long an idle keep-alive connection stays open once shutdown began, for a request already sent. */
+    private static final long SHUTDOWN_IDLE_PAUSE_MILLIS = 1_000;
 
     private final FrontendShared shared;
     private final boolean secure;
@@ -679,11 +681,20 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         } else if (evt == ShutdownRequested.INSTANCE) {
             closeAfterExchange = true;
             if (request == null) {
-                closing = true;
-                ctx.close();
+                // Not at once: a request may be on its way on this idle connection, and closing under
+                // it fails it with no answer. One that arrives within the pause is answered with
+                // "Connection: close"; a connection still quiet after it closes.
+                ctx.executor().schedule(this::closeIfStillIdle, SHUTDOWN_IDLE_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
             }
         } else {
             ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void closeIfStillIdle() {
+        if (request == null && !closing) {
+            closing = true;
+            ctx.close();
         }
     }
 
