@@ -31,7 +31,7 @@ WORKDIR /var/lib/turnout
 # volume there to keep it across container restarts.
 VOLUME /var/lib/turnout
 ENV TURNOUT_ADMIN_LISTEN=0.0.0.0:9090 \
-    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC"
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC -XX:MetaspaceSize=128m"
 EXPOSE 8080 9090
 # No curl in the JRE image: bash's /dev/tcp asks the admin listener's /healthz.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["bash", "-c", \

@@ -24,7 +24,7 @@
 #   THREADS=1         wrk -t
 #   WARMUP=10s        unmeasured wrk run through Turnout per body size before any counting (JIT)
 #   PROXY_CPU=1 LOAD_CPU=0   the cores for the proxy under test, and for upstream + wrk
-#   TURNOUT_JAVA_OPTS=""     extra JVM options for Turnout
+#   JVM_OPTS=""       extra JVM options for Turnout (not TURNOUT_*: Turnout reads those as config keys)
 #   VERBOSE=0         "1" prints every run's numbers
 set -euo pipefail
 

@@ -22,7 +22,7 @@
 #   CANARY_STEPS=0,10,50,90,0   the canary's share at each step of CanarySplit (equal lengths)
 #   CACHE_URLS=50               distinct URLs in CacheHit
 #   MVN_ARGS=""                 extra Maven options, such as -o (offline) or -q
-#   TURNOUT_JAVA_OPTS=""        extra JVM options for Turnout
+#   JVM_OPTS=""                 extra JVM options for Turnout
 # Exits non-zero when a simulation fails (an assertion, or the build).
 set -euo pipefail
 
@@ -86,8 +86,8 @@ cat >"$WORK/logback.xml" <<'EOF'
 </configuration>
 EOF
 mkdir -p "$WORK/turnout"
-# shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
-(cd "$WORK/turnout" && exec java ${TURNOUT_JAVA_OPTS:-} "-Dlogback.configurationFile=$WORK/logback.xml" \
+# shellcheck disable=SC2086 # JVM_OPTS is a list of options
+(cd "$WORK/turnout" && exec java ${JVM_OPTS:-} "-Dlogback.configurationFile=$WORK/logback.xml" \
     -jar "$TURNOUT_JAR" --config "$WORK/turnout.conf") >"$WORK/turnout.log" 2>&1 &
 PIDS+=($!)
 TURNOUT_PID=$!

@@ -16,7 +16,7 @@
 #   IDLE=10000        idle keep-alive connections held open to each proxy
 #   DURATION=20s      the steady wrk run beside them (wrk -t1 -c32 --latency /1k)
 #   HEAP=256m         Turnout's -Xms and -Xmx
-#   TURNOUT_JAVA_OPTS extra JVM options for Turnout (GC choice, for instance)
+#   JVM_OPTS extra JVM options for Turnout (GC choice, for instance)
 #   PROXY_CPU=1 LOAD_CPU=0   the cores for the proxy under test, and for upstream, wrk and the client
 set -euo pipefail
 
@@ -51,7 +51,8 @@ source "$(dirname "$0")/servers.sh"
 NGINX_WORKER_CONNECTIONS=$((IDLE + 1000))
 start_upstream "$LOAD_CPU"
 start_nginx_proxy "$PROXY_CPU"
-TURNOUT_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP -Xlog:gc:file=$WORK/gc.log ${TURNOUT_JAVA_OPTS:-}"
+# -XX:MetaspaceSize as conf/turnout.service ships it: no full GC for class metadata after start-up.
+JVM_OPTS="-Xms$HEAP -Xmx$HEAP -XX:MetaspaceSize=128m -Xlog:gc:file=$WORK/gc.log ${JVM_OPTS:-}"
 start_turnout "$PROXY_CPU" "$TURNOUT_JAR" "limits.connections = $NEEDED_FILES" "timeouts.idle = 10m"
 
 rss_kib() {
@@ -62,6 +63,11 @@ rss_kib() {
     echo "$total"
 }
 
+# heap_after_gc: Turnout's heap in MiB after its latest collection (0 before the first, or for nginx).
+heap_after_gc() {
+    { grep -oE '[0-9]+M->[0-9]+M' "$WORK/gc.log" 2>/dev/null || true; } | tail -n 1 | sed -E 's/.*->([0-9]+)M/\1/; s/^$/0/'
+}
+
 # measure NAME PORT PIDS...: the whole sequence against one proxy; results in $WORK/NAME.*
 measure() {
     local name=$1 port=$2 client
@@ -69,6 +75,7 @@ measure() {
     # Warm up first (Turnout's JIT, both proxies' buffers), so "at rest" means after real work.
     taskset -c "$LOAD_CPU" wrk -t1 -c32 -d5s "http://127.0.0.1:$port/1k" >/dev/null
     rss_kib "$@" >"$WORK/$name.rest"
+    heap_after_gc >"$WORK/$name.heap-rest"
     mkfifo "$WORK/$name.hold"
     taskset -c "$LOAD_CPU" java -Xss256k -cp "$BENCH_JAR" dev.turnout.bench.IdleConnections 127.0.0.1 "$port" "$IDLE" /1k \
         <"$WORK/$name.hold" >"$WORK/$name.client" 2>&1 &
@@ -85,6 +92,11 @@ measure() {
         sleep 0.2
     done
     rss_kib "$@" >"$WORK/$name.idle"
+    # Unmeasured: the first collections after the connections opened copy them all to the old
+    # generation (tens of ms each, once); the measured run is the steady state that follows.
+    taskset -c "$LOAD_CPU" wrk -t1 -c32 -d5s "http://127.0.0.1:$port/1k" >/dev/null
+    heap_after_gc >"$WORK/$name.heap-idle"
+    grep -c 'Pause Young' "$WORK/gc.log" >"$WORK/$name.gc-before" 2>/dev/null || true
     taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency "http://127.0.0.1:$port/1k" >"$WORK/$name.wrk"
     rss_kib "$@" >"$WORK/$name.loaded"
     exec 4>&-
@@ -126,6 +138,15 @@ for name in nginx turnout; do
 done
 awk '
     /Pause Young/ { young++; v = $NF; sub(/ms$/, "", v); if (v + 0 > max) max = v + 0 }
-    /Pause Full/ { full++ }
-    END { printf "Turnout GC over the whole run: %d young collections, %d full, longest pause %.1f ms\n", young, full, max }
-' "$WORK/gc.log"
+    /Pause Young/ && ++seen > young_before { steady++; if (v + 0 > steady_max) steady_max = v + 0 }
+    /Pause Full/ { full++; fulls = fulls "  " $0 "\n" }
+    END {
+        printf "Turnout GC over the whole run: %d young collections, %d full, longest pause %.1f ms\n", young, full, max
+        printf "  during the measured run beside the idle connections: %d young, longest %.1f ms\n", steady, steady_max
+        printf "%s", fulls
+    }
+' young_before="$(cat "$WORK/turnout.gc-before")" "$WORK/gc.log"
+awk -v rest="$(cat "$WORK/turnout.heap-rest")" -v idle="$(cat "$WORK/turnout.heap-idle")" -v n="$IDLE" 'BEGIN {
+    printf "Turnout heap after GC: %d MiB at rest, %d MiB holding the idle connections: %.1f KiB each\n", rest, idle,
+        (idle - rest) * 1024 / n
+}'

@@ -3,11 +3,13 @@
 # the same work. Every config, pid file, log and temp path lives in $WORK; the system nginx service
 # is never touched. Each start_* function pins its server to the core given and adds it to PIDS.
 
-# free_port: a port nothing on 127.0.0.1 answers on (nginx cannot report a port it picked itself).
+# free_port: a port nothing on 127.0.0.1 answers on (nginx cannot report a port it picked itself),
+# below the ephemeral range, where thousands of client sockets could hold it without listening.
 free_port() {
-    local port
+    local port low
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
     while :; do
-        port=$((20000 + RANDOM % 40000))
+        port=$((10000 + RANDOM % (low - 10000)))
         { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || { echo "$port"; return 0; }
         exec 3<&-
     done
@@ -120,7 +122,7 @@ EOF
 
 # start_turnout CPU JAR [CONFIG LINES...]: Turnout with 1 event loop in front of the upstream, access
 # log off, metrics on, cache and compression off; extra config lines go inside turnout { }. JVM
-# options come from TURNOUT_JAVA_OPTS. Sets TURNOUT_PID and TURNOUT_PORT.
+# options come from JVM_OPTS. Sets TURNOUT_PID and TURNOUT_PORT.
 start_turnout() {
     local cpu=$1 jar=$2
     shift 2
@@ -152,8 +154,8 @@ EOF
 </configuration>
 EOF
     mkdir -p "$WORK/turnout"
-    # shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
-    (cd "$WORK/turnout" && exec taskset -c "$cpu" java ${TURNOUT_JAVA_OPTS:-} \
+    # shellcheck disable=SC2086 # JVM_OPTS is a list of options
+    (cd "$WORK/turnout" && exec taskset -c "$cpu" java ${JVM_OPTS:-} \
         "-Dlogback.configurationFile=$WORK/logback.xml" -jar "$jar" --config "$WORK/turnout.conf") \
         >"$WORK/turnout.log" 2>&1 &
     PIDS+=($!)

@@ -14,7 +14,7 @@
 #   WRK_THREADS=2 WRK_CONNECTIONS=50 WRK_DURATION=10s   the measured runs (wrk -t -c -d)
 #   WRK_WARMUP=3s                                       an unmeasured run before each, for the JIT
 #   BACKEND_THREADS=1                                   event loops of the fixed backend
-#   TURNOUT_JAVA_OPTS=""                                extra JVM options for the proxy
+#   JVM_OPTS=""                                extra JVM options for the proxy
 #   ACCESS_LOG=off                                      "on" keeps Turnout's per-request access log
 #   ROUNDS=1                                            rounds of all targets in turn; medians are printed
 # On a 2-core machine wrk, the backend and the proxy share the cores: read the ratio as "cost of
@@ -78,8 +78,8 @@ start_turnout() {
     local name=$1
     shift
     mkdir -p "$WORK/$name"
-    # shellcheck disable=SC2086 # TURNOUT_JAVA_OPTS is a list of options
-    (cd "$WORK/$name" && exec java ${TURNOUT_JAVA_OPTS:-} "$@" "${LOGBACK_OPTS[@]}" -jar "$TURNOUT_JAR" \
+    # shellcheck disable=SC2086 # JVM_OPTS is a list of options
+    (cd "$WORK/$name" && exec java ${JVM_OPTS:-} "$@" "${LOGBACK_OPTS[@]}" -jar "$TURNOUT_JAR" \
         --config "$WORK/turnout.conf") >"$WORK/$name.log" 2>&1 &
     PIDS+=($!)
 }
