@@ -75,16 +75,7 @@ turnout {
 }
 EOF
 # Access log off: one line per request would cost more than some of what is measured.
-cat >"$WORK/logback.xml" <<'EOF'
-<configuration>
-  <appender name="console" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg%n</pattern></encoder>
-  </appender>
-  <logger name="turnout.access" level="OFF"/>
-  <logger name="io.netty" level="WARN"/>
-  <root level="INFO"><appender-ref ref="console"/></root>
-</configuration>
-EOF
+write_quiet_logback "$WORK/logback.xml"
 mkdir -p "$WORK/turnout"
 # shellcheck disable=SC2086 # JVM_OPTS is a list of options
 (cd "$WORK/turnout" && exec java ${JVM_OPTS:-} "-Dlogback.configurationFile=$WORK/logback.xml" \

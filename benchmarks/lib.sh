@@ -1,5 +1,6 @@
 # Shared by the benchmark scripts (source it): a work directory whose processes are all stopped on
-# exit, waiting for a port a process prints, probing a port, and the median of numbers.
+# exit, waiting for a port a process prints, probing a port, the median of numbers, and a quiet
+# Logback configuration for a Turnout under measurement.
 
 # make_workdir NAME: sets WORK to a fresh temporary directory and PIDS to an empty list; on exit
 # every PID in PIDS is stopped and waited for, and WORK is removed.
@@ -52,4 +53,19 @@ probe() {
 # median: the median of the numbers on standard input, one per line.
 median_of() {
     sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# write_quiet_logback FILE: a Logback configuration for a Turnout under measurement: the access log
+# off (a line per request would cost more than some of what is measured), the rest at INFO.
+write_quiet_logback() {
+    cat >"$1" <<'EOF'
+<configuration>
+  <appender name="console" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg%n</pattern></encoder>
+  </appender>
+  <logger name="turnout.access" level="OFF"/>
+  <logger name="io.netty" level="WARN"/>
+  <root level="INFO"><appender-ref ref="console"/></root>
+</configuration>
+EOF
 }

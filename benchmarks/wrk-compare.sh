@@ -60,16 +60,7 @@ turnout {
 EOF
 LOGBACK_OPTS=()
 if [[ "$ACCESS_LOG" != "on" ]]; then
-    cat >"$WORK/logback.xml" <<'EOF'
-<configuration>
-  <appender name="console" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{24} - %msg%n</pattern></encoder>
-  </appender>
-  <logger name="turnout.access" level="OFF"/>
-  <logger name="io.netty" level="WARN"/>
-  <root level="INFO"><appender-ref ref="console"/></root>
-</configuration>
-EOF
+    write_quiet_logback "$WORK/logback.xml"
     LOGBACK_OPTS=("-Dlogback.configurationFile=$WORK/logback.xml")
 fi
 # start_turnout NAME [JAVA OPTION...]: starts a Turnout in front of the backend, logging to
