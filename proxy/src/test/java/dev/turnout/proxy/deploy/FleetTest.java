@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.admin.BackendView;
 import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.testing.AdminCalls;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.EtcdServer;
 import dev.turnout.proxy.testing.LoadClient;
@@ -343,17 +344,6 @@ class FleetTest {
     }
 
     private static HttpResponse<String> admin(Turnout turnout, String method, String path, String body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + turnout.adminAddress().getPort() + path))
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        try {
-            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return AdminCalls.send(turnout, method, path, body);
     }
 }

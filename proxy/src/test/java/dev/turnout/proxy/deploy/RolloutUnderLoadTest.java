@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.testing.AdminCalls;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.LoadClient;
@@ -418,19 +419,7 @@ class RolloutUnderLoadTest {
     // ---- admin API ----------------------------------------------------------------------------
 
     private HttpResponse<String> call(String method, String path, String body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + turnout.adminAddress().getPort() + path))
-                .timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        try {
-            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return AdminCalls.send(turnout, method, path, body);
     }
 
     private HttpResponse<String> post(String plan) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.testing.AdminCalls;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
@@ -12,11 +13,7 @@ import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
 import java.io.File;
-import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,8 +31,6 @@ import org.junit.jupiter.api.Test;
 
 /** /metrics on the admin listener, scraped over HTTP after real traffic through the proxy. */
 class MetricsExpositionTest {
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
     void requestsAreCountedPerRoutePoolBackendAndStatus() throws Exception {
@@ -287,23 +282,14 @@ class MetricsExpositionTest {
         return TestProxy.backend(id, backend, 1);
     }
 
-    private static HttpResponse<String> admin(Turnout proxy, String method, String path, String body)
-            throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminAddress().getPort() + path))
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> admin(Turnout proxy, String method, String path, String body) {
+        return AdminCalls.send(proxy, method, path, body);
     }
 
     private static Map<String, Double> scrape(Turnout proxy) {
-        try {
-            HttpResponse<String> response = admin(proxy, "GET", "/metrics", null);
-            assertEquals(200, response.statusCode(), "GET /metrics");
-            return parse(response.body());
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError("scraping /metrics", e);
-        }
+        HttpResponse<String> response = admin(proxy, "GET", "/metrics", null);
+        assertEquals(200, response.statusCode(), "GET /metrics");
+        return parse(response.body());
     }
 
     /** Waits until series {@code key} has {@code expected}, failing with the last value seen. */
