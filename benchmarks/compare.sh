@@ -83,25 +83,41 @@ cpu_pids() {
         turnout) echo "$TURNOUT_PID" ;;
     esac
 }
+# core_ticks CPU: "busy total" jiffies of one core from /proc/stat (idle and iowait are not busy).
+core_ticks() {
+    awk -v cpu="cpu$1" '$1 == cpu { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
+}
 # wrk_bg ARGS...: wrk on the load core, in the background and waited for, so a signal stops it at once.
 wrk_bg() {
     taskset -c "$LOAD_CPU" wrk "$@" &
     PIDS+=($!)
     wait "$!"
 }
-# run NAME TARGET SIZE: one measured run, wrk output in $WORK/NAME.txt, CPU ticks in $WORK/NAME.cpu.
+# run NAME TARGET SIZE: one measured run, wrk output in $WORK/NAME.txt, CPU ticks in $WORK/NAME.cpu,
+# and how busy the proxy's core and the load core were, in percent, in $WORK/NAME.busy.
 run() {
-    local before after
+    local before after proxy_before load_before proxy_after load_after
     # shellcheck disable=SC2046 # a list of pids
     before=$(cpu_ticks $(cpu_pids "$2"))
+    proxy_before=$(core_ticks "$PROXY_CPU") load_before=$(core_ticks "$LOAD_CPU")
     wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:${PORT[$2]}/$3" >"$WORK/$1.txt"
     # shellcheck disable=SC2046
     after=$(cpu_ticks $(cpu_pids "$2"))
+    proxy_after=$(core_ticks "$PROXY_CPU") load_after=$(core_ticks "$LOAD_CPU")
     echo $((after - before)) >"$WORK/$1.cpu"
+    awk -v pb="$proxy_before" -v pa="$proxy_after" -v lb="$load_before" -v la="$load_after" 'BEGIN {
+        split(pb, p0, " "); split(pa, p1, " "); split(lb, l0, " "); split(la, l1, " ")
+        printf "%.0f %.0f\n", 100 * (p1[1] - p0[1]) / (p1[2] - p0[2]), 100 * (l1[1] - l0[1]) / (l1[2] - l0[2])
+    }' >"$WORK/$1.busy"
 }
 
-# field NAME WHAT: rps, p50/p99 (ms), errors (socket errors + non-2xx/3xx), cpu (µs per request).
+# field NAME WHAT: rps, p50/p99 (ms), errors (socket errors + non-2xx/3xx), cpu (µs per request),
+# proxy-core/load-core (percent busy).
 field() {
+    case $2 in
+        proxy-core) cut -d' ' -f1 "$WORK/$1.busy"; return ;;
+        load-core) cut -d' ' -f2 "$WORK/$1.busy"; return ;;
+    esac
     awk -v what="$2" -v tick="$TICK_US" -v cpu="$(cat "$WORK/$1.cpu")" '
         function ms(v) {
             if (v ~ /us$/) { return v / 1000 }
@@ -131,6 +147,14 @@ median() {
         field "$2.$1.$round" "$3"
     done | median_of
 }
+# paired_p99_ratio SIZE: the median over rounds of Turnout's p99 / nginx's p99 in the same round; the
+# machine drifts between rounds, and the two runs of one round are the closest pair there is.
+paired_p99_ratio() {
+    local round
+    for ((round = 1; round <= ROUNDS; round++)); do
+        awk -v t="$(field "$1.turnout.$round" p99)" -v n="$(field "$1.nginx.$round" p99)" 'BEGIN { print t / n }'
+    done | median_of
+}
 
 echo "warming Turnout's JVM: $WARMUP of wrk per body size" >&2
 for size in "${SIZES[@]}"; do
@@ -157,20 +181,24 @@ done
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, medians of $ROUNDS alternating rounds, $(nproc) cores;" \
     "proxies on CPU $PROXY_CPU (nginx 1 worker, Turnout io-threads 1), upstream nginx + wrk on CPU $LOAD_CPU;" \
     "Turnout warmed $WARMUP per size; $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
-printf '%-5s %-8s %10s %9s %9s %7s %12s\n' size target req/s "p50 ms" "p99 ms" errors "CPU us/req"
+printf '%-5s %-8s %10s %9s %9s %7s %12s %11s %10s\n' size target req/s "p50 ms" "p99 ms" errors "CPU us/req" \
+    "proxy core" "load core"
 for size in "${SIZES[@]}"; do
     for target in "${TARGETS[@]}"; do
-        printf '%-5s %-8s %10.0f %9.3f %9.3f %7.0f %12.1f\n' "$size" "$target" "$(median "$target" "$size" rps)" \
-            "$(median "$target" "$size" p50)" "$(median "$target" "$size" p99)" \
-            "$(median "$target" "$size" errors)" "$(median "$target" "$size" cpu)"
+        printf '%-5s %-8s %10.0f %9.3f %9.3f %7.0f %12.1f %10.0f%% %9.0f%%\n' "$size" "$target" \
+            "$(median "$target" "$size" rps)" "$(median "$target" "$size" p50)" "$(median "$target" "$size" p99)" \
+            "$(median "$target" "$size" errors)" "$(median "$target" "$size" cpu)" \
+            "$(median "$target" "$size" proxy-core)" "$(median "$target" "$size" load-core)"
     done
 done
-echo "(CPU us/req: the proxy's CPU per request; for direct, the upstream nginx worker's)"
+echo "(CPU us/req: the proxy's CPU per request; for direct, the upstream nginx worker's. proxy core / load core:"
+echo " how busy CPU $PROXY_CPU and CPU $LOAD_CPU were; the one near 100% is the bottleneck of that run)"
 for size in "${SIZES[@]}"; do
     awk -v size="$size" -v dr="$(median direct "$size" rps)" -v nr="$(median nginx "$size" rps)" \
         -v tr="$(median turnout "$size" rps)" -v nc="$(median nginx "$size" cpu)" \
-        -v tc="$(median turnout "$size" cpu)" 'BEGIN {
-            printf "%-5s Turnout/nginx: req/s %.2f, CPU/req %.2f   nginx/direct req/s %.2f   Turnout/direct req/s %.2f\n",
-                size, tr / nr, tc / nc, nr / dr, tr / dr
+        -v tc="$(median turnout "$size" cpu)" -v np="$(median nginx "$size" p99)" \
+        -v tp="$(median turnout "$size" p99)" -v pp="$(paired_p99_ratio "$size")" 'BEGIN {
+            printf "%-5s Turnout/nginx: req/s %.2f, CPU/req %.2f, p99 %.2f (same-round pairs %.2f)" \
+                "   nginx/direct req/s %.2f   Turnout/direct req/s %.2f\n", size, tr / nr, tc / nc, tp / np, pp, nr / dr, tr / dr
         }'
 done
