@@ -1,6 +1,8 @@
 package dev.turnout.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.ByteProcessor;
 
 /**
@@ -32,6 +34,14 @@ public final class HeadSyntax {
             TCHAR[c] = true;
         }
     }
+
+    /**
+     * Headers for a decoder whose every head this class has checked first: field names are tokens
+     * and values hold no control character, so the decoder's own per-header validation would only
+     * do the same work twice. Trailers are not checked here and keep the decoder's validation.
+     */
+    public static final HttpHeadersFactory CHECKED_HEAD_HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final boolean request;
 

@@ -8,6 +8,7 @@ import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
+import dev.turnout.proxy.http.HeadSyntax;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.IdleTimeout;
@@ -140,7 +141,8 @@ public final class ProxyServer {
                         .setMaxHeaderSize(limits.headerSize())
                         .setMaxChunkSize(MAX_CHUNK)
                         .setStrictLineParsing(true)
-                        .setUseRfc9112TransferEncoding(true)));
+                        .setUseRfc9112TransferEncoding(true)
+                        .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS)));
         if (compressors != null) {
             pipeline.addLast("compress", compressors.get());
         }

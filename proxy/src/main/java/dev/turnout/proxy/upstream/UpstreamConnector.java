@@ -1,6 +1,7 @@
 package dev.turnout.proxy.upstream;
 
 import dev.turnout.proxy.config.Timeouts;
+import dev.turnout.proxy.http.HeadSyntax;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.transport.IdleTimeout;
 import dev.turnout.proxy.transport.Transport;
@@ -60,7 +61,8 @@ public final class UpstreamConnector {
                         UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(MAX_RESPONSE_LINE)
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                                .setMaxChunkSize(MAX_CHUNK));
+                                .setMaxChunkSize(MAX_CHUNK)
+                                .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS));
                         UpstreamHandler relay = new UpstreamHandler(decoder);
                         ch.pipeline()
                                 .addLast("idle", new IdleTimeout(idleMillis, TimeUnit.MILLISECONDS))
