@@ -115,30 +115,14 @@ run() {
 # proxy-core/load-core (percent busy).
 field() {
     case $2 in
-        proxy-core) cut -d' ' -f1 "$WORK/$1.busy"; return ;;
-        load-core) cut -d' ' -f2 "$WORK/$1.busy"; return ;;
+        proxy-core) cut -d' ' -f1 "$WORK/$1.busy" ;;
+        load-core) cut -d' ' -f2 "$WORK/$1.busy" ;;
+        cpu)
+            awk -v ticks="$(cat "$WORK/$1.cpu")" -v tick="$TICK_US" -v requests="$(wrk_figure "$WORK/$1.txt" requests)" \
+                'BEGIN { print (requests > 0) ? ticks * tick / requests : 0 }'
+            ;;
+        *) wrk_figure "$WORK/$1.txt" "$2" ;;
     esac
-    awk -v what="$2" -v tick="$TICK_US" -v cpu="$(cat "$WORK/$1.cpu")" '
-        function ms(v) {
-            if (v ~ /us$/) { return v / 1000 }
-            if (v ~ /ms$/) { return v + 0 }
-            if (v ~ /s$/) { return v * 1000 }
-            return v + 0
-        }
-        $2 == "requests" && $3 == "in" { reqs = $1 }
-        $1 == "Requests/sec:" { rps = $2 }
-        $1 == "50%" { p50 = ms($2) }
-        $1 == "99%" { p99 = ms($2) }
-        /Socket errors:/ { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
-        /Non-2xx or 3xx responses:/ { errs += $NF }
-        END {
-            if (what == "rps") print rps + 0
-            else if (what == "p50") print p50
-            else if (what == "p99") print p99
-            else if (what == "errors") print errs + 0
-            else if (what == "cpu") print (reqs > 0) ? cpu * tick / reqs : 0
-        }
-    ' "$WORK/$1.txt"
 }
 # median TARGET SIZE WHAT: the median of field WHAT over the rounds.
 median() {

@@ -32,19 +32,9 @@ source "$(dirname "$0")/servers.sh"
 start_upstream "$LOAD_CPU"
 start_nginx_proxy "$PROXY_CPU"
 
-# measure NAME: one wrk run against the nginx proxy; writes "req/s p50 p99" (ms) to $WORK/NAME.
+# measure NAME: one wrk run against the nginx proxy, its output in $WORK/NAME.txt.
 measure() {
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$NGINX_PORT/1k" |
-        awk '
-            function ms(v) {
-                if (v ~ /us$/) { return v / 1000 }
-                if (v ~ /ms$/) { return v + 0 }
-                return v * 1000
-            }
-            $1 == "Requests/sec:" { rps = $2 }
-            $1 == "50%" { p50 = ms($2) }
-            $1 == "99%" { p99 = ms($2) }
-            END { print rps, p50, p99 }' >"$WORK/$1"
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$NGINX_PORT/1k" >"$WORK/$1.txt"
 }
 
 echo "warming up: $DURATION of wrk" >&2
@@ -69,10 +59,10 @@ printf '%-22s %10s %9s %9s\n' "proxy core shared with" req/s "p50 ms" "p99 ms"
 for config in "${configs[@]}"; do
     label=$([[ $config == alone ]] && echo "nothing" || echo "a busy loop at nice $config")
     printf '%-22s' "$label"
-    for column in 1 2 3; do
+    for figure in rps p50 p99; do
         for ((round = 1; round <= ROUNDS; round++)); do
-            cut -d' ' -f"$column" "$WORK/$config.$round"
-        done | median_of | awk -v c="$column" '{ printf (c == 1 ? " %10.0f" : " %9.3f"), $1 }'
+            wrk_figure "$WORK/$config.$round.txt" "$figure"
+        done | median_of | awk -v figure="$figure" '{ printf (figure == "rps" ? " %10.0f" : " %9.3f"), $1 }'
     done
     echo
 done

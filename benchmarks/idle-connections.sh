@@ -108,30 +108,14 @@ measure nginx "$NGINX_PORT" "$NGINX_MASTER" "${NGINX_WORKERS[@]}"
 echo "Turnout: $IDLE idle connections, then wrk for $DURATION beside them" >&2
 measure turnout "$TURNOUT_PORT" "$TURNOUT_PID"
 
-field() {
-    awk -v what="$2" '
-        function ms(v) {
-            if (v ~ /us$/) { return v / 1000 }
-            if (v ~ /ms$/) { return v + 0 }
-            if (v ~ /s$/) { return v * 1000 }
-            return v + 0
-        }
-        $1 == "Requests/sec:" { rps = $2 }
-        $1 == "99%" { p99 = ms($2) }
-        /Socket errors:/ { gsub(/,/, ""); errs += $4 + $6 + $8 + $10 }
-        /Non-2xx or 3xx responses:/ { errs += $NF }
-        END { if (what == "rps") print rps + 0; else if (what == "p99") print p99; else print errs + 0 }
-    ' "$WORK/$1.wrk"
-}
-
 echo "$IDLE idle keep-alive connections per proxy (each answered once), then wrk -t1 -c32 -d$DURATION /1k beside them;" \
     "proxies on CPU $PROXY_CPU, upstream + wrk + client on CPU $LOAD_CPU; Turnout -Xms$HEAP -Xmx$HEAP;" \
     "$(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
 printf '%-8s %12s %12s %10s %14s %10s %8s %7s\n' proxy "RSS rest MiB" "RSS idle MiB" "KiB/conn" "RSS loaded MiB" req/s "p99 ms" errors
 for name in nginx turnout; do
     awk -v name="$name" -v idle_count="$IDLE" -v rest="$(cat "$WORK/$name.rest")" -v idle="$(cat "$WORK/$name.idle")" \
-        -v loaded="$(cat "$WORK/$name.loaded")" -v rps="$(field "$name" rps)" -v p99="$(field "$name" p99)" \
-        -v errors="$(field "$name" errors)" 'BEGIN {
+        -v loaded="$(cat "$WORK/$name.loaded")" -v rps="$(wrk_figure "$WORK/$name.wrk" rps)" -v p99="$(wrk_figure "$WORK/$name.wrk" p99)" \
+        -v errors="$(wrk_figure "$WORK/$name.wrk" errors)" 'BEGIN {
             printf "%-8s %12.1f %12.1f %10.1f %14.1f %10.0f %8.2f %7d\n", name, rest / 1024, idle / 1024,
                 (idle - rest) / idle_count, loaded / 1024, rps, p99, errors
         }'

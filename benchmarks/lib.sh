@@ -1,6 +1,6 @@
 # Shared by the benchmark scripts (source it): a work directory whose processes are all stopped on
-# exit, waiting for a port a process prints, probing a port, the median of numbers, and a quiet
-# Logback configuration for a Turnout under measurement.
+# exit, waiting for a port a process prints, probing a port, the median of numbers, figures from
+# wrk's output, and a quiet Logback configuration for a Turnout under measurement.
 
 # make_workdir NAME: sets WORK to a fresh temporary directory and PIDS to an empty list; on exit
 # every PID in PIDS is stopped and waited for, and WORK is removed.
@@ -53,6 +53,33 @@ probe() {
 # median: the median of the numbers on standard input, one per line.
 median_of() {
     sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# wrk_figure FILE WHAT: one figure from the output of `wrk --latency` in FILE: rps, requests, p50 or
+# p99 (in ms), or errors (socket errors plus answers other than 2xx/3xx).
+wrk_figure() {
+    awk -v what="$2" '
+        function ms(v) {
+            if (v ~ /us$/) { return v / 1000 }
+            if (v ~ /ms$/) { return v + 0 }
+            if (v ~ /s$/) { return v * 1000 }
+            return v + 0
+        }
+        $2 == "requests" && $3 == "in" { requests = $1 }
+        $1 == "Requests/sec:" { rps = $2 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errors += $NF }
+        END {
+            if (what == "rps") print rps + 0
+            else if (what == "requests") print requests + 0
+            else if (what == "p50") print p50
+            else if (what == "p99") print p99
+            else if (what == "errors") print errors + 0
+            else { print "wrk_figure: unknown figure " what > "/dev/stderr"; exit 1 }
+        }
+    ' "$1"
 }
 
 # write_quiet_logback FILE: a Logback configuration for a Turnout under measurement: the access log

@@ -14,7 +14,7 @@
 #   WRK_THREADS=2 WRK_CONNECTIONS=50 WRK_DURATION=10s   the measured runs (wrk -t -c -d)
 #   WRK_WARMUP=3s                                       an unmeasured run before each, for the JIT
 #   BACKEND_THREADS=1                                   event loops of the fixed backend
-#   JVM_OPTS=""                                extra JVM options for the proxy
+#   JVM_OPTS=""                                         extra JVM options for the proxy
 #   ACCESS_LOG=off                                      "on" keeps Turnout's per-request access log
 #   ROUNDS=1                                            rounds of all targets in turn; medians are printed
 # On a 2-core machine wrk, the backend and the proxy share the cores: read the ratio as "cost of
@@ -103,27 +103,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
     run_wrk "cached.$round" "$PROXY_PORT" /cached
 done
 
-# field FILE WHAT: Requests/sec, or a latency percentile (50%, 99%) converted to microseconds.
-field() {
-    awk -v what="$2" '
-        function micros(v) {
-            if (v ~ /us$/) { return v + 0 }
-            if (v ~ /ms$/) { return v * 1000 }
-            if (v ~ /s$/) { return v * 1000000 }
-            return v + 0
-        }
-        what == "rps" && $1 == "Requests/sec:" { print $2 + 0; exit }
-        what != "rps" && $1 == what { print micros($2); exit }
-    ' "$1"
-}
 errors() {
     grep -E 'Socket errors|Non-2xx' "$1" | sed 's/^ *//' | paste -sd ';' - || true
 }
-# median TARGET WHAT: the median of field WHAT over the rounds of TARGET.
+# median TARGET WHAT: the median of wrk_figure WHAT over the rounds of TARGET.
 median() {
     local round
     for ((round = 1; round <= ROUNDS; round++)); do
-        field "$WORK/$1.$round.txt" "$2"
+        wrk_figure "$WORK/$1.$round.txt" "$2"
     done | median_of
 }
 
@@ -132,12 +119,11 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), 1 KiB
 printf '%-9s %12s %12s %12s  %s\n' "target" "req/s" "p50 (ms)" "p99 (ms)" "errors"
 for name in "${TARGETS[@]}"; do
     printf '%-9s %12.0f %12.3f %12.3f  %s\n' "$name" "$(median "$name" rps)" \
-        "$(awk -v u="$(median "$name" 50%)" 'BEGIN { print u / 1000 }')" \
-        "$(awk -v u="$(median "$name" 99%)" 'BEGIN { print u / 1000 }')" "$(errors "$WORK/$name.$ROUNDS.txt")"
+        "$(median "$name" p50)" "$(median "$name" p99)" "$(errors "$WORK/$name.$ROUNDS.txt")"
 done
 awk -v dr="$(median direct rps)" -v pr="$(median proxied rps)" \
-    -v d50="$(median direct 50%)" -v p50="$(median proxied 50%)" \
-    -v d99="$(median direct 99%)" -v p99="$(median proxied 99%)" 'BEGIN {
+    -v d50="$(median direct p50)" -v p50="$(median proxied p50)" \
+    -v d99="$(median direct p99)" -v p99="$(median proxied p99)" 'BEGIN {
         printf "ratio     proxied/direct: req/s %.2f, p50 %.2fx, p99 %.2fx\n", pr / dr, p50 / d50, p99 / d99
     }'
 awk -v pr="$(median proxied rps)" -v nr="$(median nometrics rps)" 'BEGIN {
