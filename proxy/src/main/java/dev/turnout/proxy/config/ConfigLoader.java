@@ -379,7 +379,8 @@ public final class ConfigLoader {
         String ek = poolKey + ".passive-ejection";
         Config e = r.getConfig("passive-ejection");
         requireKnownKeys(e.root(), ek, Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
-        return new ResilienceConfig(intIn(r, poolKey, "retries", 0, 5), percent(r, poolKey, "retry-budget"),
+        return new ResilienceConfig(intIn(r, poolKey, "retries", 0, ResilienceConfig.MAX_RETRIES),
+                percent(r, poolKey, "retry-budget"),
                 intIn(e, ek, "consecutive-failures", 0, 1000), positive(e, ek, "base-time"),
                 intIn(e, ek, "max-ejection-percent", 0, 100), nonNegative(r, poolKey, "slow-start"),
                 intIn(r, poolKey, "max-connections", 0, 1_000_000), intIn(r, poolKey, "max-pending", 0, 1_000_000));
@@ -449,7 +450,7 @@ public final class ConfigLoader {
             String key = ROOT + ".routes[" + i + "]";
             Config r = list.get(i).toConfig();
             requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache", "sticky", "pool-header",
-                    "max-body-size"));
+                    "max-body-size", "retry-methods"));
             String name = string(r, key, "name");
             requireName(key + ".name", name);
             if (!names.add(name)) {
@@ -466,9 +467,29 @@ public final class ConfigLoader {
             boolean cache = !r.hasPath("cache") || bool(r, key, "cache");
             String poolHeader = r.hasPath("pool-header") ? headerName(key + ".pool-header", string(r, key, "pool-header")) : null;
             long maxBody = r.hasPath("max-body-size") ? bytesIn(r, key, "max-body-size", 0, Long.MAX_VALUE) : 0;
-            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader, maxBody));
+            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader, maxBody,
+                    retryMethods(r, key)));
         }
         return routes;
+    }
+
+    private static Set<String> retryMethods(Config r, String routeKey) {
+        if (!r.hasPath("retry-methods")) {
+            return RouteConfig.IDEMPOTENT_METHODS;
+        }
+        String key = routeKey + ".retry-methods";
+        List<String> methods;
+        try {
+            methods = r.getStringList("retry-methods");
+        } catch (ConfigException.WrongType e) {
+            throw ConfigError.of(key, r.getValue("retry-methods").unwrapped(), "a list of methods such as [GET, HEAD]");
+        }
+        for (String method : methods) {
+            if (!method.matches("[A-Z][A-Z-]*")) {
+                throw ConfigError.of(key, method, "a method name in capitals, such as GET or PUT");
+            }
+        }
+        return Set.copyOf(methods);
     }
 
     private static RouteConfig.Sticky sticky(Config r, String routeKey) {

@@ -18,6 +18,9 @@ import java.time.Duration;
 public record ResilienceConfig(int retries, int retryBudgetPercent, int ejectAfter, Duration ejectionTime,
         int maxEjectionPercent, Duration slowStart, int maxConnections, int maxPending) {
 
+    /** The most {@code retries} a pool may set. */
+    public static final int MAX_RETRIES = 5;
+
     /** Whether {@code backend} may open one more connection. */
     public boolean roomFor(int openConnections, int pendingConnects) {
         return (maxConnections == 0 || openConnections < maxConnections) && (maxPending == 0 || pendingConnects < maxPending);

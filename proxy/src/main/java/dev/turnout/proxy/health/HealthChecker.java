@@ -131,6 +131,8 @@ public final class HealthChecker {
                     backend.startRamp(tracker.changedAtNanos());
                 }
                 backend.mustProveHealthy(false);
+                // Passive ejection's other way back: probes that pass again end it early.
+                backend.ejected(false);
             }
             LOG.warn("backend {} is now {} ({})", backend, tracker.health().displayName(), detail);
             onHealthChange.run();

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Passive ejection: a backend that fails {@code consecutive-failures} exchanges in a row
- * (connect failure, reset, 5xx) leaves rotation for {@code base-time}, doubled on each repeat up
- * to {@link #MAX_EJECTION}. Never more than {@code max-ejection-percent} of a pool at once, so
+ * (connect failure, reset, 5xx), or refuses a connection once, leaves rotation for
+ * {@code base-time}, doubled on each repeat up to {@link #MAX_EJECTION}, or until its health
+ * checks pass again. Never more than {@code max-ejection-percent} of a pool at once, so
  * ejection alone cannot empty it.
  *
  * <p>Event loops only report; counting ejections, deciding and publishing happen on the health
@@ -43,6 +44,17 @@ public final class OutlierEjector {
     public void onFailure(Backend backend, Pool pool, int inARow) {
         int threshold = pool.resilience().ejectAfter();
         if (threshold > 0 && inARow % threshold == 0) {
+            executor.execute(() -> eject(backend, pool.name()));
+        }
+    }
+
+    /**
+     * From an event loop: {@code backend} refused a connection. Nothing listens there, which is
+     * certain enough to take it out of rotation for new picks at once rather than after
+     * {@code consecutive-failures} (within the same cap, back the same way).
+     */
+    public void onRefused(Backend backend, Pool pool) {
+        if (!backend.ejected()) {
             executor.execute(() -> eject(backend, pool.name()));
         }
     }

@@ -15,7 +15,7 @@ import io.netty.util.ByteProcessor;
  * whitespace before the colon or a line starting with whitespace (obs-fold); in a response RFC 9112
  * 5.1 and 5.2 let the proxy repair both, which the decoder does. For requests also: the request line is
  * {@code method SP target SP version} with single spaces and only visible ASCII, and the version
- * is exactly {@code HTTP/1.1} or {@code HTTP/1.0}. A status line is left to the decoder.
+ * is {@code HTTP/1.} and one digit. A status line is left to the decoder.
  *
  * <p>One instance per connection; {@link #feed} may be called with a head in any number of pieces.
  */
@@ -45,8 +45,8 @@ public final class HeadSyntax {
 
     private final boolean request;
 
-    private static final long HTTP_1_1 = pack("HTTP/1.1");
-    private static final long HTTP_1_0 = pack("HTTP/1.0");
+    // HTTP/1.0, HTTP/1.1, and later minor versions, which are spoken to as HTTP/1.1 (RFC 9110 2.5).
+    private static final long HTTP_1_DOT = pack("HTTP/1.");
 
     private int line;
     private int lineLength;
@@ -189,7 +189,7 @@ public final class HeadSyntax {
             if (spaces != 2 || previous == ' ' || versionLength == 0) {
                 return BAD_REQUEST;
             }
-            if (versionLength != 8 || (version != HTTP_1_1 && version != HTTP_1_0)) {
+            if (versionLength != 8 || (version >>> 8) != HTTP_1_DOT || !Character.isDigit((int) (version & 0xff))) {
                 return versionLength == 8 && (version >>> 24) == pack("HTTP/") && Character.isDigit((int) (version >>> 16 & 0xff))
                         ? VERSION_NOT_SUPPORTED : BAD_REQUEST;
             }

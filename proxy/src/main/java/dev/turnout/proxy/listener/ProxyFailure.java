@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.pool.RetryReason;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -54,9 +55,17 @@ public enum ProxyFailure {
         return tag;
     }
 
-    /** Whether the backend failed before sending any byte of an answer, so a retry cannot duplicate one. */
-    boolean beforeAnyAnswerByte() {
-        return this == CONNECT_REFUSED || this == CONNECT_TIMEOUT || this == RESET_BEFORE_RESPONSE;
+    /**
+     * Why a retry would be sent, when the backend failed before any byte of an answer (so a retry
+     * cannot duplicate one); null for every other failure.
+     */
+    RetryReason retryReason() {
+        return switch (this) {
+            case CONNECT_REFUSED -> RetryReason.CONNECT_REFUSED;
+            case CONNECT_TIMEOUT -> RetryReason.CONNECT_TIMEOUT;
+            case RESET_BEFORE_RESPONSE -> RetryReason.CLOSED_BEFORE_ANSWER;
+            default -> null;
+        };
     }
 
     FullHttpResponse newResponse(boolean keepAlive) {

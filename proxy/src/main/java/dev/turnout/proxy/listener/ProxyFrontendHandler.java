@@ -1,9 +1,11 @@
 package dev.turnout.proxy.listener;
 
 import dev.turnout.proxy.cache.ResponseCache;
+import dev.turnout.proxy.config.ResilienceConfig;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.pool.RetryReason;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.upstream.UpstreamListener;
@@ -69,8 +71,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private static final int PAUSE_PIPELINED = 4;
     /** How long a miss waits for another request fetching the same answer (nginx's cache lock: 5 s). */
     private static final long MAX_FLIGHT_WAIT_MILLIS = 5_000;
-    /** How long an idle keep-alive connection stays open once shutdown began, for a request already sent. */
-    private static final long SHUTDOWN_IDLE_PAUSE_MILLIS = 1_000;
+    /**
+     * Once shutdown began, how long a keep-alive connection must have been idle before it is
+     * closed without an answer that says so; a busier client gets its next answer with
+     * "Connection: close" instead, and never has to send a request again.
+     */
+    private static final long SHUTDOWN_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final FrontendShared shared;
     private final boolean secure;
@@ -87,6 +93,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private boolean closeAfterExchange;
     private boolean closing;
     private ScheduledFuture<?> responseTimer;
+    // When the last exchange ended (or the connection opened).
+    private long idleSinceNanos;
 
     // The current exchange; request != null while one runs.
     private int exchangeId;
@@ -107,8 +115,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private Channel upstream;
     private boolean upstreamReusable;
     private boolean upstreamWasPooled;
+    // Nothing of the request was written to the current attempt's backend yet.
+    private boolean requestUnsent;
     private boolean retriedOnFreshConnection;
     private int retries;
+    // The backends this exchange was sent to, so that a retry goes to one not tried yet.
+    private final Backend[] tried = new Backend[ResilienceConfig.MAX_RETRIES + 1];
+    private int attempts;
     private boolean holdsRetryToken;
     private ResponseCache.Lookup cacheLookup;
     private ResponseCache.Fill cacheFill;
@@ -137,6 +150,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.idleSinceNanos = System.nanoTime();
         this.readTimeout = ctx.pipeline().get(RequestHeadGuard.class);
     }
 
@@ -181,6 +195,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     private void onRequestHead(HttpRequest head) {
         exchangeId++;
+        if (head.protocolVersion().majorVersion() == 1 && head.protocolVersion().minorVersion() > 1) {
+            head.setProtocolVersion(HttpVersion.HTTP_1_1); // RFC 9110 2.5: a later 1.x is spoken to as 1.1
+        }
         request = head;
         method = head.method();
         uri = head.uri();
@@ -197,6 +214,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         upstreamReusable = false;
         retriedOnFreshConnection = false;
         retries = 0;
+        attempts = 0;
         status = 0;
         bodyBytes = 0;
         requestId = ForwardedHeaders.requestId(head.headers());
@@ -433,6 +451,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             }
         }
         awaitingConnect.addFirst(head);
+        requestUnsent = true;
         if (pooled == null) {
             connectUpstream();
             return;
@@ -472,6 +491,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             if (idle != null || roomForConnection(other)) {
                 backend.requestFinished();
                 backend = other;
+                tried[attempts - 1] = other;
                 other.requestStarted();
                 return idle;
             }
@@ -496,6 +516,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             RouteTable now = shared.routing().current();
             if (now == table || now.inRotation(picked)) {
                 backend = picked;
+                tried[0] = picked;
+                attempts = 1;
                 return picked;
             }
             picked.requestFinished();
@@ -505,63 +527,106 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
     }
 
-    private void backendFailed() {
+    private void backendFailed(ProxyFailure failure) {
         shared.ejector().onFailure(backend, pool, backend.recordFailure());
+        if (failure == ProxyFailure.CONNECT_REFUSED) {
+            shared.ejector().onRefused(backend, pool);
+        }
     }
 
     /**
-     * Sends the request again to another backend of the pool, when that is safe: it failed before
-     * any answer byte, it has no body to replay, its method is idempotent, attempts remain and the
-     * pool's retry budget allows it.
+     * Sends the request again, to a backend of the pool not tried yet, when that is safe and
+     * allowed, within the pool's {@code retries}.
+     * <ul>
+     * <li>Nothing of it was sent (connection refused or not accepted in time): always. The request
+     * and the body received so far are still queued, and the retry costs no budget.
+     * <li>Sent, and the connection closed before any answer byte: when the route's
+     * {@code retry-methods} name its method (it may be repeated) and it has no body, which was
+     * streamed and not kept. Such a retry adds load to the pool, so it spends the retry budget.
+     * A pooled keep-alive connection closed as it was reused, with no other backend to go to, is
+     * tried once on a fresh connection to the same one.
+     * </ul>
      */
-    private boolean retryOnAnotherBackend() {
-        if (!requestComplete || requestHasBody || !isIdempotent(method) || retries >= pool.resilience().retries()) {
+    private boolean retry(RetryReason reason) {
+        boolean sent = !requestUnsent;
+        if (closing || (sent && (!requestComplete || requestHasBody || !route.retries(method)))) {
             return false;
         }
-        Backend next = pool.pickOtherThan(backend);
+        Pool current = shared.routing().current().pools().getOrDefault(pool.name(), pool);
+        Backend next = retries < pool.resilience().retries() ? current.pickExcluding(tried, attempts) : null;
         if (next == null) {
-            return false;
+            return sent && retryOnFreshConnection();
         }
-        if (!holdsRetryToken && !pool.retryBudget().tryAcquire(pool.inflight())) {
-            return false;
+        if (sent && !holdsRetryToken) {
+            if (!current.tryAcquireRetry()) {
+                return false;
+            }
+            holdsRetryToken = true;
         }
-        holdsRetryToken = true;
         next.requestStarted();
         if (!shared.routing().current().inRotation(next)) {
             next.requestFinished();
             return false;
         }
         retries++;
-        pool.retryBudget().retried();
+        pool.retryBudget().retried(reason);
+        backend.requestFinished();
+        backend = next;
+        tried[attempts++] = next;
+        sendAgain(sent);
+        return true;
+    }
+
+    /**
+     * The backend closed a pooled connection as it was reused, and no other backend may take the
+     * request: once more, on a fresh connection (as nginx does), outside {@code retries}.
+     */
+    private boolean retryOnFreshConnection() {
+        if (!upstreamWasPooled || retriedOnFreshConnection) {
+            return false;
+        }
+        retriedOnFreshConnection = true;
+        pool.retryBudget().retried(RetryReason.CLOSED_BEFORE_ANSWER);
+        sendAgain(true);
+        return true;
+    }
+
+    /**
+     * Starts the next attempt on {@code backend}. A request that was sent is bodiless and is
+     * queued again; one that was not is still queued, with whatever of its body arrived.
+     */
+    private void sendAgain(boolean sent) {
         if (upstream != null) {
             Channel up = upstream;
             upstream = null;
             shared.connector().discard(up);
         }
-        releaseAwaiting();
         awaitingResponse = false;
-        backend.requestFinished();
-        backend = next;
-        retriedOnFreshConnection = false;
-        Channel pooled = shared.connector().leaseIdle(next, this);
-        if (pooled != null) {
-            attachUpstream(pooled, true);
-            pooled.write(request);
-            pooled.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-            armResponseTimer();
-        } else if (!roomForConnection(next)) {
-            return false;
-        } else {
+        if (sent) {
+            releaseAwaiting();
             awaitingConnect.add(request);
             awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            connectUpstream();
         }
-        return true;
-    }
-
-    private static boolean isIdempotent(HttpMethod method) {
-        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
-                || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.TRACE);
+        requestUnsent = true;
+        Channel pooled = shared.connector().leaseIdle(backend, this);
+        if (pooled == null) {
+            if (roomForConnection(backend)) {
+                connectUpstream();
+            } else {
+                fail(ProxyFailure.BACKEND_AT_CAPACITY);
+            }
+            return;
+        }
+        attachUpstream(pooled, true);
+        HttpObject queued;
+        while ((queued = awaitingConnect.poll()) != null) {
+            pooled.write(queued);
+        }
+        pooled.flush();
+        resume(PAUSE_CONNECTING);
+        if (requestComplete) {
+            armResponseTimer();
+        }
     }
 
     private void connectUpstream() {
@@ -583,7 +648,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         Channel ch = future.channel();
         if (!ch.isActive()) {
-            fail(ProxyFailure.RESET_BEFORE_RESPONSE);
+            fail(ProxyFailure.RESET_BEFORE_RESPONSE); // nothing was written: still unsent
             return;
         }
         shared.connector().bind(ch, this);
@@ -604,6 +669,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     private void attachUpstream(Channel ch, boolean pooled) {
         upstream = ch;
+        requestUnsent = false; // what is queued is written to it right after
         upstreamReusable = true;
         upstreamWasPooled = pooled;
     }
@@ -681,21 +747,31 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         } else if (evt == ShutdownRequested.INSTANCE) {
             closeAfterExchange = true;
             if (request == null) {
-                // Not at once: a request may be on its way on this idle connection, and closing under
-                // it fails it with no answer. One that arrives within the pause is answered with
-                // "Connection: close"; a connection still quiet after it closes.
-                ctx.executor().schedule(this::closeIfStillIdle, SHUTDOWN_IDLE_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+                // Not at once: a request may be on its way on this idle connection, and closing
+                // under it fails it with no answer.
+                closeIfStillIdle();
             }
         } else {
             ctx.fireUserEventTriggered(evt);
         }
     }
 
+    /**
+     * Closes a connection that has been idle for {@link #SHUTDOWN_IDLE_NANOS} during shutdown;
+     * one that sends a request first is answered with "Connection: close" and closed after it.
+     */
     private void closeIfStillIdle() {
-        if (request == null && !closing) {
-            closing = true;
-            ctx.close();
+        if (request != null || closing) {
+            return;
         }
+        long idleFor = System.nanoTime() - idleSinceNanos;
+        if (idleFor < SHUTDOWN_IDLE_NANOS || (readTimeout != null && readTimeout.midRequest())) {
+            ctx.executor().schedule(this::closeIfStillIdle, Math.max(SHUTDOWN_IDLE_NANOS - idleFor,
+                    SHUTDOWN_IDLE_NANOS / 10), TimeUnit.NANOSECONDS);
+            return;
+        }
+        closing = true;
+        ctx.close();
     }
 
     /** A request head broke the strict syntax before it was decoded; nothing more is read. */
@@ -814,7 +890,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         responseStarted = true;
         status = head.status().code();
         if (status >= 500) {
-            backendFailed();
+            backendFailed(ProxyFailure.BAD_RESPONSE);
         } else {
             backend.recordSuccess();
         }
@@ -957,22 +1033,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         Channel up = upstream;
         upstream = null;
         up.close();
-        if (canRetryOnFreshConnection()) {
-            // The backend closed an idle keep-alive connection as we reused it; the request
-            // cannot have been processed, and it has no body to replay. Once, like nginx.
-            retriedOnFreshConnection = true;
-            awaitingResponse = false;
-            awaitingConnect.add(request);
-            awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            connectUpstream();
-            return;
-        }
         upstreamFailed(ProxyFailure.RESET_BEFORE_RESPONSE);
-    }
-
-    private boolean canRetryOnFreshConnection() {
-        return upstreamWasPooled && !retriedOnFreshConnection && !responseStarted && requestComplete && !requestHasBody
-                && !closing && isIdempotent(method);
     }
 
     private void upstreamFailed(ProxyFailure failure) {
@@ -1027,9 +1088,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             abortExchange();
             return;
         }
-        if (failure.beforeAnyAnswerByte() && backend != null) {
-            backendFailed();
-            if (retryOnAnotherBackend()) {
+        if (failure.retryReason() != null && backend != null) {
+            backendFailed(failure);
+            if (retry(failure.retryReason())) {
                 return;
             }
         }
@@ -1076,7 +1137,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (!keepAlive) {
             closing = true;
             releaseQueued();
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            LingeringClose.afterWrite(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
             return;
         }
         // The backend connection may be back in its pool already, so its read-complete will not
@@ -1115,7 +1176,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             holdsRetryToken = false;
             pool.retryBudget().release();
         }
-        long durationNanos = System.nanoTime() - startNanos;
+        long endNanos = System.nanoTime();
+        long durationNanos = endNanos - startNanos;
+        idleSinceNanos = endNanos;
         TrafficMetrics metrics = shared.metrics();
         if (metrics != null) {
             metrics.record(route, pool, backend, status, durationNanos);
@@ -1154,7 +1217,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         closing = true;
         releaseQueued();
-        ctx.writeAndFlush(failure.newResponse(false)).addListener(ChannelFutureListener.CLOSE);
+        LingeringClose.afterWrite(ctx.writeAndFlush(failure.newResponse(false)));
         countRejected(failure);
     }
 

@@ -18,7 +18,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -105,9 +104,8 @@ public final class ProxyServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (connections.size() >= limits.connections()) {
-                            // Refused politely, not dropped: a plain answer, then close.
-                            ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS))
-                                    .addListener(ChannelFutureListener.CLOSE);
+                            // Refused politely, not dropped: a plain answer, then a lingering close.
+                            LingeringClose.afterWrite(ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)));
                             return;
                         }
                         connections.add(ch);

@@ -3,7 +3,6 @@ package dev.turnout.proxy.listener;
 import dev.turnout.proxy.http.HeadSyntax;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -163,14 +162,19 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
      */
     void rejectSlowHead() {
         phase = Phase.DONE;
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+        LingeringClose.afterWrite(ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)));
     }
 
     /** Answers a head refused by the syntax check ({@link Malformed}), and closes; written here for the same reason. */
     void rejectMalformedHead(int status) {
         phase = Phase.DONE;
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(status == HeadSyntax.VERSION_NOT_SUPPORTED ? VERSION_NOT_SUPPORTED
-                : BAD_REQUEST)).addListener(ChannelFutureListener.CLOSE);
+        LingeringClose.afterWrite(ctx.writeAndFlush(Unpooled.wrappedBuffer(
+                status == HeadSyntax.VERSION_NOT_SUPPORTED ? VERSION_NOT_SUPPORTED : BAD_REQUEST)));
+    }
+
+    /** Whether part of a request (its head, or a body still due) has arrived and not all of it. */
+    boolean midRequest() {
+        return phase == Phase.HEAD || phase == Phase.BODY;
     }
 
     /** Nothing more is read from this connection (it is closing). */

@@ -7,6 +7,7 @@ import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Health;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
+import dev.turnout.proxy.pool.RetryReason;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.RequestTally;
@@ -275,8 +276,11 @@ public final class TrafficMetrics implements AutoCloseable {
         for (Pool pool : table.pools().values()) {
             String poolName = pool.name();
             if (poolsWatched.add(poolName)) {
-                FunctionCounter.builder("turnout.retries", this, m -> m.retries(poolName))
-                        .description("Requests retried on another backend").tag("pool", poolName).register(registry);
+                for (RetryReason reason : RetryReason.values()) {
+                    FunctionCounter.builder("turnout.retries", this, m -> m.retries(poolName, reason))
+                            .description("Requests sent again after their backend failed before answering, by why")
+                            .tag("pool", poolName).tag("reason", reason.label()).register(registry);
+                }
             }
             for (PoolMember member : pool.members()) {
                 present.add(member.backend());
@@ -362,9 +366,9 @@ public final class TrafficMetrics implements AutoCloseable {
         return member == null ? "" : member.state().displayName(backend.inflight());
     }
 
-    private double retries(String pool) {
+    private double retries(String pool, RetryReason reason) {
         Pool current = routing.current().pools().get(pool);
-        return current == null ? 0 : current.retryBudget().retries();
+        return current == null ? 0 : current.retryBudget().retries(reason);
     }
 
     private double splitShare(String routeName, String pool) {

@@ -103,27 +103,53 @@ public final class Pool {
         return retryBudget;
     }
 
-    /** Requests in flight over the whole pool; for retry budgeting, not the hot path. */
-    public int inflight() {
+    /**
+     * Takes a token of the pool's retry budget for a request that may have reached a backend, or
+     * returns false when it is spent. Walks the members: for retries, not the hot path.
+     */
+    public boolean tryAcquireRetry() {
         int sum = 0;
+        int busiest = 0;
         for (PoolMember m : members) {
-            sum += m.backend().inflight();
+            int inflight = m.backend().inflight();
+            sum += inflight;
+            busiest = Math.max(busiest, inflight);
         }
-        return sum;
+        return retryBudget.tryAcquire(sum, busiest);
     }
 
     /** A backend in rotation other than {@code tried}, or null. */
     public Backend pickOtherThan(Backend tried) {
+        return pickExcluding(new Backend[] {tried}, 1);
+    }
+
+    /** A backend in rotation that is not among the first {@code count} of {@code tried}, or null. */
+    public Backend pickExcluding(Backend[] tried, int count) {
         for (int i = 0; i < members.size() + 1; i++) {
             Backend b = pick();
             if (b == null) {
                 return null;
             }
-            if (b != tried) {
+            if (!contains(tried, count, b)) {
                 return b;
             }
         }
+        // The pick order may keep landing on tried ones (a heavy weight); look at every candidate.
+        for (PoolMember m : members) {
+            if (m.inRotation() && !contains(tried, count, m.backend())) {
+                return m.backend();
+            }
+        }
         return null;
+    }
+
+    private static boolean contains(Backend[] backends, int count, Backend b) {
+        for (int i = 0; i < count; i++) {
+            if (backends[i] == b) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a slow-start ramp is under way, so the snapshot must be recompiled as it goes. */

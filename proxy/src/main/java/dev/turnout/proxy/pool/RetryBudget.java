@@ -1,12 +1,18 @@
 package dev.turnout.proxy.pool;
 
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Bounds retries so that a failing fleet is not hammered: retries in flight may be at most a
- * share of the pool's requests in flight (Envoy's retry budget), and always at least a few so
- * that a quiet pool can still retry.
+ * Bounds the retries of requests that may have reached a backend, so that a failing pool is not
+ * hammered (Envoy's retry budget), while the burst from one crashed backend still goes through.
+ *
+ * <p>Retries in flight may number at most the largest of: {@code percent} of the pool's requests
+ * in flight, the requests in flight on its busiest backend (when one backend dies, every request
+ * it held fails at once, and each may be retried), and {@link #MIN_RETRIES_IN_FLIGHT}. So a pool
+ * of N backends that all fail retries at most about 1/N of its load, not all of it.
  */
 public final class RetryBudget {
 
@@ -14,15 +20,24 @@ public final class RetryBudget {
 
     private final int percent;
     private final AtomicInteger retriesInFlight = new AtomicInteger();
-    private final LongAdder retries = new LongAdder();
+    private final Map<RetryReason, LongAdder> retries = new EnumMap<>(RetryReason.class);
 
     public RetryBudget(int percent) {
         this.percent = percent;
+        for (RetryReason reason : RetryReason.values()) {
+            retries.put(reason, new LongAdder());
+        }
     }
 
-    /** Takes a retry token, or returns false when the budget is spent; give it back with {@link #release()}. */
-    public boolean tryAcquire(int requestsInFlight) {
-        int allowed = Math.max(MIN_RETRIES_IN_FLIGHT, requestsInFlight * percent / 100);
+    /**
+     * Takes a retry token, or returns false when the budget is spent; give it back with
+     * {@link #release()}.
+     *
+     * @param poolInflight    requests in flight over the whole pool
+     * @param busiestInflight requests in flight on its busiest backend
+     */
+    public boolean tryAcquire(int poolInflight, int busiestInflight) {
+        int allowed = Math.max(MIN_RETRIES_IN_FLIGHT, Math.max(busiestInflight, poolInflight * percent / 100));
         while (true) {
             int now = retriesInFlight.get();
             if (now >= allowed) {
@@ -34,17 +49,17 @@ public final class RetryBudget {
         }
     }
 
-    /** Counts one retry sent, for metrics. */
-    public void retried() {
-        retries.increment();
-    }
-
-    /** Retries sent so far by every snapshot of the pool. */
-    public long retries() {
-        return retries.sum();
-    }
-
     public void release() {
         retriesInFlight.decrementAndGet();
+    }
+
+    /** Counts one retry sent, for metrics. */
+    public void retried(RetryReason reason) {
+        retries.get(reason).increment();
+    }
+
+    /** Retries sent for {@code reason} so far by every snapshot of the pool. */
+    public long retries(RetryReason reason) {
+        return retries.get(reason).sum();
     }
 }

@@ -5,11 +5,13 @@ import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.pool.Pool;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** A compiled route: its match criteria and the precomputed pick order over its split. */
 public final class Route {
@@ -22,6 +24,7 @@ public final class Route {
     private final SmoothWeightedSequence<Pool> pools;
     private final boolean cache;
     private final long maxBodySize;
+    private final Set<String> retryMethods;
     private final RouteConfig.Sticky sticky;
     private final String poolHeader;
     // For sticky picks: the split's pools in name order and their cumulative shares, so that a
@@ -38,6 +41,7 @@ public final class Route {
         this.pathPrefix = config.pathPrefix();
         this.cache = config.cache();
         this.maxBodySize = config.maxBodySize();
+        this.retryMethods = config.retryMethods();
         Map<String, Integer> split = config.split();
         this.split = Collections.unmodifiableMap(new LinkedHashMap<>(split));
         List<Pool> members = new ArrayList<>();
@@ -81,6 +85,11 @@ public final class Route {
     }
 
     /** The largest request body accepted, or 0 for no limit. */
+    /** Whether a request with {@code method} may be sent again after it reached a backend that failed. */
+    public boolean retries(HttpMethod method) {
+        return retryMethods.contains(method.name());
+    }
+
     public long maxBodySize() {
         return maxBodySize;
     }

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -25,7 +26,8 @@ class ConfigLoaderTest {
                 canary { backends = [ { id = app3, address = "[::1]:9003", weight = 0 } ] }
               }
               routes = [
-                { name = api, host = "*.Example.com", path-prefix = "/api", split { stable = 95, canary = 5 } }
+                { name = api, host = "*.Example.com", path-prefix = "/api", split { stable = 95, canary = 5 },
+                  retry-methods = [GET, HEAD] }
                 { name = web, split { stable = 100 } }
               ]
               timeouts { connect = 500ms }
@@ -50,6 +52,9 @@ class ConfigLoaderTest {
         RouteConfig web = config.routes().get(1);
         assertEquals("*", web.host());
         assertEquals("/", web.pathPrefix());
+        assertEquals(Set.of("GET", "HEAD"), api.retryMethods());
+        assertEquals(Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"), web.retryMethods(),
+                "RFC 9110's idempotent methods by default");
 
         assertEquals(Duration.ofMillis(500), config.timeouts().connect());
         assertEquals(Duration.ofSeconds(30), config.timeouts().request(), "from reference.conf");
@@ -71,6 +76,8 @@ class ConfigLoaderTest {
             unknown pool in a split|routes=[{name=r,split {a=90,nope=10}}]|turnout.routes[0].split.nope: "nope"|pools defined
             share over 100|routes=[{name=r,split {a=150}}]|turnout.routes[0].split.a: 150|0 to 100
             duplicate route name|routes=[{name=r,split {a=100}},{name=r,split {a=100}}]|turnout.routes[1].name: "r"|not used
+            retry method in lower case|routes=[{name=r,split {a=100},retry-methods=[get]}]|retry-methods: "get"|capitals
+            retry methods not a list|routes=[{name=r,split {a=100},retry-methods=GET}]|routes[0].retry-methods|list of methods
             no slash|routes=[{name=r,path-prefix=api,split {a=100}}]|turnout.routes[0].path-prefix: "api"|starting with /
             bad host pattern|routes=[{name=r,host="a b",split {a=100}}]|turnout.routes[0].host|example.com
             negative weight|pools.a.backends=[{id=x,address="[::1]:1",weight=-1}]|pools.a.backends[0].weight: -1|0 to 1000

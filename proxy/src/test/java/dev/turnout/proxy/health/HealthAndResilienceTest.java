@@ -93,7 +93,8 @@ class HealthAndResilienceTest {
             closedPort = socket.getLocalPort();
         }
         try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
-                Turnout proxy = TestProxy.start(pool("passive-ejection.consecutive-failures = 0",
+                // No ejection at all, so that the dead backend keeps being picked.
+                Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 0, max-ejection-percent = 0 }",
                         TestProxy.backend("gone", "127.0.0.1:" + closedPort, 1), TestProxy.backend("good", good, 1)));
                 RawClient client = RawClient.connect(proxy.address())) {
             for (int i = 0; i < 10; i++) {
@@ -101,13 +102,102 @@ class HealthAndResilienceTest {
             }
             assertEquals(10, good.requestCount());
 
-            // A request with a body is never replayed: 1:1 weights alternate, so half of them fail.
+            // A refused connection means the request never left: even a POST with a body goes elsewhere.
             Map<Integer, Integer> statuses = new HashMap<>();
             for (int i = 0; i < 10; i++) {
                 client.send("POST /p HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\n\r\nhi");
                 statuses.merge(client.readResponse().status(), 1, Integer::sum);
             }
-            assertEquals(Map.of(200, 5, 502, 5), statuses);
+            assertEquals(Map.of(200, 10), statuses);
+            assertEquals(20, good.requestCount());
+            assertTrue(good.requests().stream().filter(r -> r.method().equals("POST")).allMatch(r -> r.bodyLength() == 2),
+                    "each POST arrived with its body");
+        }
+    }
+
+    @Test
+    void aRetryGoesToABackendNotTriedYet() throws Exception {
+        int[] closedPorts = new int[2];
+        for (int i = 0; i < 2; i++) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                closedPorts[i] = socket.getLocalPort();
+            }
+        }
+        try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 0, max-ejection-percent = 0 }",
+                        TestProxy.backend("gone1", "127.0.0.1:" + closedPorts[0], 1),
+                        TestProxy.backend("gone2", "127.0.0.1:" + closedPorts[1], 1), TestProxy.backend("good", good, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            // Two retries and two dead backends: only a retry that never goes back to one tried
+            // already reaches the good backend every time.
+            for (int i = 0; i < 30; i++) {
+                assertEquals(200, client.get("a.test", "/" + i).status(), "request " + i);
+            }
+            assertEquals(30, good.requestCount());
+        }
+    }
+
+    @Test
+    void aGetWhoseBackendClosedBeforeAnsweringGoesElsewhereAndAPostDoesNot() throws Exception {
+        try (FakeBackend closing = FakeBackend.start(Reply.closeAfterRequest());
+                FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                Turnout proxy = TestProxy.start(pool("passive-ejection.consecutive-failures = 0",
+                        TestProxy.backend("closing", closing, 1), TestProxy.backend("good", good, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals("good", client.get("a.test", "/" + i).bodyText());
+            }
+            int closedGets = closing.requestCount();
+            assertTrue(closedGets >= 5, "GETs reached the closing backend first: " + closedGets);
+            assertEquals(10, good.requestCount());
+
+            Map<Integer, Integer> statuses = new HashMap<>();
+            for (int i = 0; i < 10; i++) {
+                client.send("POST /p HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\n\r\nhi");
+                statuses.merge(client.readResponse().status(), 1, Integer::sum);
+            }
+            assertEquals(Map.of(200, 5, 502, 5), statuses, "a POST that reached a backend is never sent twice");
+            assertEquals(closedGets + 5, closing.requestCount());
+            assertEquals(15, good.requestCount());
+        }
+    }
+
+    @Test
+    void aRouteMayNarrowItsRetryMethods() throws Exception {
+        try (FakeBackend closing = FakeBackend.start(Reply.closeAfterRequest());
+                FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                Turnout proxy = TestProxy.start("pools { app { backends = [ " + TestProxy.backend("closing", closing, 1)
+                        + ", " + TestProxy.backend("good", good, 1) + " ]\npassive-ejection.consecutive-failures = 0 } }\n"
+                        + "routes = [ { name = web, split { app = 100 }, retry-methods = [GET] } ]");
+                RawClient client = RawClient.connect(proxy.address())) {
+            Map<Integer, Integer> statuses = new HashMap<>();
+            for (int i = 0; i < 10; i++) {
+                client.send("DELETE /item/" + i + " HTTP/1.1\r\nHost: a.test\r\n\r\n");
+                statuses.merge(client.readResponse().status(), 1, Integer::sum);
+            }
+            assertEquals(Map.of(200, 5, 502, 5), statuses, "DELETE is not in this route's retry-methods");
+            assertEquals("good", client.get("a.test", "/get").bodyText());
+        }
+    }
+
+    @Test
+    void aBackendThatRefusesAConnectionLeavesRotationAtOnce() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
+                Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 5, base-time = 30s }",
+                        TestProxy.backend("gone", "127.0.0.1:" + closedPort, 1), TestProxy.backend("good", good, 1)));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals(200, client.get("a.test", "/first").status(), "refused, then answered by the other backend");
+            Await.until("the refusing backend to be ejected", () -> ejected(proxy, "gone"));
+            assertEquals(false, ejected(proxy, "good"));
+            for (int i = 0; i < 10; i++) {
+                assertEquals("good", client.get("a.test", "/" + i).bodyText());
+            }
+            assertEquals(11, good.requestCount());
+            assertTrue(proxy.control().backend("app", "gone").inflight() == 0);
         }
     }
 

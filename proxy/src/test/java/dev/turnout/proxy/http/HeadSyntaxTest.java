@@ -44,6 +44,9 @@ class HeadSyntaxTest {
         assertEquals(HeadSyntax.COMPLETE, syntax.feed(two));
         assertEquals(27, syntax.consumed(), "only the first head is the first head's");
         two.release();
+        // RFC 9110 2.5: a later HTTP/1.x is handled as the highest 1.x spoken here.
+        assertRequest(HeadSyntax.COMPLETE, "GET / HTTP/1.2\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.COMPLETE, "GET / HTTP/1.9\r\nHost: a\r\n\r\n");
     }
 
     @Test
@@ -56,7 +59,6 @@ class HeadSyntaxTest {
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nBroken header\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / http/1.1\r\nHost: a\r\n\r\n");
-        assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/1.2\r\nHost: a\r\n\r\n");
         assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
     }
 

@@ -2,10 +2,6 @@ package dev.turnout.proxy.testing;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +11,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Continuous load through the proxy from a few client threads, counting every answer: which
- * backend served it, and every failure (non-200 or I/O error) with its reason.
+ * Continuous GET load through the proxy over keep-alive connections, one per client thread,
+ * counting every answer: which backend served it, and every failure with its reason.
+ *
+ * <p>Raw sockets, not {@code java.net.http}, whose client silently sends a GET again when a
+ * kept-alive connection closes under it. Here that counts as a failure ("a client would have to
+ * resend"), so a test sees every request the proxy did not answer. A connection is opened again
+ * only after an answer that said {@code Connection: close}, or after a failure.
  */
 public final class LoadClient implements AutoCloseable {
 
@@ -26,33 +27,58 @@ public final class LoadClient implements AutoCloseable {
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final List<Thread> threads = new ArrayList<>();
 
+    /** @param target an {@code http://127.0.0.1:PORT/path} URI */
     public LoadClient(URI target, int concurrency) {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET().build();
+        int port = target.getPort();
+        String path = target.getRawPath().isEmpty() ? "/" : target.getRawPath();
+        String request = "GET " + path + " HTTP/1.1\r\nHost: " + target.getHost() + ":" + port + "\r\n\r\n";
         for (int i = 0; i < concurrency; i++) {
-            Thread t = new Thread(() -> {
-                while (running.get()) {
-                    sent.incrementAndGet();
-                    try {
-                        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-                        if (response.statusCode() == 200) {
-                            byBackend.computeIfAbsent(response.body(), k -> new AtomicLong()).incrementAndGet();
-                        } else {
-                            failures.add(response.statusCode() + " " + response.body().trim());
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    } catch (IOException e) {
-                        failures.add(e.toString());
-                    }
-                }
-            }, "load-" + i);
+            Thread t = new Thread(() -> run(port, request), "load-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);
         }
+    }
+
+    private void run(int port, String request) {
+        RawClient connection = null;
+        boolean reused = false;
+        while (running.get()) {
+            sent.incrementAndGet();
+            try {
+                if (connection == null) {
+                    connection = RawClient.connect(port);
+                    reused = false;
+                }
+                RawResponse response = connection.send(request).readResponse();
+                reused = true;
+                if (response.truncated()) {
+                    failures.add(response.status() + " cut short");
+                } else if (response.status() == 200) {
+                    byBackend.computeIfAbsent(response.bodyText(), k -> new AtomicLong()).incrementAndGet();
+                } else {
+                    failures.add(response.status() + " " + response.bodyText().trim());
+                }
+                if (response.closes() || response.truncated()) {
+                    connection = closeQuietly(connection);
+                }
+            } catch (IOException e) {
+                failures.add((reused ? "kept-alive connection closed before the answer (a client would resend): " : "") + e);
+                connection = closeQuietly(connection);
+            }
+        }
+        closeQuietly(connection);
+    }
+
+    private static RawClient closeQuietly(RawClient connection) {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        return null;
     }
 
     public long sent() {

@@ -152,6 +152,24 @@ public final class RawClient implements AutoCloseable {
         return rest.toByteArray();
     }
 
+    /**
+     * Reads to the end of the stream: true when the proxy closed it with a FIN, false when it reset
+     * the connection, which may destroy an answer the client has not read yet (RFC 9112 9.6).
+     */
+    public boolean endsWithFin() throws IOException {
+        byte[] buf = new byte[8192];
+        try {
+            while (in.read(buf) >= 0) {
+                continue;
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("connection still open after " + READ_TIMEOUT_MILLIS + " ms", e);
+        } catch (SocketException reset) {
+            return false;
+        }
+    }
+
     /** True when the peer has closed (end of stream or reset) with nothing more to read. */
     public boolean isClosedByPeer() throws IOException {
         return readUntilClosed().length == 0;
