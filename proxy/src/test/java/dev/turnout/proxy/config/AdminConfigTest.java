@@ -49,6 +49,16 @@ class AdminConfigTest {
     }
 
     @Test
+    void theSampleConfigurationsAdminBlockLoads() {
+        Path sample = Path.of(System.getProperty("user.dir")).getParent().resolve("conf/turnout.conf");
+
+        AdminConfig admin = ConfigLoader.load(sample.toFile()).admin();
+
+        assertEquals(List.of(), admin.hosts());
+        assertFalse(admin.insecure());
+    }
+
+    @Test
     void theTokenAndNamedTokenFilesAreReadWithTheirRoles() throws IOException {
         Path deploy = file("deploy.token", "d\n", "rw-------");
         Path grafana = file("grafana.token", "g\n", "r--------");
