@@ -7,9 +7,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
-import dev.turnout.admin.AdminToken;
 import java.io.File;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -31,7 +29,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads HOCON into a validated {@link TurnoutConfig}; the only class that touches Typesafe Config.
+ * Reads HOCON into a validated {@link TurnoutConfig}; with {@link AdminConfigReader} (the admin
+ * section), the only class that touches Typesafe Config.
  *
  * <p>Layers, strongest first: {@code TURNOUT_*} environment variables, {@code -D} system
  * properties, the file ({@code --config FILE} or {@code -Dconfig.file}), then {@code reference.conf}.
@@ -102,7 +101,7 @@ public final class ConfigLoader {
 
         HostPort listen = HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true);
         int ioThreads = intIn(c, ROOT, "io-threads", 0, 1024);
-        AdminConfig admin = admin(c);
+        AdminConfig admin = AdminConfigReader.read(c);
         String stateFile = string(c, ROOT, "state-file").trim();
 
         Map<String, PoolConfig> pools = pools(c);
@@ -221,7 +220,7 @@ public final class ConfigLoader {
         return new TlsConfig(listen, certificates, t.hasPath("redirect-http") && bool(t, key, "redirect-http"));
     }
 
-    private static Path readable(Config c, String parentKey, String path) {
+    static Path readable(Config c, String parentKey, String path) {
         String file = string(c, parentKey, path);
         if (!Files.isReadable(Path.of(file))) {
             throw ConfigError.of(parentKey + "." + path, file, "a readable PEM file");
@@ -271,7 +270,7 @@ public final class ConfigLoader {
         return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject);
     }
 
-    private static boolean bool(Config c, String parentKey, String path) {
+    static boolean bool(Config c, String parentKey, String path) {
         try {
             return c.getBoolean(path);
         } catch (ConfigException.WrongType e) {
@@ -312,106 +311,6 @@ public final class ConfigLoader {
         }
         return new CompressionConfig(enabled, intIn(z, key, "min-length", 0, Integer.MAX_VALUE), types,
                 intIn(z, key, "gzip-level", 1, 9), intIn(z, key, "brotli-quality", 0, 11), intIn(z, key, "zstd-level", 1, 19));
-    }
-
-    private static AdminConfig admin(Config c) {
-        String key = ROOT + ".admin";
-        Config a = c.getConfig("admin");
-        requireKnownKeys(a.root(), key, Set.of("listen", "token", "token-file", "tokens", "hosts", "insecure", "tls"));
-        HostPort listen = HostPort.parse(key + ".listen", string(a, key, "listen"), true);
-        List<AdminToken> tokens = new ArrayList<>();
-        String token = a.hasPath("token") ? string(a, key, "token") : "";
-        if (!token.isEmpty()) {
-            tokens.add(AdminToken.of(AdminConfig.SINGLE_TOKEN_NAME, AdminToken.Role.OPERATE, token));
-        }
-        if (a.hasPath("token-file")) {
-            if (!tokens.isEmpty()) {
-                throw ConfigError.of(key + ".token-file", string(a, key, "token-file"),
-                        "either turnout.admin.token or turnout.admin.token-file, not both");
-            }
-            tokens.add(AdminToken.fromFile(AdminConfig.SINGLE_TOKEN_NAME, AdminToken.Role.OPERATE,
-                    tokenFile(key + ".token-file", string(a, key, "token-file"))));
-        }
-        tokens.addAll(namedTokens(a, key));
-        AdminConfig.Tls tls = a.hasPath("tls") ? adminTls(a, key) : null;
-        boolean insecure = bool(a, key, "insecure");
-        boolean authenticated = !tokens.isEmpty() || (tls != null && tls.clientCa() != null);
-        if (!authenticated && !insecure && !listen.resolve(key + ".listen").getAddress().isLoopbackAddress()) {
-            throw ConfigError.of(key + ".listen", listen.toString(), "a loopback address such as 127.0.0.1:9090 while "
-                    + "turnout.admin.token is not set: set turnout.admin.token (or token-file, tokens, tls.client-ca), "
-                    + "or turnout.admin.insecure = true to serve the admin API to anyone who can reach it");
-        }
-        return new AdminConfig(listen, tokens, adminHosts(a, key), insecure, tls);
-    }
-
-    /** {@code tokens = [ { name, token-file, role } ]}: named tokens, each in a file of its own. */
-    private static List<AdminToken> namedTokens(Config a, String adminKey) {
-        List<? extends ConfigObject> list;
-        try {
-            list = a.hasPath("tokens") ? a.getObjectList("tokens") : List.of();
-        } catch (ConfigException.WrongType e) {
-            throw ConfigError.of(adminKey + ".tokens", a.getValue("tokens").unwrapped(),
-                    "a list of { name = NAME, token-file = FILE, role = operate|read }");
-        }
-        List<AdminToken> tokens = new ArrayList<>();
-        Set<String> names = new HashSet<>(Set.of(AdminConfig.SINGLE_TOKEN_NAME));
-        for (int i = 0; i < list.size(); i++) {
-            String key = adminKey + ".tokens[" + i + "]";
-            Config t = list.get(i).toConfig();
-            requireKnownKeys(t.root(), key, Set.of("name", "token-file", "role"));
-            String name = string(t, key, "name");
-            requireName(key + ".name", name);
-            if (!names.add(name)) {
-                throw ConfigError.of(key + ".name", name, "a name not used by another token (\""
-                        + AdminConfig.SINGLE_TOKEN_NAME + "\" is turnout.admin.token's)");
-            }
-            String role = t.hasPath("role") ? string(t, key, "role") : "";
-            AdminToken.Role parsed = switch (role) {
-                case "operate" -> AdminToken.Role.OPERATE;
-                case "read" -> AdminToken.Role.READ;
-                default -> throw ConfigError.of(key + ".role", role, "operate (may change anything) or read (may only GET)");
-            };
-            tokens.add(AdminToken.fromFile(name, parsed, tokenFile(key + ".token-file", string(t, key, "token-file"))));
-        }
-        return tokens;
-    }
-
-    /** A token file, checked as the admin listener will read it: only its owner may read it, and it holds a token. */
-    private static Path tokenFile(String key, String file) {
-        Path path = Path.of(file);
-        try {
-            AdminToken.read(path);
-        } catch (IOException e) {
-            throw ConfigError.of(key, file, "a file holding the token that only its owner can read (chmod 600); this one is "
-                    + e.getMessage());
-        }
-        return path;
-    }
-
-    private static List<String> adminHosts(Config a, String adminKey) {
-        List<String> hosts;
-        try {
-            hosts = a.getStringList("hosts");
-        } catch (ConfigException.WrongType e) {
-            throw ConfigError.of(adminKey + ".hosts", a.getValue("hosts").unwrapped(), "a list of host names");
-        }
-        List<String> names = new ArrayList<>();
-        for (String host : hosts) {
-            String name = host.toLowerCase(Locale.ROOT);
-            if (!name.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?")) {
-                throw ConfigError.of(adminKey + ".hosts", host, "host names such as turnout-1.internal, without a port");
-            }
-            names.add(name);
-        }
-        return names;
-    }
-
-    private static AdminConfig.Tls adminTls(Config a, String adminKey) {
-        String key = adminKey + ".tls";
-        Config t = object(a, adminKey, "tls").toConfig();
-        requireKnownKeys(t.root(), key, Set.of("cert", "key", "client-ca"));
-        return new AdminConfig.Tls(readable(t, key, "cert"), readable(t, key, "key"),
-                t.hasPath("client-ca") ? readable(t, key, "client-ca") : null);
     }
 
     private static Map<String, PoolConfig> pools(Config c) {
@@ -613,7 +512,7 @@ public final class ConfigLoader {
                 ch -> Character.isLetterOrDigit(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'));
     }
 
-    private static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {
+    static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {
         for (String k : object.keySet()) {
             if (!known.contains(k)) {
                 throw new ConfigError(key + "." + k + ": unknown key (expected one of " + new TreeSet<>(known) + ")");
@@ -621,13 +520,13 @@ public final class ConfigLoader {
         }
     }
 
-    private static void requireName(String key, String name) {
+    static void requireName(String key, String name) {
         if (!Limits.validName(name)) {
             throw ConfigError.of(key, name, Limits.NAME_RULE);
         }
     }
 
-    private static ConfigObject object(Config c, String parentKey, String path) {
+    static ConfigObject object(Config c, String parentKey, String path) {
         try {
             return c.getObject(path);
         } catch (ConfigException.Missing e) {
@@ -637,7 +536,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static String string(Config c, String parentKey, String path) {
+    static String string(Config c, String parentKey, String path) {
         try {
             return c.getString(path);
         } catch (ConfigException.Missing e) {
