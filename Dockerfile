@@ -5,8 +5,9 @@
 #   docker run -p 8080:8080 -p 127.0.0.1:9090:9090 -e TURNOUT_ADMIN_TOKEN=... \
 #       -v $PWD/my-turnout.conf:/etc/turnout/turnout.conf:ro turnout
 #
-# The admin listener binds 0.0.0.0:9090 inside the container so that it can be published; publish
-# it on loopback (as above) or set TURNOUT_ADMIN_TOKEN, or Turnout warns loudly at start.
+# The admin listener binds 0.0.0.0:9090 inside the container so that it can be published, so it
+# needs a token: set TURNOUT_ADMIN_TOKEN (or mount a token file and set TURNOUT_ADMIN_TOKEN__FILE),
+# or Turnout refuses to start. Publish it on loopback (as above) all the same.
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
@@ -35,7 +36,7 @@ ENV TURNOUT_ADMIN_LISTEN=0.0.0.0:9090 \
 EXPOSE 8080 9090
 # No curl in the JRE image: bash's /dev/tcp asks the admin listener's /healthz.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["bash", "-c", \
-    "exec 3<>/dev/tcp/127.0.0.1/9090 && printf 'GET /healthz HTTP/1.1\\r\\nHost: local\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+    "exec 3<>/dev/tcp/127.0.0.1/9090 && printf 'GET /healthz HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 # SIGTERM drains: requests in flight finish for up to turnout.shutdown.grace (give docker stop a longer -t).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["java", "-jar", "/opt/turnout/turnout.jar"]

@@ -25,11 +25,15 @@ usage: rolling-deploy.sh --admin URL --pool NAME --restart CMD [options]
   --drain-wait D       how long a drain may wait for requests in flight (default 60s)
   --start-at ID        resume: skip the backends listed before ID
   --token TOKEN        admin bearer token (default: $TURNOUT_ADMIN_TOKEN)
+  --cacert FILE        CA that signed the admin listener's certificate (an https --admin URL)
+  --cert FILE          client certificate for an admin listener that requires one (mutual TLS)
+  --key FILE           the client certificate's private key
 EOF
 }
 
 admin="" pool="" restart="" prepare="" health_path="/health" health_timeout=120 drain_wait="60s" start_at=""
 token="${TURNOUT_ADMIN_TOKEN:-}"
+tls=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --admin) admin="${2%/}"; shift 2 ;;
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
         --drain-wait) drain_wait="$2"; shift 2 ;;
         --start-at) start_at="$2"; shift 2 ;;
         --token) token="$2"; shift 2 ;;
+        --cacert|--cert|--key) tls+=("$1" "$2"); shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -59,7 +64,7 @@ since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((ms / 1000)) $(((m
 # Calls the admin API; sets $status and $body. A drain may wait up to an hour on the server side.
 api() {
     local method="$1" path="$2" max_time="${3:-30}" out
-    out=$(curl -sS -m "$max_time" -X "$method" "${auth[@]}" -w '\n%{http_code}' "$admin$path") || {
+    out=$(curl -sS -m "$max_time" -X "$method" "${auth[@]}" "${tls[@]}" -w '\n%{http_code}' "$admin$path") || {
         status=000 body="admin API unreachable at $admin"
         return 1
     }
@@ -72,7 +77,7 @@ fail() {
     if [ -n "${2:-}" ]; then
         echo "  $2 is drained and not restarted; the backends after it were not touched." >&2
         echo "  Fix it, then resume with:  $0 ... --start-at $2" >&2
-        echo "  Or put it back as it is:   curl -X POST ${auth[*]:+-H 'Authorization: Bearer ...'} $admin/api/v1/pools/$pool/backends/$2/enable" >&2
+        echo "  Or put it back as it is:   curl -X POST ${auth[*]:+-H 'Authorization: Bearer ...' }${tls[*]:+${tls[*]} }$admin/api/v1/pools/$pool/backends/$2/enable" >&2
     fi
     exit 1
 }

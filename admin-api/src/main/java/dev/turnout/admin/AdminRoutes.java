@@ -152,7 +152,7 @@ final class AdminRoutes {
         String waitParam = request.query("wait");
         Duration wait = waitParam == null ? Duration.ZERO : duration("wait", waitParam);
         Change<BackendView> change = control.drain(pool, id);
-        AUDIT.info("{} drain backend {}/{}: before={} after={}", request.remote(), pool, id,
+        AUDIT.info("{} drain backend {}/{}: before={} after={}", request.who(), pool, id,
                 render(change.before()), render(change.after()));
         // With a wait, only whenIdle decides: in a fleet, the other instances' counts must be seen after the drain.
         if (wait.isZero()) {
@@ -191,7 +191,7 @@ final class AdminRoutes {
             throw ControlException.badRequest("prefix \"" + prefix + "\" must start with /");
         }
         int purged = control.purgeCache(prefix);
-        AUDIT.info("{} purge cache {}: {} answers dropped", request.remote(), prefix.isEmpty() ? "(all)" : prefix, purged);
+        AUDIT.info("{} purge cache {}: {} answers dropped", request.who(), prefix.isEmpty() ? "(all)" : prefix, purged);
         return AdminResponse.json(200, Map.of("prefix", prefix, "purged", purged));
     }
 
@@ -223,12 +223,12 @@ final class AdminRoutes {
                 case "POST" -> {
                     RolloutPlan plan = rolloutPlan(object(request));
                     RolloutView started = control.startRollout(route, plan);
-                    AUDIT.info("{} start rollout on route {}: {}", request.remote(), route, render(started));
+                    AUDIT.info("{} start rollout on route {}: {}", request.who(), route, render(started));
                     yield AdminResponse.json(202, started);
                 }
                 case "DELETE" -> {
                     RolloutView aborted = control.abortRollout(route);
-                    AUDIT.info("{} abort rollout on route {}: split now {}", request.remote(), route, aborted.split());
+                    AUDIT.info("{} abort rollout on route {}: split now {}", request.who(), route, aborted.split());
                     yield AdminResponse.json(200, aborted);
                 }
                 default -> notAllowed(method, "GET, POST, DELETE");
@@ -292,7 +292,7 @@ final class AdminRoutes {
     // ---- helpers ----------------------------------------------------------------------------
 
     private static AdminResponse audited(AdminRequest request, String what, int status, Change<?> change) {
-        AUDIT.info("{} {}: before={} after={}", request.remote(), what, render(change.before()), render(change.after()));
+        AUDIT.info("{} {}: before={} after={}", request.who(), what, render(change.before()), render(change.after()));
         return AdminResponse.json(status, change.after() == null ? change.before() : change.after());
     }
 

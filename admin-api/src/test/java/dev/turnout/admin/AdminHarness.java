@@ -13,8 +13,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A started {@link AdminServer} on 127.0.0.1, port 0, over a {@link FakeControlPlane}, with an HTTP
@@ -33,10 +35,11 @@ final class AdminHarness implements AutoCloseable {
     /** A client per server, so no pooled connection outlives the server it was made to. */
     private final HttpClient client;
 
-    private AdminHarness(FakeControlPlane control, String token, Supplier<String> metrics) throws IOException {
+    private AdminHarness(FakeControlPlane control, String token, AdminSettings settings, Supplier<String> metrics)
+            throws IOException {
         this.control = control;
         this.token = token;
-        this.server = AdminServer.start("127.0.0.1", 0, token, control, metrics);
+        this.server = AdminServer.start(settings, control, metrics);
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(HANG_GUARD)
@@ -44,11 +47,20 @@ final class AdminHarness implements AutoCloseable {
     }
 
     static AdminHarness start() throws IOException {
-        return new AdminHarness(FakeControlPlane.standard(), null, null);
+        return new AdminHarness(FakeControlPlane.standard(), null, AdminSettings.plain("127.0.0.1", 0), null);
     }
 
     static AdminHarness start(String token, Supplier<String> metrics) throws IOException {
-        return new AdminHarness(FakeControlPlane.standard(), token, metrics);
+        AdminSettings settings = AdminSettings.plain("127.0.0.1", 0);
+        if (token != null) {
+            settings = settings.withTokens(List.of(AdminToken.of("admin", AdminToken.Role.OPERATE, token)));
+        }
+        return new AdminHarness(FakeControlPlane.standard(), token, settings, metrics);
+    }
+
+    /** A listener set up by {@code setup} from plain HTTP on 127.0.0.1; its client sends no token by default. */
+    static AdminHarness start(UnaryOperator<AdminSettings> setup) throws IOException {
+        return new AdminHarness(FakeControlPlane.standard(), null, setup.apply(AdminSettings.plain("127.0.0.1", 0)), null);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.turnout.proxy;
 
 import dev.turnout.admin.AdminServer;
+import dev.turnout.admin.AdminSettings;
 import dev.turnout.admin.ControlPlane;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.AdminConfig;
@@ -11,6 +12,7 @@ import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.metrics.TrafficMetrics;
+import dev.turnout.proxy.tls.AdminTlsContext;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
@@ -124,8 +126,11 @@ public final class Turnout implements AutoCloseable {
                     tlsAddress.getPort(), config.tls().certificates().size(),
                     config.tls().redirectHttp() ? ", plain HTTP redirected" : "");
         }
-        LOG.info("admin API listening on http://{}:{}{}", admin.address().getAddress().getHostAddress(),
-                admin.address().getPort(), config.admin().token() == null ? "" : " (bearer token required)");
+        AdminConfig adminConfig = config.admin();
+        LOG.info("admin API listening on {}://{}:{}{}{}", adminConfig.tls() == null ? "http" : "https",
+                admin.address().getAddress().getHostAddress(), admin.address().getPort(),
+                adminConfig.tokens().isEmpty() ? "" : " (bearer token required)",
+                adminConfig.tls() != null && adminConfig.tls().clientCa() != null ? " (client certificate required)" : "");
     }
 
     /** Starts a proxy; both listeners are bound when this returns. */
@@ -143,12 +148,17 @@ public final class Turnout implements AutoCloseable {
     }
 
     private AdminServer startAdmin(AdminConfig adminConfig, boolean takeover) throws IOException, InterruptedException {
+        AdminSettings settings = AdminSettings.plain(adminConfig.listen().host(), adminConfig.listen().port())
+                .withTokens(adminConfig.tokens())
+                .withHosts(adminConfig.hosts());
+        if (adminConfig.tls() != null) {
+            settings = settings.withTls(AdminTlsContext.load(adminConfig.tls()), adminConfig.tls().clientCa() != null);
+        }
         long deadline = System.nanoTime() + ADMIN_TAKEOVER_WAIT.toNanos();
         boolean said = false;
         while (true) {
             try {
-                return AdminServer.start(adminConfig.listen().host(), adminConfig.listen().port(), adminConfig.token(),
-                        control, metrics == null ? null : metrics::scrape);
+                return AdminServer.start(settings, control, metrics == null ? null : metrics::scrape);
             } catch (IOException e) {
                 if (!takeover || !(e.getCause() instanceof BindException) || System.nanoTime() > deadline) {
                     throw e;

@@ -29,7 +29,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads HOCON into a validated {@link TurnoutConfig}; the only class that touches Typesafe Config.
+ * Reads HOCON into a validated {@link TurnoutConfig}; with {@link AdminConfigReader} (the admin
+ * section), the only class that touches Typesafe Config.
  *
  * <p>Layers, strongest first: {@code TURNOUT_*} environment variables, {@code -D} system
  * properties, the file ({@code --config FILE} or {@code -Dconfig.file}), then {@code reference.conf}.
@@ -100,7 +101,7 @@ public final class ConfigLoader {
 
         HostPort listen = HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true);
         int ioThreads = intIn(c, ROOT, "io-threads", 0, 1024);
-        AdminConfig admin = admin(c);
+        AdminConfig admin = AdminConfigReader.read(c);
         String stateFile = string(c, ROOT, "state-file").trim();
 
         Map<String, PoolConfig> pools = pools(c);
@@ -219,7 +220,7 @@ public final class ConfigLoader {
         return new TlsConfig(listen, certificates, t.hasPath("redirect-http") && bool(t, key, "redirect-http"));
     }
 
-    private static Path readable(Config c, String parentKey, String path) {
+    static Path readable(Config c, String parentKey, String path) {
         String file = string(c, parentKey, path);
         if (!Files.isReadable(Path.of(file))) {
             throw ConfigError.of(parentKey + "." + path, file, "a readable PEM file");
@@ -269,7 +270,7 @@ public final class ConfigLoader {
         return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject);
     }
 
-    private static boolean bool(Config c, String parentKey, String path) {
+    static boolean bool(Config c, String parentKey, String path) {
         try {
             return c.getBoolean(path);
         } catch (ConfigException.WrongType e) {
@@ -310,15 +311,6 @@ public final class ConfigLoader {
         }
         return new CompressionConfig(enabled, intIn(z, key, "min-length", 0, Integer.MAX_VALUE), types,
                 intIn(z, key, "gzip-level", 1, 9), intIn(z, key, "brotli-quality", 0, 11), intIn(z, key, "zstd-level", 1, 19));
-    }
-
-    private static AdminConfig admin(Config c) {
-        String key = ROOT + ".admin";
-        Config a = c.getConfig("admin");
-        requireKnownKeys(a.root(), key, Set.of("listen", "token"));
-        HostPort listen = HostPort.parse(key + ".listen", string(a, key, "listen"), true);
-        String token = a.hasPath("token") ? string(a, key, "token") : "";
-        return new AdminConfig(listen, token.isEmpty() ? null : token);
     }
 
     private static Map<String, PoolConfig> pools(Config c) {
@@ -541,7 +533,7 @@ public final class ConfigLoader {
                 ch -> Character.isLetterOrDigit(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'));
     }
 
-    private static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {
+    static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {
         for (String k : object.keySet()) {
             if (!known.contains(k)) {
                 throw new ConfigError(key + "." + k + ": unknown key (expected one of " + new TreeSet<>(known) + ")");
@@ -549,13 +541,13 @@ public final class ConfigLoader {
         }
     }
 
-    private static void requireName(String key, String name) {
+    static void requireName(String key, String name) {
         if (!Limits.validName(name)) {
             throw ConfigError.of(key, name, Limits.NAME_RULE);
         }
     }
 
-    private static ConfigObject object(Config c, String parentKey, String path) {
+    static ConfigObject object(Config c, String parentKey, String path) {
         try {
             return c.getObject(path);
         } catch (ConfigException.Missing e) {
@@ -565,7 +557,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static String string(Config c, String parentKey, String path) {
+    static String string(Config c, String parentKey, String path) {
         try {
             return c.getString(path);
         } catch (ConfigException.Missing e) {

@@ -9,6 +9,7 @@ import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.LoadClient;
+import dev.turnout.proxy.testing.TestCertificates;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -158,6 +160,41 @@ class DeployUnderLoadTest {
             assertTrue(adminCall("GET", "/api/v1/pools/stable/backends/app1", null).body().contains("\"state\":\"drained\""));
             assertTrue(adminCall("GET", "/api/v1/pools/stable/backends/app2", null).body().contains("\"state\":\"active\""),
                     "the backend after the failure was not touched");
+        }
+    }
+
+    @Test
+    void theScriptDrivesAnAdminApiThatRequiresAClientCertificate() throws Exception {
+        TestCertificates certificates = TestCertificates.withCa(dir);
+        certificates.server("DNS:localhost,IP:127.0.0.1", "admin");
+        certificates.client("/CN=deploy", "deploy", "ca");
+        try (RestartableBackend app1 = new RestartableBackend("app1");
+                RestartableBackend app2 = new RestartableBackend("app2")) {
+            start(pool("stable", app1, app2), "stable = 100", "admin { listen = \"127.0.0.1:0\", tls { cert = \""
+                    + certificates.file("admin.crt") + "\", key = \"" + certificates.file("admin.key") + "\", client-ca = \""
+                    + certificates.file("ca.crt") + "\" } }");
+            String admin = "https://127.0.0.1:" + turnout.adminAddress().getPort();
+            List<String> common = List.of("bash", SCRIPT.toString(), "--admin", admin, "--pool", "stable",
+                    "--restart", "true", "--cacert", certificates.file("ca.crt").toString());
+
+            Process refused = new ProcessBuilder(common).redirectErrorStream(true).start();
+            String refusal = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(1, refused.waitFor(), refusal);
+            assertTrue(refusal.contains("admin API unreachable"), refusal);
+
+            List<String> withCertificate = new ArrayList<>(common);
+            withCertificate.addAll(List.of("--cert", certificates.file("deploy.crt").toString(),
+                    "--key", certificates.file("deploy.key").toString()));
+            Process deploy = new ProcessBuilder(withCertificate).redirectErrorStream(true).start();
+            String output = new String(deploy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertEquals(0, deploy.waitFor(), output);
+            assertTrue(output.contains("backend 1 of 2: app1 drained in "), output);
+            assertTrue(output.contains("backend 2 of 2: app2 drained in "), output);
+            assertTrue(output.contains("rolling deploy of pool stable done: 2 backends"), output);
+            for (String id : List.of("app1", "app2")) {
+                assertEquals("active", turnout.control().backend("stable", id).state(), id + " is back in rotation");
+            }
         }
     }
 

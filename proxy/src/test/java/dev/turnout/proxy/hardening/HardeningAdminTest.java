@@ -51,7 +51,7 @@ class HardeningAdminTest {
     @Test
     void chunkedBodyOverTheLimitIs413() throws Exception {
         String chunk = Integer.toHexString(8192) + "\r\n" + "x".repeat(8192) + "\r\n";
-        Wire.Result r = admin("POST /api/v1/cache/purge HTTP/1.1\r\nHost: admin\r\n" + AUTH
+        Wire.Result r = admin("POST /api/v1/cache/purge HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH
                 + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk.repeat(9) + "0\r\n\r\n");
         assertEquals(413, r.status(), r::toString);
     }
@@ -76,12 +76,12 @@ class HardeningAdminTest {
             for (int i = 0; i < 3; i++) {
                 Socket s = new Socket();
                 s.connect(proxy.adminAddress(), 2000);
-                String head = "POST /api/v1/cache/purge HTTP/1.1\r\nHost: admin\r\n" + AUTH
+                String head = "POST /api/v1/cache/purge HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH
                         + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
                 s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
                 slow.add(s);
             }
-            Wire.Result r = Wire.exchange(adminAddress(), "GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n"
+            Wire.Result r = Wire.exchange(adminAddress(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                     .getBytes(StandardCharsets.ISO_8859_1), Duration.ofSeconds(3), Duration.ofMillis(100), false);
             assertEquals(200, r.status(), r::toString);
         } finally {
@@ -104,7 +104,7 @@ class HardeningAdminTest {
     @ParameterizedTest(name = "{0} {1} as {2}")
     @MethodSource("notJson")
     void nonJsonContentTypeIs415(String method, String path, String type, String body) throws Exception {
-        Wire.Result r = admin(method + " " + path + " HTTP/1.1\r\nHost: admin\r\n" + AUTH + "Content-Type: " + type
+        Wire.Result r = admin(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + "Content-Type: " + type
                 + "\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
         assertEquals(415, r.status(), r::toString);
     }
@@ -122,7 +122,7 @@ class HardeningAdminTest {
                 Arguments.of("not UTF-8", post("/api/v1/cache/purge", "application/json", "{\"prefix\":\"/\u00ff\u00fe\"}")),
                 Arguments.of("absurd address", post("/api/v1/pools/app/backends", "application/json",
                         "{\"id\":\"b9\",\"address\":\"[::1:99999999999\"}")),
-                Arguments.of("unknown method", "BREW /api/v1/pools HTTP/1.1\r\nHost: admin\r\n" + AUTH + "\r\n"),
+                Arguments.of("unknown method", "BREW /api/v1/pools HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + "\r\n"),
                 Arguments.of("wait that overflows", post(drain + "?wait=999999999m", "application/json", "")),
                 Arguments.of("rollout with garbage", post("/api/v1/routes/web/rollout", "application/json",
                         "{\"from\":\"app\",\"to\":[1],\"steps\":\"x\"}")));
@@ -174,11 +174,11 @@ class HardeningAdminTest {
     }
 
     private static String get(String path) {
-        return "GET " + path + " HTTP/1.1\r\nHost: admin\r\n" + AUTH + "Connection: close\r\n\r\n";
+        return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + "Connection: close\r\n\r\n";
     }
 
     private static String post(String path, String type, String body) {
-        return "POST " + path + " HTTP/1.1\r\nHost: admin\r\n" + AUTH + "Content-Type: " + type + "\r\nContent-Length: "
+        return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + "Content-Type: " + type + "\r\nContent-Length: "
                 + body.length() + "\r\nConnection: close\r\n\r\n" + body;
     }
 

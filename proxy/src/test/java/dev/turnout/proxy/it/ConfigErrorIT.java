@@ -105,6 +105,38 @@ class ConfigErrorIT {
     }
 
     @Test
+    void anAdminListenerOffLoopbackWithoutATokenExitsTwoNamingListenAndToken() throws Exception {
+        String config = edit(config(POOLS, ROUTES), "admin.listen = \"127.0.0.1:0\"", "admin.listen = \"0.0.0.0:0\"");
+        Path file = Files.writeString(dir.resolve("turnout.conf"), config);
+        try (TurnoutProcess turnout = TurnoutProcess.launch(dir, "--config", file.toString())) {
+            assertEquals(CONFIG_ERROR, turnout.waitForExit(EXIT), turnout::describe);
+            String stderr = turnout.stderr().strip();
+            assertTrue(stderr.startsWith("turnout: configuration error: turnout.admin.listen: \"0.0.0.0:0\" (expected: "),
+                    turnout::describe);
+            assertTrue(stderr.contains("turnout.admin.token") && stderr.contains("turnout.admin.insecure"), turnout::describe);
+            assertEquals(1, stderr.lines().count(), () -> "one line\n" + turnout.describe());
+            assertNoStackTrace(turnout);
+        }
+    }
+
+    @Test
+    void insecureTrueLetsAnAdminListenerOffLoopbackStartWithAWarning() throws Exception {
+        int adminPort = TurnoutProcess.freePort();
+        String config = edit(config(POOLS, ROUTES), "admin.listen = \"127.0.0.1:0\"",
+                "admin { listen = \"0.0.0.0:" + adminPort + "\", insecure = true }");
+        Path file = Files.writeString(dir.resolve("turnout.conf"), config);
+        try (TurnoutProcess turnout = TurnoutProcess.launch(dir, "--config", file.toString())) {
+            assertTrue(turnout.pollUntil(TurnoutProcess.START_TIMEOUT, () -> turnout.stdout().contains("admin API listening")),
+                    turnout::describe);
+            assertTrue(turnout.stdout().contains("WARN") && turnout.stdout().contains("NO TOKEN (turnout.admin.insecure = true)"),
+                    turnout::describe);
+            try (WireClient admin = new WireClient(adminPort)) {
+                assertEquals(200, admin.get("/healthz").status(), turnout::describe);
+            }
+        }
+    }
+
+    @Test
     void hoconSyntaxErrorExitsTwoNamingTheFileAndLine() throws Exception {
         Path file = Files.writeString(dir.resolve("broken.conf"), "turnout {\n  listen = \"127.0.0.1:0\"\n  pools {\n");
         try (TurnoutProcess turnout = TurnoutProcess.launch(dir, "--config", file.toString())) {

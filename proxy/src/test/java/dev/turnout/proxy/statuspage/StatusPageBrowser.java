@@ -1,12 +1,17 @@
 package dev.turnout.proxy.statuspage;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.proxy.testing.Await;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
@@ -15,6 +20,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * The status page in headless Chromium, from Debian's {@code chromium} and {@code chromium-driver},
@@ -30,6 +38,7 @@ final class StatusPageBrowser implements AutoCloseable {
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     /** The browser and the page's one-second refresh share two cores with the proxy and its load. */
     static final Duration PAGE_TIMEOUT = Duration.ofSeconds(20);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ChromeDriver driver;
 
@@ -39,6 +48,15 @@ final class StatusPageBrowser implements AutoCloseable {
 
     /** Opens {@code page} in a new headless Chromium window of this size, or skips the test without one. */
     static StatusPageBrowser open(URI page, int width, int height) {
+        return open(page, width, height, false);
+    }
+
+    /**
+     * Like {@link #open(URI, int, int)}; with {@code recordNetwork}, Chromium also keeps its network log,
+     * from which {@link #statusesReceived} reads what the server really answered, even to a
+     * {@code no-cors} fetch whose answer the page itself cannot see.
+     */
+    static StatusPageBrowser open(URI page, int width, int height, boolean recordNetwork) {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "no headless browser for the status page test (" + CHROMIUM + ", " + CHROMEDRIVER
                         + "): apt-get install chromium chromium-driver");
@@ -47,6 +65,11 @@ final class StatusPageBrowser implements AutoCloseable {
         // Root in a container: no sandbox; a small /dev/shm: no shared memory for the renderer.
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--no-first-run", "--disable-extensions", "--window-size=" + width + "," + height);
+        if (recordNetwork) {
+            LoggingPreferences logs = new LoggingPreferences();
+            logs.enable(LogType.PERFORMANCE, Level.ALL);
+            options.setCapability("goog:loggingPrefs", logs);
+        }
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort()
@@ -88,6 +111,28 @@ final class StatusPageBrowser implements AutoCloseable {
 
     String source() {
         return driver.getPageSource();
+    }
+
+    /**
+     * The HTTP statuses of the answers the browser received since the last call for URLs that end with
+     * {@code pathAndQuery}, from the network log (opened with {@code recordNetwork}).
+     */
+    List<Integer> statusesReceived(String pathAndQuery) {
+        List<Integer> statuses = new ArrayList<>();
+        for (LogEntry entry : driver.manage().logs().get(LogType.PERFORMANCE)) {
+            JsonNode message;
+            try {
+                message = JSON.readTree(entry.getMessage()).path("message");
+            } catch (JsonProcessingException e) {
+                throw new AssertionError("Chromium's network log is not JSON: " + entry.getMessage(), e);
+            }
+            JsonNode response = message.path("params").path("response");
+            if (message.path("method").asText().equals("Network.responseReceived")
+                    && response.path("url").asText().endsWith(pathAndQuery)) {
+                statuses.add(response.path("status").asInt());
+            }
+        }
+        return statuses;
     }
 
     /** The row of one backend. */
@@ -140,6 +185,11 @@ final class StatusPageBrowser implements AutoCloseable {
     }
 
     // ---- acting -----------------------------------------------------------------------------------
+
+    /** Goes to another page in the same window. */
+    void visit(URI page) {
+        driver.get(page.toString());
+    }
 
     void click(String css) {
         awaitShown(css);

@@ -12,13 +12,19 @@ import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
+import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,6 +154,57 @@ class StatusPageBrowserTest {
         }
     }
 
+    /**
+     * The attack of issue 20: a page of another origin (here another port of this host) that sends a
+     * {@code no-cors} POST, which needs no preflight, to drain a backend. The admin API answers 403 and
+     * the backend stays in rotation; the status page's own buttons, same origin, still drain and enable.
+     */
+    @Test
+    void aPageFromAnotherOriginCannotDrainButThePagesOwnButtonsCan() throws Exception {
+        String drain = "/api/v1/pools/stable/backends/app1/drain";
+        try (FakeBackend app1 = FakeBackend.start(Reply.ok("app1"));
+                FakeBackend app2 = FakeBackend.start(Reply.ok("app2"));
+                FakeBackend c1 = FakeBackend.start(Reply.ok("c1"));
+                Turnout proxy = TestProxy.start(twoPools(app1, app2, c1));
+                ForeignSite elsewhere = ForeignSite.start("""
+                        <!doctype html><title>elsewhere</title><p id="outcome">pending</p>
+                        <script>
+                          const done = () => { document.getElementById('outcome').textContent = 'settled'; };
+                          fetch('%s', { method: 'POST', mode: 'no-cors' }).then(done, done);
+                        </script>
+                        """.formatted(adminUri(proxy, drain)));
+                StatusPageBrowser page = StatusPageBrowser.open(elsewhere.uri(), 1400, 1000, true)) {
+            page.awaitText("the foreign page's fetch", "#outcome", "settled");
+            List<Integer> answered = new ArrayList<>();
+            Await.until("Chromium to log the admin API's answer", StatusPageBrowser.PAGE_TIMEOUT,
+                    () -> answered.addAll(page.statusesReceived(drain)));
+            assertEquals(List.of(403), answered, "what the admin API answered the foreign page");
+            assertEquals("active", api(proxy, "GET", "/api/v1/pools/stable/backends/app1", null).path("state").asText());
+
+            // The same call on a raw socket, as the browser sent it.
+            try (RawClient raw = RawClient.connect(proxy.adminAddress())) {
+                raw.send("POST " + drain + " HTTP/1.1\r\nHost: 127.0.0.1:" + proxy.adminAddress().getPort()
+                        + "\r\nOrigin: " + elsewhere.origin() + "\r\nSec-Fetch-Site: same-site\r\nContent-Length: 0\r\n\r\n");
+                RawResponse refused = raw.readResponse();
+                assertEquals(403, refused.status(), refused::toString);
+                assertTrue(refused.bodyText().contains("\"error\""), refused::toString);
+            }
+            assertEquals("active", api(proxy, "GET", "/api/v1/pools/stable/backends/app1", null).path("state").asText());
+
+            page.visit(adminUri(proxy, "/"));
+            page.awaitBackendField("stable", "app1", "state", "active");
+            page.clickBackendAction("stable", "app1", "drain");
+            page.answerConfirmation("Drain stable/app1", true);
+            page.awaitBackendField("stable", "app1", "state", "drained");
+            assertEquals("drained", api(proxy, "GET", "/api/v1/pools/stable/backends/app1", null).path("state").asText());
+
+            page.clickBackendAction("stable", "app1", "enable");
+            page.answerConfirmation("Enable stable/app1", true);
+            page.awaitBackendField("stable", "app1", "state", "active");
+            assertEquals("active", api(proxy, "GET", "/api/v1/pools/stable/backends/app1", null).path("state").asText());
+        }
+    }
+
     @Test
     void withoutATokenThePageAsksForNoneAndItsControlsWork() throws Exception {
         try (FakeBackend b0 = FakeBackend.start(Reply.ok("b0"));
@@ -188,6 +245,37 @@ class StatusPageBrowserTest {
     }
 
     // ---- the admin API and the data plane, beside the page ------------------------------------------
+
+    /** Another origin on this host: one page on a JDK HTTP server of its own, on another loopback port. */
+    private record ForeignSite(HttpServer server) implements AutoCloseable {
+
+        static ForeignSite start(String html) throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+            byte[] page = html.getBytes(StandardCharsets.UTF_8);
+            server.createContext("/", exchange -> {
+                exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+                exchange.sendResponseHeaders(200, page.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(page);
+                }
+            });
+            server.start();
+            return new ForeignSite(server);
+        }
+
+        String origin() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        URI uri() {
+            return URI.create(origin() + "/");
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
 
     private static URI adminUri(Turnout proxy, String path) {
         return URI.create("http://127.0.0.1:" + proxy.adminAddress().getPort() + path);

@@ -12,16 +12,14 @@ import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestCertificates;
 import dev.turnout.proxy.testing.TestProxy;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.net.URI;
@@ -37,8 +35,6 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,38 +45,14 @@ class TlsTerminationTest {
     @TempDir
     static Path dir;
 
+    private static TestCertificates certificates;
+
     @BeforeAll
     static void makeCertificates() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")),
-                "openssl not installed (Debian package openssl): TLS tests skipped");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Turnout Test CA",
-                "-keyout", "ca.key", "-out", "ca.crt");
-        leaf("DNS:a.test", "a");
-        leaf("DNS:b.test", "b");
-        leaf("DNS:localhost,IP:127.0.0.1", "local");
-    }
-
-    /** A leaf for {@code names} (subjectAltName syntax) signed by the test CA, as {@code name}.crt and .key. */
-    private static void leaf(String names, String name) throws Exception {
-        Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=" + names + "\n");
-        String host = names.substring(names.indexOf(':') + 1).split(",")[0];
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + host, "-keyout", name + ".key", "-out", name + ".csr");
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                "-extfile", name + ".ext", "-out", name + ".crt");
-    }
-
-    private static void openssl(String... args) throws Exception {
-        Process p = new ProcessBuilder(concat("openssl", args)).directory(dir.toFile()).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "openssl timed out");
-        assertEquals(0, p.exitValue(), output);
-    }
-
-    private static String[] concat(String first, String[] rest) {
-        String[] all = new String[rest.length + 1];
-        all[0] = first;
-        System.arraycopy(rest, 0, all, 1, rest.length);
-        return all;
+        certificates = TestCertificates.withCa(dir);
+        certificates.server("DNS:a.test", "a");
+        certificates.server("DNS:b.test", "b");
+        certificates.server("DNS:localhost,IP:127.0.0.1", "local");
     }
 
     private static String config(FakeBackend backend, String tlsExtra) {
@@ -90,16 +62,7 @@ class TlsTerminationTest {
     }
 
     private static SSLContext trustingTheTestCa() throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(dir.resolve("ca.crt"))) {
-            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        return context;
+        return certificates.trustingTheCa();
     }
 
     /** Connects over TLS trusting the test CA, naming {@code sniHost} (or none). */
