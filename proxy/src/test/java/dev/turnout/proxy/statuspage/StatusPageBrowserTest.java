@@ -112,8 +112,13 @@ class StatusPageBrowserTest {
             page.type(route("web") + " input[data-split-input=\"canary\"]", "20");
             page.click(route("web") + " button[data-action=\"set-split\"]");
             page.answerConfirmation("Set the split of route web", true);
-            Await.until("the API to report the split set in the page",
-                    () -> split(proxy).equals(Map.of("stable", 80, "canary", 20)));
+            try {
+                Await.until("the API to report the split set in the page",
+                        () -> split(proxy).equals(Map.of("stable", 80, "canary", 20)));
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; the page says \"" + page.message() + "\", the API "
+                        + split(proxy), e);
+            }
             page.awaitText("the split", route("web") + " [data-field=\"split\"]", splitText(proxy));
             page.awaitMessage("route web now splits " + splitText(proxy));
 
