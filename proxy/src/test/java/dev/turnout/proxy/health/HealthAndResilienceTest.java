@@ -10,6 +10,7 @@ import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
@@ -27,6 +28,13 @@ class HealthAndResilienceTest {
     private static String pool(String extra, String... entries) {
         return "pools { app { backends = [ " + String.join(", ", entries) + " ]\n" + extra + " } }\n"
                 + "routes = [ { name = web, split { app = 100 } } ]";
+    }
+
+    /** A loopback port nothing listens on: connections to it are refused. */
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     private static String health(Turnout proxy, String id) {
@@ -88,10 +96,7 @@ class HealthAndResilienceTest {
 
     @Test
     void aRefusedConnectionIsRetriedOnAnotherBackend() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = closedPort();
         try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
                 // No ejection at all, so that the dead backend keeps being picked.
                 Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 0, max-ejection-percent = 0 }",
@@ -117,12 +122,7 @@ class HealthAndResilienceTest {
 
     @Test
     void aRetryGoesToABackendNotTriedYet() throws Exception {
-        int[] closedPorts = new int[2];
-        for (int i = 0; i < 2; i++) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                closedPorts[i] = socket.getLocalPort();
-            }
-        }
+        int[] closedPorts = {closedPort(), closedPort()};
         try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
                 Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 0, max-ejection-percent = 0 }",
                         TestProxy.backend("gone1", "127.0.0.1:" + closedPorts[0], 1),
@@ -182,10 +182,7 @@ class HealthAndResilienceTest {
 
     @Test
     void aBackendThatRefusesAConnectionLeavesRotationAtOnce() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = closedPort();
         try (FakeBackend good = FakeBackend.start(Reply.ok("good"));
                 Turnout proxy = TestProxy.start(pool("passive-ejection { consecutive-failures = 5, base-time = 30s }",
                         TestProxy.backend("gone", "127.0.0.1:" + closedPort, 1), TestProxy.backend("good", good, 1)));

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
@@ -210,8 +211,9 @@ final class StatusPageBrowser implements AutoCloseable {
     void type(String css, String text) {
         awaitShown(css);
         WebElement input = driver.findElement(By.cssSelector(css));
-        input.clear();
-        input.sendKeys(text);
+        // Select and replace in one gesture: between a clear() and the keys, the page's refresh
+        // could put the shown value back into the still unfocused, untouched input.
+        input.sendKeys(Keys.chord(Keys.CONTROL, "a"), text);
     }
 
     /** Clicks a backend's control, e.g. {@code drain}, {@code enable}, {@code set-weight}. */
