@@ -4,9 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.turnout.proxy.config.CacheConfig;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.DateFormatter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -15,14 +12,12 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -57,16 +52,25 @@ public final class ResponseCache {
     }
 
     static final AsciiString X_CACHE = AsciiString.cached("x-cache");
+    static final AsciiString CACHE_STATUS = AsciiString.cached("cache-status");
+    /** RFC 9213: a field aimed at this cache alone, obeyed over the other two. */
+    static final AsciiString TURNOUT_CACHE_CONTROL = AsciiString.cached("turnout-cache-control");
+    static final AsciiString CDN_CACHE_CONTROL = AsciiString.cached("cdn-cache-control");
     private static final Duration PASS_THROUGH = Duration.ofSeconds(30);
-    private static final Set<Integer> CACHEABLE_STATUS = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
+    /** The final statuses RFC 9110 defines, for must-understand (RFC 9111 5.2.2.3). */
+    private static final Set<Integer> UNDERSTOOD_STATUS = Set.of(200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 304,
+            305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417,
+            421, 422, 426, 500, 501, 502, 503, 504, 505);
+    /** Fields a 304 never replaces in the stored answer (RFC 9111 3.2): framing, hop-by-hop, our own. */
+    private static final Set<AsciiString> NOT_UPDATED_BY_304 = Set.of(HttpHeaderNames.CONTENT_LENGTH,
+            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TE,
+            HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION,
+            HttpHeaderNames.AGE, X_CACHE, CACHE_STATUS);
     private static final Set<HttpMethod> SAFE_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.TRACE);
     private static final List<AsciiString> CLIENT_CONDITIONS = List.of(HttpHeaderNames.IF_NONE_MATCH,
             HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_UNMODIFIED_SINCE,
             HttpHeaderNames.IF_RANGE, HttpHeaderNames.RANGE);
-    private static final Set<AsciiString> NOT_MODIFIED_HEADERS = Set.of(HttpHeaderNames.CACHE_CONTROL,
-            HttpHeaderNames.CONTENT_LOCATION, HttpHeaderNames.DATE, HttpHeaderNames.ETAG, HttpHeaderNames.EXPIRES,
-            HttpHeaderNames.VARY);
 
     private final CacheConfig config;
     private final LongSupplier nanoClock;
@@ -133,6 +137,9 @@ public final class ResponseCache {
         private final FullHttpResponse hit;
         private final CachedResponse stale;
         private final String variantKey;
+        // Why the request goes to the backend, for Cache-Status's fwd parameter (RFC 9211 2.2).
+        private String forwardedBecause = "miss";
+        private boolean stored;
         private boolean revalidating;
         private boolean refreshInBackground;
         private boolean endsRefresh;
@@ -181,19 +188,19 @@ public final class ResponseCache {
          */
         public FullHttpResponse refreshed(HttpResponse notModified) {
             HttpHeaders headers = new DefaultHttpHeaders().set(stale.headers());
-            for (AsciiString name : NOT_MODIFIED_HEADERS) {
-                List<String> values = notModified.headers().getAll(name);
-                if (!values.isEmpty()) {
-                    headers.set(name, values);
+            for (String name : notModified.headers().names()) {
+                if (!NOT_UPDATED_BY_304.contains(AsciiString.of(name).toLowerCase())) {
+                    headers.set(name, notModified.headers().getAll(name));
                 }
             }
-            CacheControl cc = CacheControl.parse(headers.getAll(HttpHeaderNames.CACHE_CONTROL));
+            Directives d = Directives.of(headers);
             long now = nanoClock.getAsLong();
             CachedResponse renewed = new CachedResponse(stale.status(), headers, stale.body(), now, 0,
-                    lifetimeSeconds(cc, headers), cc.staleIfError(), cc.staleWhileRevalidate(), stale.sharedOk(),
-                    cc.mustRevalidate(), storeSequence.incrementAndGet());
+                    d.lifetimeSeconds(headers), d.cc().staleIfError(), d.cc().staleWhileRevalidate(), stale.sharedOk(),
+                    d.forbidsStale(), storeSequence.incrementAndGet());
             answers.put(variantKey, renewed);
-            return answer(renewed, clientRequest(), now, Result.HIT);
+            return StoredAnswers.answer(renewed, clientRequest(), now, Result.HIT, "fwd=stale; fwd-status=304",
+                    config.statusHeader());
         }
 
         /**
@@ -220,11 +227,25 @@ public final class ResponseCache {
             return request;
         }
 
-        /** The backend answered an unsafe request: a success invalidates what is cached for its target. */
+        /**
+         * The backend answered an unsafe request: a success invalidates what is cached for its
+         * target, and for the {@code Location} and {@code Content-Location} it names on the same
+         * host (RFC 9111 4.4).
+         */
         public void answered(HttpResponse response) {
             int code = response.status().code();
-            if (invalidatesTarget && code >= 200 && code < 400) {
-                invalidatedAt.put(target(resource), storeSequence.get());
+            if (!invalidatesTarget || code < 200 || code >= 400) {
+                return;
+            }
+            String target = target(resource);
+            long sequence = storeSequence.get();
+            invalidatedAt.put(target, sequence);
+            String host = target.substring(0, target.indexOf('\n'));
+            for (AsciiString field : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
+                String path = sameHostPath(response.headers().get(field), host);
+                if (path != null) {
+                    invalidatedAt.put(host + '\n' + path, sequence);
+                }
             }
         }
 
@@ -240,7 +261,9 @@ public final class ResponseCache {
         /** The stale entry, if it may stand in for a failing backend, labelled STALE; else null. */
         public FullHttpResponse staleOnError() {
             long now = nanoClock.getAsLong();
-            return stale != null && stale.usableOnError(now) ? answer(stale, clientRequest(), now, Result.STALE) : null;
+            return stale != null && stale.usableOnError(now)
+                    ? StoredAnswers.answer(stale, clientRequest(), now, Result.STALE, "fwd=stale",
+                    config.statusHeader()) : null;
         }
 
         public Result result() {
@@ -269,9 +292,12 @@ public final class ResponseCache {
             return hit;
         }
 
-        /** Marks an answer on its way to the client with how it was served. */
+        /** Marks an answer from the backend on its way to the client with how it was served. */
         public void label(HttpResponse response) {
             response.headers().set(X_CACHE, result.header);
+            if (config.statusHeader()) {
+                response.headers().set(CACHE_STATUS, "Turnout; fwd=" + forwardedBecause + (stored ? "; stored" : ""));
+            }
         }
 
         /** Starts copying a backend's answer for storage, or returns null if it must not be stored. */
@@ -288,6 +314,7 @@ public final class ResponseCache {
             if (fill == null) {
                 land(); // nothing will be stored: the requests waiting on this fetch go on their own
             }
+            stored = fill != null;
             return fill;
         }
 
@@ -296,19 +323,22 @@ public final class ResponseCache {
                 return null;
             }
             HttpHeaders h = response.headers();
-            CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
-            boolean sharedOk = cc.isPublic() || cc.sMaxAge() >= 0 || cc.mustRevalidate();
-            if (!CACHEABLE_STATUS.contains(response.status().code()) || cc.noStore() || cc.isPrivate() || cc.noCache()
-                    || h.contains(HttpHeaderNames.SET_COOKIE) || h.contains(HttpHeaderNames.VARY, "*", true)
+            Directives d = Directives.of(h);
+            CacheControl cc = d.cc();
+            boolean explicitlyShared = cc.isPublic() || cc.sMaxAge() >= 0;
+            boolean sharedOk = explicitlyShared || cc.mustRevalidate();
+            long initialAge = ageSeconds(h);
+            if (!storableStatus(response.status().code(), cc) || cc.noStore() || cc.isPrivate() || cc.noCache()
+                    || (h.contains(HttpHeaderNames.SET_COOKIE) && !explicitlyShared) || varyNames(h).contains("*")
                     || (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedOk)
-                    || HttpUtil.getContentLength(response, 0L) > config.maxObjectSize()) {
+                    || HttpUtil.getContentLength(response, 0L) > config.maxObjectSize() || initialAge < 0) {
                 return null;
             }
-            long lifetime = lifetimeSeconds(cc, h);
+            long lifetime = d.lifetimeSeconds(h);
             if (lifetime <= 0) {
                 return null;
             }
-            return new Fill(this, response, lifetime, sharedOk, cc);
+            return new Fill(this, response, lifetime, sharedOk, d, initialAge);
         }
     }
 
@@ -320,26 +350,21 @@ public final class ResponseCache {
         private final HttpHeaders headers;
         private final long lifetimeSeconds;
         private final boolean sharedOk;
-        private final CacheControl cc;
+        private final Directives directives;
         private final long initialAge;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
-        private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk, CacheControl cc) {
-            this.cc = cc;
+        private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk, Directives directives,
+                long initialAge) {
+            this.directives = directives;
             this.lookup = lookup;
             this.status = response.status().code();
             this.headers = new DefaultHttpHeaders().set(response.headers());
-            this.headers.remove(HttpHeaderNames.AGE).remove(X_CACHE).remove(HttpHeaderNames.TRANSFER_ENCODING)
-                    .remove(HttpHeaderNames.CONNECTION);
+            this.headers.remove(HttpHeaderNames.AGE).remove(X_CACHE).remove(CACHE_STATUS)
+                    .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(HttpHeaderNames.CONNECTION);
             this.lifetimeSeconds = lifetimeSeconds;
             this.sharedOk = sharedOk;
-            long age;
-            try {
-                age = Math.max(0, Long.parseLong(response.headers().get(HttpHeaderNames.AGE, "0").trim()));
-            } catch (NumberFormatException e) {
-                age = 0;
-            }
-            this.initialAge = age;
+            this.initialAge = initialAge;
         }
 
         /**
@@ -366,8 +391,8 @@ public final class ResponseCache {
             stored.remove(HttpHeaderNames.CONTENT_LENGTH);
             answers.put(lookup.resource + variant(vary, lookup.request.headers()),
                     new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
-                            cc.staleIfError(), cc.staleWhileRevalidate(), sharedOk, cc.mustRevalidate(),
-                            storeSequence.incrementAndGet()));
+                            directives.cc().staleIfError(), directives.cc().staleWhileRevalidate(), sharedOk,
+                            directives.forbidsStale(), storeSequence.incrementAndGet()));
             lookup.land();
         }
     }
@@ -390,18 +415,18 @@ public final class ResponseCache {
         HttpHeaders h = request.headers();
         String resource = pool + '\n' + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + '\n' + request.uri();
         if (!(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) || hasBody) {
-            Lookup bypass = new Lookup(Result.BYPASS, resource, request, false, null, null, null);
+            Lookup bypass = forwarded(new Lookup(Result.BYPASS, resource, request, false, null, null, null), "method");
             bypass.invalidatesTarget = !SAFE_METHODS.contains(method);
             return bypass;
         }
         CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
         if (cc.noStore()) {
-            return new Lookup(Result.BYPASS, resource, request, false, null, null, null);
+            return forwarded(new Lookup(Result.BYPASS, resource, request, false, null, null, null), "request");
         }
         boolean mayStore = method.equals(HttpMethod.GET);
         // The client asks for a fresh answer from the origin; it may still be stored.
         if (cc.noCache() || cc.maxAge() == 0 || h.contains(HttpHeaderNames.PRAGMA, "no-cache", true)) {
-            return new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
+            return forwarded(new Lookup(Result.MISS, resource, request, mayStore, null, null, null), "request");
         }
         List<String> vary = varyByResource.getIfPresent(resource);
         String variantKey = vary == null ? null : resource + variant(vary, h);
@@ -414,7 +439,8 @@ public final class ResponseCache {
             }
         }
         if (stored == null || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
-            Lookup miss = new Lookup(Result.MISS, resource, request, mayStore, null, null, null);
+            Lookup miss = forwarded(new Lookup(Result.MISS, resource, request, mayStore, null, null, null),
+                    vary != null && !vary.isEmpty() && stored == null ? "vary-miss" : "uri-miss");
             if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION)
                     && passThrough.getIfPresent(resource) == null) {
                 String key = variantKey != null ? variantKey : resource;
@@ -431,14 +457,23 @@ public final class ResponseCache {
         long now = nanoClock.getAsLong();
         if (!stored.fresh(now)) {
             if (stored.usableWhileRevalidating(now)) {
-                Lookup stale = new Lookup(Result.STALE, resource, request, false, answer(stored, request, now, Result.STALE),
-                        stored, variantKey);
+                Lookup stale = new Lookup(Result.STALE, resource, request, false,
+                        StoredAnswers.answer(stored, request, now, Result.STALE, "hit", config.statusHeader()), stored,
+                        variantKey);
                 stale.refreshInBackground = refreshing.add(variantKey);
                 return stale;
             }
-            return new Lookup(Result.MISS, resource, request, mayStore, null, stored, variantKey);
+            return forwarded(new Lookup(Result.MISS, resource, request, mayStore, null, stored, variantKey), "stale");
         }
-        return new Lookup(Result.HIT, resource, request, false, answer(stored, request, now, Result.HIT), null, null);
+        // A request that waited on another's fetch and is answered from what it stored was collapsed.
+        return new Lookup(Result.HIT, resource, request, false,
+                StoredAnswers.answer(stored, request, now, Result.HIT, coalesce ? "hit" : "hit; collapsed",
+                        config.statusHeader()), null, null);
+    }
+
+    private static Lookup forwarded(Lookup lookup, String because) {
+        lookup.forwardedBecause = because;
+        return lookup;
     }
 
     /** Drops every stored answer whose request target starts with {@code pathPrefix}; "" drops all. */
@@ -460,84 +495,48 @@ public final class ResponseCache {
         return answers.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     }
 
+    /** The path of a URI reference that names {@code host} or no host; null for another host. */
+    private static String sameHostPath(String reference, String host) {
+        if (reference == null || reference.isEmpty()) {
+            return null;
+        }
+        if (reference.startsWith("/") && !reference.startsWith("//")) {
+            return reference;
+        }
+        int scheme = reference.indexOf("://");
+        if (scheme < 0) {
+            return null;
+        }
+        int pathStart = reference.indexOf('/', scheme + 3);
+        String authority = reference.substring(scheme + 3, pathStart < 0 ? reference.length() : pathStart);
+        return authority.equalsIgnoreCase(host) ? (pathStart < 0 ? "/" : reference.substring(pathStart)) : null;
+    }
+
     /** The host and request target of a resource key (which starts with the pool). */
     private static String target(String resource) {
         return resource.substring(resource.indexOf('\n') + 1);
     }
 
-    private FullHttpResponse answer(CachedResponse stored, HttpRequest request, long now, Result result) {
-        HttpHeaders requestHeaders = request.headers();
-        if (notModified(stored, requestHeaders)) {
-            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
-            for (AsciiString name : NOT_MODIFIED_HEADERS) {
-                List<String> values = stored.headers().getAll(name);
-                if (!values.isEmpty()) {
-                    response.headers().set(name, values);
-                }
-            }
-            response.headers().set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now))).set(X_CACHE, result.header);
-            return response;
-        }
-        boolean head = request.method().equals(HttpMethod.HEAD);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(stored.status()),
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(stored.body()));
-        response.headers().set(stored.headers())
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, stored.body().length)
-                .set(HttpHeaderNames.AGE, String.valueOf(stored.ageSeconds(now)))
-                .set(X_CACHE, result.header);
-        return response;
+    /**
+     * A final status this cache may store given explicit freshness (RFC 9111 3): not 206 (parts
+     * are not combined here) or 304, and one it understands when the answer says must-understand.
+     */
+    private static boolean storableStatus(int code, CacheControl cc) {
+        return code >= 200 && code <= 599 && code != 206 && code != 304
+                && (!cc.mustUnderstand() || UNDERSTOOD_STATUS.contains(code));
     }
 
-    /** A client's own conditional request, answered from a fresh entry (RFC 9110 13.1.1, 13.1.3). */
-    private static boolean notModified(CachedResponse stored, HttpHeaders request) {
-        String etag = stored.headers().get(HttpHeaderNames.ETAG);
-        String ifNoneMatch = request.get(HttpHeaderNames.IF_NONE_MATCH);
-        if (ifNoneMatch != null) {
-            if (etag == null) {
-                return false;
-            }
-            for (String candidate : ifNoneMatch.split(",")) {
-                String tag = candidate.trim();
-                if (tag.equals("*") || weak(tag).equals(weak(etag))) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        String ifModifiedSince = request.get(HttpHeaderNames.IF_MODIFIED_SINCE);
-        String lastModified = stored.headers().get(HttpHeaderNames.LAST_MODIFIED);
-        if (ifModifiedSince == null || lastModified == null) {
-            return false;
-        }
-        Date since = DateFormatter.parseHttpDate(ifModifiedSince);
-        Date modified = DateFormatter.parseHttpDate(lastModified);
-        return since != null && modified != null && !modified.after(since);
-    }
-
-    private static String weak(String etag) {
-        return etag.startsWith("W/") ? etag.substring(2) : etag;
-    }
-
-    private static long lifetimeSeconds(CacheControl cc, HttpHeaders response) {
-        if (cc.sMaxAge() >= 0) {
-            return cc.sMaxAge();
-        }
-        if (cc.maxAge() >= 0) {
-            return cc.maxAge();
-        }
-        String expires = response.get(HttpHeaderNames.EXPIRES);
-        if (expires == null) {
+    /** The response's Age (RFC 9111 5.1): 0 when absent, -1 when it is not one non-negative integer. */
+    private static long ageSeconds(HttpHeaders response) {
+        List<String> ages = response.getAll(HttpHeaderNames.AGE);
+        if (ages.isEmpty()) {
             return 0;
         }
-        Date expiry = DateFormatter.parseHttpDate(expires);
-        if (expiry == null) {
-            return 0; // an invalid Expires means already expired (RFC 9111 5.3)
+        String age = ages.get(0).trim();
+        if (ages.size() > 1 || age.isEmpty() || age.length() > 18 || !age.chars().allMatch(Character::isDigit)) {
+            return -1;
         }
-        String dateHeader = response.get(HttpHeaderNames.DATE);
-        Date date = dateHeader == null ? null : DateFormatter.parseHttpDate(dateHeader);
-        long base = date != null ? date.getTime() : System.currentTimeMillis();
-        return Math.max(0, (expiry.getTime() - base) / 1000);
+        return Long.parseLong(age);
     }
 
     private static List<String> varyNames(HttpHeaders response) {
@@ -554,13 +553,29 @@ public final class ResponseCache {
         return List.copyOf(names);
     }
 
+    /**
+     * The part of the key that a request's selecting headers make (RFC 9111 4.1): per name the
+     * values of all its lines, split at commas and trimmed; an absent header differs from an empty one.
+     */
     private static String variant(List<String> vary, HttpHeaders request) {
         if (vary.isEmpty()) {
             return "";
         }
         StringBuilder key = new StringBuilder();
         for (String name : vary) {
-            key.append('\n').append(name).append('=').append(String.join(",", request.getAll(name)));
+            key.append('\n').append(name);
+            List<String> lines = request.getAll(name);
+            if (lines.isEmpty()) {
+                continue;
+            }
+            key.append('=');
+            String separator = "";
+            for (String line : lines) {
+                for (String value : line.split(",", -1)) {
+                    key.append(separator).append(value.trim());
+                    separator = ",";
+                }
+            }
         }
         return key.toString();
     }

@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * {@code zstd}; {@code q=0} refuses) and passes 1xx, 204, 304 and HEAD answers through; this
  * class decides which answers are worth it: a compressible media type, not already encoded, not
  * a range, and not known to be shorter than {@code min-length}. Such answers get
- * {@code Vary: Accept-Encoding} whether compressed or not, since their form depends on it.
+ * {@code Vary: Accept-Encoding} whether compressed for this client or not, since their form
+ * depends on it; the others get none, since no client would get them compressed.
  *
  * <p>One instance per client connection: the encoder keeps each request's Accept-Encoding.
  */
@@ -92,17 +93,17 @@ public final class ResponseCompressor extends HttpContentCompressor {
         if (!compressibleType(headers.get(HttpHeaderNames.CONTENT_TYPE))) {
             return null;
         }
-        if (!headers.containsValue(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING, true)
-                && !headers.containsValue(HttpHeaderNames.VARY, "*", true)) {
-            headers.add(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
-        }
         boolean range = response.status().equals(HttpResponseStatus.PARTIAL_CONTENT)
                 || headers.contains(HttpHeaderNames.CONTENT_RANGE);
         boolean encoded = headers.contains(HttpHeaderNames.CONTENT_ENCODING)
                 && !headers.contains(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.IDENTITY, true);
         long length = HttpUtil.getContentLength(response, -1L);
         if (range || encoded || (length >= 0 && length < config.minLength())) {
-            return null;
+            return null; // compressed for no one: its form does not depend on Accept-Encoding
+        }
+        if (!headers.containsValue(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING, true)
+                && !headers.containsValue(HttpHeaderNames.VARY, "*", true)) {
+            headers.add(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
         }
         return super.beginEncode(response, acceptEncoding);
     }

@@ -260,14 +260,14 @@ public final class ConfigLoader {
     private static CacheConfig cache(Config c) {
         String key = ROOT + ".cache";
         Config k = c.getConfig("cache");
-        requireKnownKeys(k.root(), key, Set.of("enabled", "max-size", "max-object-size"));
+        requireKnownKeys(k.root(), key, Set.of("enabled", "max-size", "max-object-size", "status-header"));
         long maxSize = bytes(k, key, "max-size");
         long maxObject = bytes(k, key, "max-object-size");
         if (maxObject > maxSize) {
             throw ConfigError.of(key + ".max-object-size", k.getValue("max-object-size").unwrapped(),
                     "at most max-size (" + maxSize + " bytes)");
         }
-        return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject);
+        return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject, bool(k, key, "status-header"));
     }
 
     static boolean bool(Config c, String parentKey, String path) {

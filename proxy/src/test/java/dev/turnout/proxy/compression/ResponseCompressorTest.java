@@ -103,8 +103,8 @@ class ResponseCompressorTest {
     void leavesSmallBinaryEncodedRangedAndBodylessAnswersAlone() throws IOException {
         Answer small = exchange("GET", "gzip, br", 200, "text/plain", 100, null);
         assertNull(small.head.headers().get(HttpHeaderNames.CONTENT_ENCODING), "below min-length");
-        assertEquals("accept-encoding", small.head.headers().get(HttpHeaderNames.VARY).toLowerCase(),
-                "its form still depends on Accept-Encoding");
+        assertNull(small.head.headers().get(HttpHeaderNames.VARY),
+                "no client gets it compressed, so its form does not depend on Accept-Encoding");
         channel.finishAndReleaseAll();
 
         Answer binary = exchange("GET", "gzip, br", 200, "image/png", TEXT.length, null);

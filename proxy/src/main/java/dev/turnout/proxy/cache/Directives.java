@@ -1,0 +1,51 @@
+package dev.turnout.proxy.cache;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
+
+/**
+ * The directives that govern storing a response here (RFC 9213): {@code Turnout-Cache-Control}
+ * when present and valid, else {@code CDN-Cache-Control}, else {@code Cache-Control} and
+ * {@code Expires}. The fields themselves pass downstream unchanged.
+ */
+record Directives(CacheControl cc, boolean targeted) {
+
+    static Directives of(HttpHeaders response) {
+        CacheControl own = CacheControl.parseTargeted(response.getAll(ResponseCache.TURNOUT_CACHE_CONTROL));
+        if (own != null) {
+            return new Directives(own, true);
+        }
+        CacheControl cdn = CacheControl.parseTargeted(response.getAll(ResponseCache.CDN_CACHE_CONTROL));
+        if (cdn != null) {
+            return new Directives(cdn, true);
+        }
+        return new Directives(CacheControl.parse(response.getAll(HttpHeaderNames.CACHE_CONTROL)), false);
+    }
+
+    /** Seconds of freshness from age 0: s-maxage, max-age, or Expires less Date; 0 for none. */
+    long lifetimeSeconds(HttpHeaders response) {
+        if (cc.sMaxAge() >= 0) {
+            return cc.sMaxAge();
+        }
+        if (cc.maxAge() >= 0) {
+            return cc.maxAge();
+        }
+        List<String> expires = response.getAll(HttpHeaderNames.EXPIRES);
+        if (targeted || expires.isEmpty()) {
+            return 0;
+        }
+        long expiry = HttpDate.parseSingle(expires);
+        if (expiry == Long.MIN_VALUE) {
+            return 0; // an invalid Expires means already expired (RFC 9111 5.3)
+        }
+        long date = HttpDate.parseSingle(response.getAll(HttpHeaderNames.DATE));
+        long base = date != Long.MIN_VALUE ? date : System.currentTimeMillis();
+        return Math.max(0, (expiry - base) / 1000);
+    }
+
+    /** must-revalidate, proxy-revalidate and s-maxage (RFC 9111 5.2.2.10) forbid serving it stale. */
+    boolean forbidsStale() {
+        return cc.mustRevalidate() || cc.sMaxAge() >= 0;
+    }
+}

@@ -1,0 +1,321 @@
+package dev.turnout.proxy.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.turnout.proxy.Turnout;
+import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.RawClient;
+import dev.turnout.proxy.testing.RawResponse;
+import dev.turnout.proxy.testing.RecordedRequest;
+import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestProxy;
+import java.util.function.Function;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * RFC 9111 (and RFCs 9211, 9213) requirements of a shared cache, each against a real origin on a
+ * loopback socket, named by the section it checks. A resource is "reused" when a second request
+ * is answered without reaching the origin.
+ */
+class CacheConformanceTest {
+
+    private static final String FAR_FUTURE = "Thu, 01 Jan 2099 00:00:00 GMT";
+    private static final String DATE = "Sun, 06 Dec 2026 12:00:00 GMT";
+
+    private static String config(FakeBackend origin, String extra) {
+        return "pools { app { backends = [ " + TestProxy.backend("o", origin, 1) + " ] } }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]\n" + extra;
+    }
+
+    private static RawResponse get(RawClient client, String path, String... headers) throws Exception {
+        StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: a.test\r\n");
+        for (String header : headers) {
+            request.append(header).append("\r\n");
+        }
+        return client.send(request.append("\r\n").toString()).readResponse();
+    }
+
+    /** Two identical GETs; true when the second was answered from the cache. */
+    private static boolean reused(Function<RecordedRequest, Reply> origin, String... requestHeaders) throws Exception {
+        try (FakeBackend backend = FakeBackend.start(origin);
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r", requestHeaders);
+            RawResponse second = get(client, "/r", requestHeaders);
+            assertEquals(200, second.status(), second::toString);
+            return backend.requestCount() == 1;
+        }
+    }
+
+    private static Function<RecordedRequest, Reply> answering(Reply reply) {
+        return r -> reply;
+    }
+
+    // ---- 5.3 Expires --------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "RFC 9111 5.3: invalid Expires \"{0}\" is already expired")
+    @ValueSource(strings = {"Thu, 01 Jan 2099 0:00:00 GMT", "Thu, 01 Jan 99 00:00:00 GMT", "Thu, 01 Jan 2099 00:00:00 UTC",
+        "Thu, 01 Jan 2099 00:00:00 PST", "Thu, 01-Jan-2099 00:00:00 GMT", "Thu 01 Jan 2099 00:00:00 GMT",
+        "Thu,  01 Jan 2099 00:00:00 GMT", "0", "never"})
+    void invalidExpiresIsStale(String expires) throws Exception {
+        assertTrue(!reused(answering(Reply.ok("x").header("Date", DATE).header("Expires", expires))), expires);
+    }
+
+    @DisplayName("RFC 9111 5.3")
+    @Test
+    void severalExpiresLinesAreInvalid() throws Exception {
+        assertTrue(!reused(answering(Reply.ok("x").header("Date", DATE).header("Expires", FAR_FUTURE)
+                .header("Expires", FAR_FUTURE))));
+    }
+
+    @ParameterizedTest(name = "RFC 9110 5.6.7: Expires \"{0}\" is an HTTP-date")
+    @ValueSource(strings = {FAR_FUTURE, "Thursday, 01-Jan-37 00:00:00 GMT", "Thu Jan  1 00:00:00 2099"})
+    void eachHttpDateFormatIsAccepted(String expires) throws Exception {
+        assertTrue(reused(answering(Reply.ok("x").header("Date", DATE).header("Expires", expires))), expires);
+    }
+
+    // ---- 5.1 Age ------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "RFC 9111 5.1: Age \"{0}\" is not fresh")
+    @ValueSource(strings = {"old, 0", "-1", "1.5", "0x10"})
+    void anInvalidAgeIsNotFresh(String age) throws Exception {
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=3600").header("Age", age))), age);
+    }
+
+    @DisplayName("RFC 9111 5.1")
+    @Test
+    void twoAgeLinesAreNotFresh() throws Exception {
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=3600").header("Age", "1")
+                .header("Age", "2"))));
+    }
+
+    // ---- 4.3.4 Freshening with 304 -----------------------------------------------------------------
+
+    @DisplayName("RFC 9111 4.3.4")
+    @Test
+    void aFreshening304ReplacesTheStoredFields() throws Exception {
+        // Stored stale (its Age equals its lifetime), so the next request revalidates it.
+        Function<RecordedRequest, Reply> origin = r -> r.header("If-None-Match") == null
+                ? Reply.ok("body").header("Cache-Control", "max-age=100").header("Age", "100").header("ETag", "\"v1\"")
+                        .header("X-Version", "old").header("Content-Foo", "old")
+                : Reply.status(304, "").header("Cache-Control", "max-age=100").header("ETag", "\"v1\"")
+                        .header("X-Version", "new").header("Content-Foo", "new");
+        try (FakeBackend backend = FakeBackend.start(origin);
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("old", get(client, "/r").header("x-version"));
+            RawResponse refreshed = get(client, "/r");
+            assertEquals(200, refreshed.status());
+            assertEquals("body", refreshed.bodyText());
+            assertEquals("new", refreshed.header("x-version"), refreshed::toString);
+            assertEquals("new", refreshed.header("content-foo"), refreshed::toString);
+            RawResponse hit = get(client, "/r");
+            assertEquals("new", hit.header("x-version"), "the stored fields were updated: " + hit);
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    // ---- 4.1 Vary -----------------------------------------------------------------------------
+
+    @DisplayName("RFC 9111 4.1")
+    @Test
+    void aVariantIsReusedOnlyWhenItsSelectingHeadersMatch() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> Reply.ok("foo=" + r.header("Foo"))
+                .header("Cache-Control", "max-age=60").header("Vary", "Bar, Foo"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r", "Foo: 1, 2");
+            assertEquals("HIT", get(client, "/r", "Foo: 1,2").header("x-cache"), "whitespace after commas is normalised");
+            assertEquals("HIT", get(client, "/r", "Foo: 1", "Foo: 2").header("x-cache"), "several lines are one list");
+            assertEquals("MISS", get(client, "/r", "Foo: 2, 1").header("x-cache"), "order within a value matters");
+            assertEquals("MISS", get(client, "/r").header("x-cache"), "absent is not a match");
+            assertEquals("MISS", get(client, "/r", "Foo:").header("x-cache"), "empty is not absent");
+            assertEquals("HIT", get(client, "/r").header("x-cache"), "the absent variant was stored");
+        }
+    }
+
+    @ParameterizedTest(name = "RFC 9111 4.1: Vary \"{0}\" never matches")
+    @ValueSource(strings = {"*", ", *", "Foo, *", "*, *"})
+    void aVaryStarNeverMatches(String vary) throws Exception {
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=60").header("Vary", vary))), vary);
+    }
+
+    @DisplayName("RFC 9111 4.1")
+    @Test
+    void aVaryStarOnAnotherLineNeverMatches() throws Exception {
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=60").header("Vary", "Foo")
+                .header("Vary", "*"))));
+    }
+
+    // ---- 3 and 4.2.2 Which statuses are stored ------------------------------------------------------
+
+    @ParameterizedTest(name = "RFC 9111 3: a fresh {0} is stored")
+    @ValueSource(ints = {203, 299, 302, 303, 307, 400, 404, 500, 502, 503, 504})
+    void anyFinalStatusWithExplicitFreshnessIsStored(int status) throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.status(status, "s").header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            RawResponse second = get(client, "/r");
+            assertEquals(status, second.status());
+            assertEquals(1, backend.requestCount(), "status " + status + " reused");
+        }
+    }
+
+    @DisplayName("RFC 9111 5.2.2.3")
+    @Test
+    void mustUnderstandWithAnUnknownStatusIsNotStored() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.status(299, "s")
+                .header("Cache-Control", "max-age=60, must-understand, no-store"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            get(client, "/r");
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    // ---- 4.2.4 Serving stale -----------------------------------------------------------------------
+
+    @DisplayName("RFC 9111 5.2.2.10")
+    @Test
+    void sMaxAgeForbidsServingStale() throws Exception {
+        // Stale on arrival (Age past s-maxage), with a window that would otherwise allow serving it stale.
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "s-maxage=10, stale-while-revalidate=600")
+                .header("Age", "20").header("ETag", "\"e\""))));
+    }
+
+    @DisplayName("RFC 5861")
+    @Test
+    void staleWhileRevalidateServesStaleWithinItsWindow() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x")
+                .header("Cache-Control", "max-age=10, stale-while-revalidate=600").header("Age", "20"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            assertEquals("STALE", get(client, "/r").header("x-cache"));
+        }
+    }
+
+    // ---- 3.1 Stored header fields -------------------------------------------------------------------
+
+    @DisplayName("RFC 9111 3.1")
+    @Test
+    void setCookieIsStoredWhenTheAnswerIsExplicitlyShareable() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x").header("Cache-Control", "public, max-age=60")
+                .header("Set-Cookie", "a=b"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            RawResponse hit = get(client, "/r");
+            assertEquals("HIT", hit.header("x-cache"));
+            assertEquals("a=b", hit.header("set-cookie"));
+        }
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=60").header("Set-Cookie", "a=b"))),
+                "without public or s-maxage an answer that sets a cookie is not shared");
+    }
+
+    // ---- 3.4 and RFC 9110 14 Partial content ------------------------------------------------------
+
+    @DisplayName("RFC 9111 3.4, RFC 9110 14.2")
+    @Test
+    void aRangeIsAnsweredFromACompleteStoredAnswer() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("0123456789").header("Cache-Control", "max-age=60")
+                .header("ETag", "\"v1\""));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            RawResponse part = get(client, "/r", "Range: bytes=2-5");
+            assertEquals(206, part.status(), part::toString);
+            assertEquals("2345", part.bodyText());
+            assertEquals("bytes 2-5/10", part.header("content-range"));
+            assertEquals("789", get(client, "/r", "Range: bytes=-3").bodyText());
+            assertEquals("89", get(client, "/r", "Range: bytes=8-100").bodyText());
+            RawResponse past = get(client, "/r", "Range: bytes=20-");
+            assertEquals(416, past.status());
+            assertEquals("bytes */10", past.header("content-range"));
+            assertEquals(200, get(client, "/r", "Range: bytes=0-1, 4-5").status(), "several ranges: the whole answer");
+            assertEquals(200, get(client, "/r", "Range: bytes=2-5", "If-Range: \"v0\"").status(), "If-Range not matched");
+            assertEquals(206, get(client, "/r", "Range: bytes=2-5", "If-Range: \"v1\"").status(), "If-Range matched");
+            assertEquals(1, backend.requestCount());
+        }
+    }
+
+    // ---- 4.4 Invalidation -----------------------------------------------------------------------------
+
+    @DisplayName("RFC 9111 4.4")
+    @Test
+    void anUnsafeRequestInvalidatesItsTargetAndTheLocationsItsAnswerNames() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> r.method().equals("POST")
+                ? Reply.status(201, "made").header("Location", "/items/1").header("Content-Location", "http://a.test/items/2")
+                : Reply.ok("item").header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (String path : new String[] {"/items/1", "/items/2", "/items/3"}) {
+                get(client, path);
+                assertEquals("HIT", get(client, path).header("x-cache"));
+            }
+            client.send("POST /items HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\n\r\n{}");
+            assertEquals(201, client.readResponse().status());
+            assertEquals("MISS", get(client, "/items/1").header("x-cache"), "Location");
+            assertEquals("MISS", get(client, "/items/2").header("x-cache"), "Content-Location on the same host");
+            assertEquals("HIT", get(client, "/items/3").header("x-cache"), "another resource");
+        }
+    }
+
+    // ---- RFC 9213 targeted cache control ------------------------------------------------------------
+
+    @DisplayName("RFC 9213")
+    @Test
+    void cdnCacheControlGovernsThisCacheAndPassesDownstreamUnchanged() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x").header("Cache-Control", "no-store")
+                .header("CDN-Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("max-age=60", get(client, "/r").header("cdn-cache-control"));
+            RawResponse hit = get(client, "/r");
+            assertEquals("HIT", hit.header("x-cache"));
+            assertEquals("no-store", hit.header("cache-control"), "Cache-Control is for the caches after us");
+            assertEquals(1, backend.requestCount());
+        }
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=60")
+                .header("CDN-Cache-Control", "no-store"))), "CDN-Cache-Control: no-store wins");
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "max-age=60")
+                .header("CDN-Cache-Control", "private"))), "CDN-Cache-Control: private wins");
+        assertTrue(reused(answering(Reply.ok("x").header("Cache-Control", "max-age=60")
+                .header("CDN-Cache-Control", "max-age=60,,"))), "a CDN-Cache-Control that does not parse is ignored");
+        assertTrue(reused(answering(Reply.ok("x").header("CDN-Cache-Control", "no-store")
+                .header("Turnout-Cache-Control", "max-age=60"))), "Turnout-Cache-Control wins over CDN-Cache-Control");
+        assertTrue(!reused(answering(Reply.ok("x").header("CDN-Cache-Control", "max-age=\"60\""))),
+                "a max-age that is not an integer is ignored");
+    }
+
+    // ---- RFC 9211 Cache-Status ---------------------------------------------------------------------
+
+    @DisplayName("RFC 9211")
+    @Test
+    void cacheStatusSaysHowEachAnswerWasServed() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x").header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("Turnout; fwd=uri-miss; stored", get(client, "/r").header("cache-status"));
+            String hit = get(client, "/r").header("cache-status");
+            assertTrue(hit.matches("Turnout; hit; ttl=(60|59)"), hit);
+            assertEquals("Turnout; fwd=request; stored", get(client, "/r", "Cache-Control: no-cache")
+                    .header("cache-status"));
+            client.send("POST /r HTTP/1.1\r\nHost: a.test\r\nContent-Length: 1\r\n\r\nx");
+            assertEquals("Turnout; fwd=method", client.readResponse().header("cache-status"));
+        }
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("x").header("Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, "cache.status-header = false"));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertNull(get(client, "/r").header("cache-status"));
+            assertNull(get(client, "/r").header("cache-status"), "off for hits too");
+        }
+    }
+}
