@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -183,9 +184,21 @@ final class AdminRoutes {
         }
     }
 
-    /** {@code {"prefix":"/static/"}} drops the answers under that path; {@code {}} drops them all. */
+    /**
+     * {@code {"prefix":"/static/"}} drops the answers under that path; {@code {}} drops them all;
+     * {@code {"tags":["product-42"]}} drops the answers whose Surrogate-Key or Cache-Tag named one.
+     */
     private AdminResponse purge(AdminRequest request) {
-        JsonNode body = onlyFields(object(request), Set.of("prefix"), Set.of());
+        JsonNode body = onlyFields(object(request), Set.of("prefix", "tags"), Set.of());
+        if (body.has("tags")) {
+            if (body.has("prefix")) {
+                throw ControlException.badRequest("give prefix or tags, not both");
+            }
+            Set<String> tags = tags(body.get("tags"));
+            int purged = control.purgeCacheTags(tags);
+            AUDIT.info("{} purge cache tags {}: {} answers dropped", request.who(), tags, purged);
+            return AdminResponse.json(200, Map.of("tags", tags, "purged", purged));
+        }
         String prefix = body.has("prefix") ? textField(body, "prefix") : "";
         if (!prefix.isEmpty() && !prefix.startsWith("/")) {
             throw ControlException.badRequest("prefix \"" + prefix + "\" must start with /");
@@ -193,6 +206,20 @@ final class AdminRoutes {
         int purged = control.purgeCache(prefix);
         AUDIT.info("{} purge cache {}: {} answers dropped", request.who(), prefix.isEmpty() ? "(all)" : prefix, purged);
         return AdminResponse.json(200, Map.of("prefix", prefix, "purged", purged));
+    }
+
+    private static Set<String> tags(JsonNode node) {
+        if (!node.isArray() || node.isEmpty()) {
+            throw ControlException.badRequest("tags must be a non-empty list of strings");
+        }
+        Set<String> tags = new TreeSet<>();
+        for (JsonNode tag : node) {
+            if (!tag.isTextual() || tag.asText().isBlank() || tag.asText().chars().anyMatch(c -> c <= ' ' || c > '~')) {
+                throw ControlException.badRequest("each tag must be a non-empty string of visible ASCII");
+            }
+            tags.add(tag.asText());
+        }
+        return tags;
     }
 
     private AdminResponse routes(AdminRequest request, List<String> s) {

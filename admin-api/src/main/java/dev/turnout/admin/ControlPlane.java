@@ -2,6 +2,7 @@ package dev.turnout.admin;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -64,6 +65,13 @@ public interface ControlPlane {
      * @return how many were dropped
      */
     int purgeCache(String prefix);
+
+    /**
+     * Drops cached answers whose {@code Surrogate-Key} or {@code Cache-Tag} named any of {@code tags}.
+     *
+     * @return how many were dropped
+     */
+    int purgeCacheTags(Set<String> tags);
 
     /**
      * Completes when the backend has no request in flight (at once if it has none). The caller

@@ -267,4 +267,16 @@ class AdminChangeApiTest {
         assertTrue(error.path("error").asText().contains("nope"), error::toString);
         assertEquals(initial, admin.control.snapshot());
     }
+
+    @Test
+    void purgeByTagsDropsTaggedAnswersAndRefusesABadList() {
+        JsonNode purged = assertJson(200, admin.post("/api/v1/cache/purge", "{\"tags\":[\"product-42\",\"home\"]}"));
+        assertEquals(2, purged.path("purged").asInt());
+        assertEquals(List.of("purgeCacheTags [home, product-42]"), admin.control.calls());
+        for (String bad : List.of("{\"tags\":[]}", "{\"tags\":\"home\"}", "{\"tags\":[\"a b\"]}", "{\"tags\":[1]}",
+                "{\"tags\":[\"a\"],\"prefix\":\"/\"}")) {
+            assertError(400, admin.post("/api/v1/cache/purge", bad));
+        }
+        assertEquals(1, admin.control.calls().size(), "a refused purge drops nothing");
+    }
 }

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -275,6 +276,12 @@ final class FakeControlPlane implements ControlPlane {
     @Override
     public int purgeCache(String prefix) {
         return 0;
+    }
+
+    @Override
+    public synchronized int purgeCacheTags(Set<String> tags) {
+        calls.add("purgeCacheTags " + tags);
+        return tags.size();
     }
 
     @Override

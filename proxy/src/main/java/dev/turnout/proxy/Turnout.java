@@ -89,7 +89,7 @@ public final class Turnout implements AutoCloseable {
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {
-                control.cachePurger(cache::purge);
+                control.cachePurger(cache::purge, cache::purgeTags);
                 if (metrics != null) {
                     metrics.watch(cache);
                 }

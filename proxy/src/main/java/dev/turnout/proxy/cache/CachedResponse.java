@@ -2,6 +2,7 @@ package dev.turnout.proxy.cache;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Set;
 
 /**
  * A stored answer: immutable once stored. The body is a plain array, which the JVM keeps out of
@@ -13,10 +14,11 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param staleIfErrorSeconds how long past its lifetime it may still stand in for a failing backend
  * @param staleWhileRevalidateSeconds how long past its lifetime it may be served while it is revalidated
  * @param sequence        the cache's store counter when it was stored, to compare with invalidations
+ * @param tags            the surrogate keys it was stored with, for purges by tag
  */
 record CachedResponse(int status, HttpHeaders headers, byte[] body, long storedAtNanos, long initialAgeSeconds,
         long lifetimeSeconds, long staleIfErrorSeconds, long staleWhileRevalidateSeconds, boolean sharedOk,
-        boolean mustRevalidate, long sequence) {
+        boolean mustRevalidate, long sequence, Set<String> tags) {
 
     long ageSeconds(long nowNanos) {
         return initialAgeSeconds + Math.max(0, (nowNanos - storedAtNanos) / 1_000_000_000L);

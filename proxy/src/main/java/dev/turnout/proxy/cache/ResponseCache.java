@@ -18,6 +18,8 @@ import io.netty.util.AsciiString;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -56,6 +58,9 @@ public final class ResponseCache {
     /** RFC 9213: a field aimed at this cache alone, obeyed over the other two. */
     static final AsciiString TURNOUT_CACHE_CONTROL = AsciiString.cached("turnout-cache-control");
     static final AsciiString CDN_CACHE_CONTROL = AsciiString.cached("cdn-cache-control");
+    /** Tags for purging (Fastly's space-separated Surrogate-Key, Cloudflare's comma-separated Cache-Tag). */
+    static final AsciiString SURROGATE_KEY = AsciiString.cached("surrogate-key");
+    static final AsciiString CACHE_TAG = AsciiString.cached("cache-tag");
     private static final Duration PASS_THROUGH = Duration.ofSeconds(30);
     /** The final statuses RFC 9110 defines, for must-understand (RFC 9111 5.2.2.3). */
     private static final Set<Integer> UNDERSTOOD_STATUS = Set.of(200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 304,
@@ -195,9 +200,11 @@ public final class ResponseCache {
             }
             Directives d = Directives.of(headers);
             long now = nanoClock.getAsLong();
+            Set<String> tags = headers.contains(SURROGATE_KEY) || headers.contains(CACHE_TAG) ? takeTags(headers)
+                    : stale.tags();
             CachedResponse renewed = new CachedResponse(stale.status(), headers, stale.body(), now, 0,
                     d.lifetimeSeconds(headers), d.cc().staleIfError(), d.cc().staleWhileRevalidate(), stale.sharedOk(),
-                    d.forbidsStale(), storeSequence.incrementAndGet());
+                    d.forbidsStale(), storeSequence.incrementAndGet(), tags);
             answers.put(variantKey, renewed);
             return StoredAnswers.answer(renewed, clientRequest(), now, Result.HIT, "fwd=stale; fwd-status=304",
                     config.statusHeader());
@@ -294,7 +301,8 @@ public final class ResponseCache {
 
         /** Marks an answer from the backend on its way to the client with how it was served. */
         public void label(HttpResponse response) {
-            response.headers().set(X_CACHE, result.header);
+            // Tags are for this cache's purges, not for the client (as Fastly and Cloudflare do).
+            response.headers().remove(SURROGATE_KEY).remove(CACHE_TAG).set(X_CACHE, result.header);
             if (config.statusHeader()) {
                 response.headers().set(CACHE_STATUS, "Turnout; fwd=" + forwardedBecause + (stored ? "; stored" : ""));
             }
@@ -352,6 +360,7 @@ public final class ResponseCache {
         private final boolean sharedOk;
         private final Directives directives;
         private final long initialAge;
+        private final Set<String> tags;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
         private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk, Directives directives,
@@ -365,6 +374,7 @@ public final class ResponseCache {
             this.lifetimeSeconds = lifetimeSeconds;
             this.sharedOk = sharedOk;
             this.initialAge = initialAge;
+            this.tags = takeTags(headers);
         }
 
         /**
@@ -392,7 +402,7 @@ public final class ResponseCache {
             answers.put(lookup.resource + variant(vary, lookup.request.headers()),
                     new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
                             directives.cc().staleIfError(), directives.cc().staleWhileRevalidate(), sharedOk,
-                            directives.forbidsStale(), storeSequence.incrementAndGet()));
+                            directives.forbidsStale(), storeSequence.incrementAndGet(), tags));
             lookup.land();
         }
     }
@@ -487,6 +497,34 @@ public final class ResponseCache {
         }
         answers.invalidateAll(doomed);
         return doomed.size();
+    }
+
+    /** Drops every stored answer tagged with any of {@code tags}. */
+    public int purgeTags(Set<String> tags) {
+        List<String> doomed = new ArrayList<>();
+        answers.asMap().forEach((key, stored) -> {
+            if (stored.tags().stream().anyMatch(tags::contains)) {
+                doomed.add(key);
+            }
+        });
+        answers.invalidateAll(doomed);
+        return doomed.size();
+    }
+
+    /** The tags an answer names, removed from its stored fields. */
+    private static Set<String> takeTags(HttpHeaders headers) {
+        Set<String> tags = new HashSet<>();
+        for (String line : headers.getAll(SURROGATE_KEY)) {
+            tags.addAll(Arrays.asList(line.trim().split("\\s+")));
+        }
+        for (String line : headers.getAll(CACHE_TAG)) {
+            for (String tag : line.split(",")) {
+                tags.add(tag.trim());
+            }
+        }
+        tags.remove("");
+        headers.remove(SURROGATE_KEY).remove(CACHE_TAG);
+        return Set.copyOf(tags);
     }
 
     /** Bytes held now (bodies and a header estimate); for tests and, later, metrics. */

@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
@@ -65,6 +66,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
+    private ToIntFunction<Set<String>> cacheTagPurger = tags -> 0;
     private Supplier<TrafficView> trafficSource = () -> null;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
@@ -104,8 +106,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     }
 
     /** Where {@link #purgeCache} goes: the response cache, when there is one. */
-    public void cachePurger(ToIntFunction<String> purger) {
+    public void cachePurger(ToIntFunction<String> purger, ToIntFunction<Set<String>> byTags) {
         this.cachePurger = purger;
+        this.cacheTagPurger = byTags;
     }
 
     /** Where {@link #traffic} reads: metrics, when they are on. */
@@ -121,6 +124,11 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public int purgeCache(String prefix) {
         return cachePurger.applyAsInt(prefix);
+    }
+
+    @Override
+    public int purgeCacheTags(Set<String> tags) {
+        return cacheTagPurger.applyAsInt(tags);
     }
 
     /**

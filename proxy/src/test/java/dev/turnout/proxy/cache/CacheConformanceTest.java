@@ -11,6 +11,7 @@ import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.RecordedRequest;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
+import java.util.Set;
 import java.util.function.Function;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -293,6 +294,33 @@ class CacheConformanceTest {
                 .header("Turnout-Cache-Control", "max-age=60"))), "Turnout-Cache-Control wins over CDN-Cache-Control");
         assertTrue(!reused(answering(Reply.ok("x").header("CDN-Cache-Control", "max-age=\"60\""))),
                 "a max-age that is not an integer is ignored");
+    }
+
+    // ---- Purge by surrogate key ---------------------------------------------------------------------
+
+    @DisplayName("Surrogate-Key and Cache-Tag purges")
+    @Test
+    void answersAreDroppedByTheTagsTheirOriginGaveThem() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> switch (r.uri()) {
+            case "/product/42" -> Reply.ok("p").header("Cache-Control", "max-age=60").header("Surrogate-Key", "product-42 all");
+            case "/list" -> Reply.ok("l").header("Cache-Control", "max-age=60").header("Cache-Tag", "all, lists");
+            default -> Reply.ok("o").header("Cache-Control", "max-age=60");
+        });
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (String path : new String[] {"/product/42", "/list", "/other"}) {
+                RawResponse miss = get(client, path);
+                assertNull(miss.header("surrogate-key"), "tags are not for the client: " + miss);
+                assertNull(miss.header("cache-tag"), miss::toString);
+                assertEquals("HIT", get(client, path).header("x-cache"));
+            }
+            assertEquals(1, proxy.control().purgeCacheTags(Set.of("product-42")));
+            assertEquals("MISS", get(client, "/product/42").header("x-cache"));
+            assertEquals("HIT", get(client, "/list").header("x-cache"));
+            assertEquals(2, proxy.control().purgeCacheTags(Set.of("all")));
+            assertEquals("MISS", get(client, "/list").header("x-cache"));
+            assertEquals("HIT", get(client, "/other").header("x-cache"));
+        }
     }
 
     // ---- RFC 9211 Cache-Status ---------------------------------------------------------------------
