@@ -105,10 +105,6 @@ final class Attempt implements UpstreamListener {
         return backend;
     }
 
-    boolean connected() {
-        return upstream != null;
-    }
-
     /** The backend connection cannot serve another exchange after this one. */
     void notReusable() {
         reusable = false;
