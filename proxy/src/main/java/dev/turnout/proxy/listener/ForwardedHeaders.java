@@ -57,7 +57,7 @@ public final class ForwardedHeaders {
      * header names. Framing headers are never dropped by name: "Connection: content-length" must
      * not be able to strip a body's length and desynchronise the backend connection.
      */
-    static void removeHopByHop(HttpHeaders headers) {
+    public static void removeHopByHop(HttpHeaders headers) {
         if (headers.contains(HttpHeaderNames.CONNECTION)) {
             // Every Connection line counts, not just the first; copied first, as removing while
             // iterating the same headers is not safe.

@@ -7,11 +7,13 @@ import dev.turnout.proxy.config.CompressionConfig;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
+import dev.turnout.proxy.exchange.FrontendShared;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.http.HeadSyntax;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.IdleTimeout;
+import dev.turnout.proxy.transport.PipelineNames;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
@@ -114,8 +116,9 @@ public final class ProxyServer {
                             return;
                         }
                         ch.pipeline()
-                                .addLast("tls", new SniHandler(tls::forHost))
-                                .addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+                                .addLast(PipelineNames.TLS, new SniHandler(tls::forHost))
+                                .addLast(PipelineNames.ALPN, new ApplicationProtocolNegotiationHandler(
+                                        ApplicationProtocolNames.HTTP_1_1) {
                                     @Override
                                     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
@@ -131,10 +134,10 @@ public final class ProxyServer {
 
     /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
     private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
-        pipeline.addLast("idle", new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("read-timeout", new RequestHeadGuard(timeouts.headerRead().toNanos(), timeouts.bodyRead().toNanos(),
-                        secure ? null : guard -> switchToH2c(guard.pipeline(), shared)))
-                .addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+        pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+                .addLast(PipelineNames.READ_TIMEOUT, new RequestHeadGuard(timeouts.headerRead().toNanos(),
+                        timeouts.bodyRead().toNanos(), secure ? null : guard -> switchToH2c(guard.pipeline(), shared)))
+                .addLast(PipelineNames.HTTP, new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(limits.requestLine())
                         .setMaxHeaderSize(limits.headerSize())
                         .setMaxChunkSize(MAX_CHUNK)
@@ -142,9 +145,9 @@ public final class ProxyServer {
                         .setUseRfc9112TransferEncoding(true)
                         .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS)));
         if (compressors != null) {
-            pipeline.addLast("compress", compressors.get());
+            pipeline.addLast(PipelineNames.COMPRESS, compressors.get());
         }
-        pipeline.addLast("proxy", new ProxyFrontendHandler(shared, secure));
+        pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
     }
 
     /**
@@ -155,7 +158,7 @@ public final class ProxyServer {
      */
     /** A plain connection that opened with the HTTP/2 preface (h2c with prior knowledge) leaves HTTP/1.1. */
     private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared) {
-        for (String name : new String[] {"idle", "read-timeout", "http", "compress", "proxy"}) {
+        for (String name : PipelineNames.HTTP1) {
             if (pipeline.get(name) != null) {
                 pipeline.remove(name);
             }
@@ -164,8 +167,8 @@ public final class ProxyServer {
     }
 
     private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
-        pipeline.addLast("idle", new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("idle-close", new ChannelInboundHandlerAdapter() {
+        pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+                .addLast(PipelineNames.IDLE_CLOSE, new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                         if (evt instanceof IdleStateEvent) {
@@ -175,18 +178,18 @@ public final class ProxyServer {
                         }
                     }
                 })
-                .addLast("h2", Http2FrameCodecBuilder.forServer()
+                .addLast(PipelineNames.H2, Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(limits.headerSize()))
                         .build())
-                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
-                        stream.pipeline().addLast("h2-http", new Http2StreamFrameToHttpObjectCodec(true))
-                                .addLast("h2-adapt", new Http2RequestAdapter());
+                        stream.pipeline().addLast(PipelineNames.H2_HTTP, new Http2StreamFrameToHttpObjectCodec(true))
+                                .addLast(PipelineNames.H2_ADAPT, new Http2RequestAdapter());
                         if (compressors != null) {
-                            stream.pipeline().addLast("compress", compressors.get());
+                            stream.pipeline().addLast(PipelineNames.COMPRESS, compressors.get());
                         }
-                        stream.pipeline().addLast("proxy", new ProxyFrontendHandler(shared, secure));
+                        stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
                     }
                 }));
     }

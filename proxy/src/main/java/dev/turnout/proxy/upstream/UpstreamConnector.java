@@ -4,6 +4,7 @@ import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.http.HeadSyntax;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.transport.IdleTimeout;
+import dev.turnout.proxy.transport.PipelineNames;
 import dev.turnout.proxy.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -15,6 +16,8 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -65,11 +68,11 @@ public final class UpstreamConnector {
                                 .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS));
                         UpstreamHandler relay = new UpstreamHandler(decoder);
                         ch.pipeline()
-                                .addLast("idle", new IdleTimeout(idleMillis, TimeUnit.MILLISECONDS))
-                                .addLast("head-guard", new ResponseHeadGuard())
-                                .addLast("http-decoder", decoder)
-                                .addLast("http-encoder", decoder.requestEncoder())
-                                .addLast("relay", relay);
+                                .addLast(PipelineNames.IDLE, new IdleTimeout(idleMillis, TimeUnit.MILLISECONDS))
+                                .addLast(PipelineNames.HEAD_GUARD, new ResponseHeadGuard())
+                                .addLast(PipelineNames.HTTP_DECODER, decoder)
+                                .addLast(PipelineNames.HTTP_ENCODER, decoder.requestEncoder())
+                                .addLast(PipelineNames.RELAY, relay);
                         ch.attr(RELAY).set(relay);
                     }
                 });
@@ -79,7 +82,7 @@ public final class UpstreamConnector {
      * An idle pooled connection to {@code backend} bound to {@code listener}, or null when none is
      * pooled on this event loop.
      */
-    public Channel leaseIdle(Backend backend, UpstreamListener listener) {
+    public UpstreamStream leaseIdle(Backend backend, UpstreamListener listener) {
         ArrayDeque<Channel> idle = idleByBackend.get().get(backend);
         if (idle == null) {
             return null;
@@ -87,19 +90,31 @@ public final class UpstreamConnector {
         Channel ch;
         while ((ch = idle.pollFirst()) != null) {
             if (ch.isActive()) {
-                handler(ch).bind(listener);
-                return ch;
+                UpstreamHandler stream = handler(ch);
+                stream.bind(listener);
+                return stream;
             }
         }
         return null;
     }
 
-    /** Opens a new connection on {@code loop}; bind it with {@link #bind} once connected. */
-    public ChannelFuture connect(Backend backend, EventLoop loop) {
+    /**
+     * Opens a new connection on {@code loop}; the future fails with the connect's cause, or gives
+     * the connection, to bind with {@link #bind} (it may have closed already).
+     */
+    public Future<UpstreamStream> connect(Backend backend, EventLoop loop) {
         backend.connectStarted();
         ChannelFuture connected = bootstrap.clone(loop).connect(backend.socketAddress());
         connected.addListener(f -> backend.connectEnded());
         Channel ch = connected.channel();
+        Promise<UpstreamStream> stream = loop.newPromise();
+        connected.addListener(f -> {
+            if (f.isSuccess()) {
+                stream.setSuccess(handler(ch));
+            } else {
+                stream.setFailure(f.cause());
+            }
+        });
         // Once per connection: a pooled connection that the backend closes leaves the pool.
         ch.closeFuture().addListener(f -> {
             backend.connectionClosed();
@@ -108,20 +123,22 @@ public final class UpstreamConnector {
                 idle.remove(ch);
             }
         });
-        return connected;
+        return stream;
     }
 
-    public void bind(Channel upstream, UpstreamListener listener) {
-        handler(upstream).bind(listener);
+    public void bind(UpstreamStream upstream, UpstreamListener listener) {
+        ((UpstreamHandler) upstream).bind(listener);
     }
 
     /** Takes back a connection whose exchange ended cleanly; it must be idle and active. */
-    public void release(Backend backend, Channel upstream) {
-        handler(upstream).unbind();
+    public void release(Backend backend, UpstreamStream stream) {
+        UpstreamHandler handler = (UpstreamHandler) stream;
+        Channel upstream = handler.channel();
+        handler.unbind();
         upstream.config().setAutoRead(true);
         ArrayDeque<Channel> idle = idleByBackend.get().computeIfAbsent(backend, b -> new ArrayDeque<>());
         if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP
-                || handler(upstream).hasLeftovers()) {
+                || handler.hasLeftovers()) {
             upstream.close();
             return;
         }
@@ -144,9 +161,9 @@ public final class UpstreamConnector {
     }
 
     /** Drops a connection that must not be reused (a broken or unfinished exchange). */
-    public void discard(Channel upstream) {
-        handler(upstream).unbind();
-        upstream.close();
+    public void discard(UpstreamStream upstream) {
+        ((UpstreamHandler) upstream).unbind();
+        upstream.channel().close();
     }
 
     private static UpstreamHandler handler(Channel ch) {

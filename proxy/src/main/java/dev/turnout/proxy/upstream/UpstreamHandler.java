@@ -1,5 +1,6 @@
 package dev.turnout.proxy.upstream;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -9,8 +10,9 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * The last handler of an upstream connection. While leased it forwards everything to its
  * {@link UpstreamListener}; while pooled it has none, and any input or idle timeout closes it.
+ * It is also the connection's {@link UpstreamStream}, so a lease allocates nothing.
  */
-final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+final class UpstreamHandler extends ChannelInboundHandlerAdapter implements UpstreamStream {
 
     private final UpstreamResponseDecoder decoder;
     private UpstreamListener listener;
@@ -33,10 +35,47 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private ResponseHeadGuard headGuard;
+    private Channel channel;
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         headGuard = ctx.pipeline().get(ResponseHeadGuard.class);
+        channel = ctx.channel();
+    }
+
+    @Override
+    public void write(Object msg) {
+        channel.write(msg);
+    }
+
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
+    @Override
+    public boolean isActive() {
+        return channel.isActive();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void pauseReading(boolean paused) {
+        channel.config().setAutoRead(!paused);
+    }
+
+    @Override
+    public boolean readingPaused() {
+        return !channel.config().isAutoRead();
+    }
+
+    @Override
+    public Channel channel() {
+        return channel;
     }
 
     @Override

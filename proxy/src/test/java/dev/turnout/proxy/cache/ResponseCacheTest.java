@@ -328,6 +328,35 @@ class ResponseCacheTest {
     }
 
     /** GETs {@code path} until {@code done} holds after a request; returns that request's answer. */
+    @Test
+    void aBackgroundRefreshOpensNoConnectionBeyondTheBackendsCap() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(request -> request.uri().equals("/hang") ? Reply.stall()
+                : Reply.ok("v1").header("Cache-Control", "max-age=1, stale-while-revalidate=60"));
+                Turnout proxy = TestProxy.start("pools { app { max-connections = 1, backends = [ "
+                        + TestProxy.backend("b0", backend, 1) + " ] } }\n"
+                        + "routes = [ { name = web, split { app = 100 } } ]");
+                RawClient client = RawClient.connect(proxy.address());
+                RawClient hung = RawClient.connect(proxy.address())) {
+            assertEquals("MISS", get(client, "/s").header("x-cache"));
+            hung.send("GET /hang HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            backend.awaitRequest(1); // the one connection the cap allows is busy from now on
+
+            RawResponse[] last = new RawResponse[1];
+            Await.until("the entry to go stale", Duration.ofSeconds(10), () -> {
+                try {
+                    last[0] = get(client, "/s");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return "STALE".equals(last[0].header("x-cache"));
+            });
+            assertEquals("v1", last[0].bodyText());
+            assertEquals("STALE", get(client, "/s").header("x-cache"), "the skipped refresh left the entry stale");
+            assertEquals(1, backend.connectionCount(), "a refresh stays within the connection cap");
+            assertEquals(2, backend.requestCount(), "no refresh reached the backend");
+        }
+    }
+
     private static RawResponse getUntil(RawClient client, String path, BooleanSupplier done) {
         RawResponse[] last = new RawResponse[1];
         Await.until("the entry to go stale", Duration.ofSeconds(10), () -> {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RoutingState;
+import dev.turnout.proxy.exchange.FrontendShared;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;

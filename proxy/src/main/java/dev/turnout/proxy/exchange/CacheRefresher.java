@@ -1,11 +1,11 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.exchange;
 
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.listener.ForwardedHeaders;
 import dev.turnout.proxy.upstream.UpstreamListener;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
+import dev.turnout.proxy.upstream.UpstreamStream;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -22,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * Refreshes a stale cache entry in the background (RFC 5861 stale-while-revalidate) after its
  * stale copy was served: one GET to a backend of the pool, conditional when the entry has
  * validators, whose answer renews or replaces the entry and goes nowhere else. It runs on the
- * client connection's event loop and uses that loop's pooled backend connections; it counts in
- * flight on its backend, so a drain waits for it. Any failure just leaves the stale entry.
+ * client connection's event loop and uses that loop's pooled backend connections within the
+ * backend's connection cap; it counts in flight on its backend, so a drain waits for it. Any
+ * failure, or a backend at its cap, just leaves the stale entry.
  */
 final class CacheRefresher implements UpstreamListener {
 
@@ -34,7 +36,7 @@ final class CacheRefresher implements UpstreamListener {
     private final Backend backend;
     private final ResponseCache.Lookup lookup;
     private final EventLoop loop;
-    private Channel upstream;
+    private UpstreamStream upstream;
     private ScheduledFuture<?> timeout;
     private ResponseCache.Fill fill;
     private boolean confirmed;
@@ -57,11 +59,8 @@ final class CacheRefresher implements UpstreamListener {
             lookup.land();
             return;
         }
-        picked.requestStarted();
-        if (!shared.routing().current().inRotation(picked)) {
-            // A drain raced the pick (see ProxyFrontendHandler#pickBackend): skip this refresh.
-            picked.requestFinished();
-            lookup.land();
+        if (!Attempt.countIn(picked, shared.routing(), null)) {
+            lookup.land(); // a drain raced the pick: skip this refresh
             return;
         }
         HttpRequest request = lookup.request();
@@ -72,28 +71,35 @@ final class CacheRefresher implements UpstreamListener {
     }
 
     private void send(HttpRequest request) {
+        UpstreamStream pooled = shared.connector().leaseIdle(backend, this);
+        if (pooled == null && !Attempt.roomForConnection(pool, backend)) {
+            finish(false); // the backend is at its connection cap: the entry stays stale
+            return;
+        }
         timeout = loop.schedule(() -> finish(false), shared.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
-        Channel pooled = shared.connector().leaseIdle(backend, this);
         if (pooled != null) {
             write(pooled, request);
             return;
         }
-        ChannelFuture connecting = shared.connector().connect(backend, loop);
+        Future<UpstreamStream> connecting = shared.connector().connect(backend, loop);
         connecting.addListener(f -> {
-            if (!f.isSuccess() || done) {
-                connecting.channel().close();
+            if (!connecting.isSuccess() || done) {
+                if (connecting.isSuccess()) {
+                    shared.connector().discard(connecting.getNow());
+                }
                 finish(false);
                 return;
             }
-            shared.connector().bind(connecting.channel(), this);
-            write(connecting.channel(), request);
+            shared.connector().bind(connecting.getNow(), this);
+            write(connecting.getNow(), request);
         });
     }
 
-    private void write(Channel ch, HttpRequest request) {
-        upstream = ch;
-        ch.write(request);
-        ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    private void write(UpstreamStream stream, HttpRequest request) {
+        upstream = stream;
+        stream.write(request);
+        stream.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        stream.flush();
     }
 
     @Override
@@ -109,7 +115,7 @@ final class CacheRefresher implements UpstreamListener {
                 return;
             }
             reusable = HttpUtil.isKeepAlive(head);
-            if (head.status().code() >= 500) {
+            if (ResponsePolicy.isBackendFailure(head.status().code())) {
                 shared.ejector().onFailure(backend, pool, backend.recordFailure());
             } else {
                 backend.recordSuccess();
@@ -169,7 +175,7 @@ final class CacheRefresher implements UpstreamListener {
         if (timeout != null) {
             timeout.cancel(false);
         }
-        Channel up = upstream;
+        UpstreamStream up = upstream;
         upstream = null;
         if (up != null) {
             if (reuseConnection) {

@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.exchange;
 
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
@@ -7,15 +7,15 @@ import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 
 /**
- * What every client connection's handler shares: the routing snapshot, the connector, the ejector,
+ * What every client connection and its exchanges share: the routing snapshot, the connector, the ejector,
  * the response cache (null when caching is off) and the metrics (null when they are off).
  * {@code httpsRedirectPort}, when not null, makes the plain listener redirect to https on that
  * port ("" for 443).
  */
-record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
+public record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
         TrafficMetrics metrics, long responseTimeoutNanos, int maxHeaderCount, String httpsRedirectPort) {
 
-    FrontendShared withHttpsRedirectPort(String port) {
+    public FrontendShared withHttpsRedirectPort(String port) {
         return new FrontendShared(routing, connector, ejector, cache, metrics, responseTimeoutNanos, maxHeaderCount, port);
     }
 }

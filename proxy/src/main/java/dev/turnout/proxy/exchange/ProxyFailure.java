@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.exchange;
 
 import dev.turnout.proxy.pool.RetryReason;
 import io.netty.buffer.Unpooled;
@@ -68,7 +68,7 @@ public enum ProxyFailure {
         };
     }
 
-    FullHttpResponse newResponse(boolean keepAlive) {
+    public FullHttpResponse newResponse(boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));
         response.headers()

@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.exchange;
 
 import java.util.Locale;
 

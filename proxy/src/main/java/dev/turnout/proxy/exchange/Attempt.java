@@ -1,0 +1,536 @@
+package dev.turnout.proxy.exchange;
+
+import dev.turnout.proxy.config.ResilienceConfig;
+import dev.turnout.proxy.control.RoutingState;
+import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.pool.RetryReason;
+import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.upstream.UpstreamListener;
+import dev.turnout.proxy.upstream.UpstreamStream;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backend side of an exchange: which backend, over which connection, and the tries after the
+ * first. One per client connection, serving its exchanges in turn, on its event loop; the
+ * backend connection is leased from (or opened on) that same loop.
+ *
+ * <p>What reaches the backend is decided here: a drain-safe pick ({@link #countIn}), the
+ * per-backend connection cap ({@link #roomForConnection}), the response timer, and the retry
+ * rules ({@link #retry}).
+ */
+final class Attempt implements UpstreamListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
+
+    private final Exchange exchange;
+    private final FrontendShared shared;
+    private final Downstream downstream;
+    private final EventLoop loop;
+    // The request (and the body that arrived so far) until a connection takes it.
+    private final ArrayDeque<HttpObject> awaitingConnect = new ArrayDeque<>(2);
+    // The backends this exchange was sent to, so that a retry goes to one not tried yet.
+    private final Backend[] tried = new Backend[ResilienceConfig.MAX_RETRIES + 1];
+    private final Runnable responseTimerTick = this::onResponseTimerTick;
+    // One timer per connection at most, rescheduled rather than re-created for every request.
+    private ScheduledFuture<?> responseTimer;
+
+    private Backend backend;
+    private UpstreamStream upstream;
+    private boolean reusable;
+    private boolean wasPooled;
+    // Nothing of the request was written to the current backend yet.
+    private boolean requestUnsent;
+    private boolean retriedOnFreshConnection;
+    private int retries;
+    private int attempts;
+    private boolean holdsRetryToken;
+    private boolean needsFlush;
+    private boolean awaitingResponse;
+    private long lastUpstreamActivity;
+
+    Attempt(Exchange exchange, FrontendShared shared, Downstream downstream, EventLoop loop) {
+        this.exchange = exchange;
+        this.shared = shared;
+        this.downstream = downstream;
+        this.loop = loop;
+    }
+
+    /**
+     * Counts a request in flight on {@code b}, then checks that {@code b} is still in rotation. A
+     * drain publishes its snapshot and then reads the in-flight count; here the count is raised
+     * and then the snapshot read again. So if a drain raced the pick, either the drain sees the
+     * request and waits for it, or this sees the new snapshot and the request goes elsewhere: a
+     * drained backend never gets a request.
+     *
+     * @param pickedFrom the snapshot {@code b} was picked from, or null: then it must be in rotation now
+     * @return false, with nothing counted, when the request must not go to {@code b}
+     */
+    static boolean countIn(Backend b, RoutingState routing, RouteTable pickedFrom) {
+        b.requestStarted();
+        RouteTable now = routing.current();
+        if (now == pickedFrom || now.inRotation(b)) {
+            return true;
+        }
+        b.requestFinished();
+        return false;
+    }
+
+    /** Whether {@code b} may open one more connection: the per-backend cap, decided here for every caller. */
+    static boolean roomForConnection(Pool pool, Backend b) {
+        return pool.resilience().roomFor(b.openConnections(), b.pendingConnects());
+    }
+
+    /** A new exchange begins: no backend tried yet. */
+    void reset() {
+        reusable = false;
+        retriedOnFreshConnection = false;
+        retries = 0;
+        attempts = 0;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    /** The backend connection cannot serve another exchange after this one. */
+    void notReusable() {
+        reusable = false;
+    }
+
+    void reusableIf(boolean keepAlive) {
+        reusable &= keepAlive;
+    }
+
+    boolean reusable() {
+        return reusable;
+    }
+
+    /**
+     * Picks a backend of the exchange's pool and counts the request in flight on it. When a drain
+     * raced the pick, the request is routed again on the new snapshot.
+     *
+     * @return the backend, or null when the pool has none in rotation
+     */
+    Backend pick(RouteTable table) {
+        while (true) {
+            Pool pool = exchange.pool;
+            Backend picked = pool == null ? null : pool.pick();
+            if (picked == null) {
+                return null;
+            }
+            if (countIn(picked, shared.routing(), table)) {
+                backend = picked;
+                tried[0] = picked;
+                attempts = 1;
+                return picked;
+            }
+            table = shared.routing().current();
+            exchange.reroute(table);
+        }
+    }
+
+    /**
+     * Sends the prepared request to the picked backend, over an idle connection or a new one
+     * within the cap; a backend at its cap hands the request to another with room.
+     *
+     * @param resumed the request waited for another fetch: parts of it that arrived meanwhile are
+     *                queued behind it, and nothing else will flush them
+     */
+    void send(HttpRequest head, boolean resumed) {
+        UpstreamStream pooled = shared.connector().leaseIdle(backend, this);
+        if (pooled == null && !roomForConnection(exchange.pool, backend)) {
+            pooled = moveToBackendWithRoom();
+            if (pooled == null && !roomForConnection(exchange.pool, backend)) {
+                exchange.fail(ProxyFailure.BACKEND_AT_CAPACITY);
+                return;
+            }
+        }
+        awaitingConnect.addFirst(head);
+        requestUnsent = true;
+        if (pooled == null) {
+            connect();
+            return;
+        }
+        attach(pooled, true);
+        writeQueued(pooled);
+        needsFlush = true;
+        if (resumed) {
+            needsFlush = false;
+            pooled.flush();
+            if (exchange.requestComplete) {
+                armResponseTimer();
+            }
+        }
+    }
+
+    /**
+     * The picked backend is at its connection limit with no idle connection: rather than queue,
+     * the request moves to another backend in rotation that has an idle connection (returned) or
+     * room for a new one (null returned, {@code backend} switched). Nothing was sent yet, so
+     * moving is always safe. If none has either, {@code backend} stays as it was.
+     */
+    private UpstreamStream moveToBackendWithRoom() {
+        Pool pool = exchange.pool;
+        for (int i = 0; i < pool.members().size(); i++) {
+            Backend other = pool.pickOtherThan(backend);
+            if (other == null) {
+                return null;
+            }
+            UpstreamStream idle = shared.connector().leaseIdle(other, this);
+            if (idle != null || roomForConnection(pool, other)) {
+                backend.requestFinished();
+                backend = other;
+                tried[attempts - 1] = other;
+                other.requestStarted();
+                return idle;
+            }
+        }
+        return null;
+    }
+
+    /** A part of the request body: to the backend, or queued until a connection takes it. */
+    void forward(HttpContent content) {
+        if (upstream != null) {
+            upstream.write(content);
+            needsFlush = true;
+            if (!upstream.isWritable()) {
+                downstream.pause(Downstream.UPSTREAM_FULL);
+            }
+        } else {
+            awaitingConnect.add(content);
+        }
+    }
+
+    /** The whole request was relayed: the backend's answer is due. */
+    void requestSent() {
+        if (upstream != null && !exchange.responseStarted) {
+            armResponseTimer();
+        }
+    }
+
+    /** Sends what was relayed since the last flush. */
+    void flush() {
+        if (needsFlush && upstream != null) {
+            needsFlush = false;
+            upstream.flush();
+        }
+    }
+
+    /** Client back-pressure: stop or restart reading the backend's answer. */
+    void pauseReading(boolean paused) {
+        if (upstream != null) {
+            upstream.pauseReading(paused);
+        }
+    }
+
+    /** The backend counts one more failure; a refused connection ejects it at once. */
+    void backendFailed(ProxyFailure failure) {
+        Pool pool = exchange.pool;
+        shared.ejector().onFailure(backend, pool, backend.recordFailure());
+        if (failure == ProxyFailure.CONNECT_REFUSED) {
+            shared.ejector().onRefused(backend, pool);
+        }
+    }
+
+    void backendAnswered(int status) {
+        if (ResponsePolicy.isBackendFailure(status)) {
+            backendFailed(ProxyFailure.BAD_RESPONSE);
+        } else {
+            backend.recordSuccess();
+        }
+    }
+
+    /**
+     * Sends the request again, to a backend of the pool not tried yet, when that is safe and
+     * allowed, within the pool's {@code retries}.
+     * <ul>
+     * <li>Nothing of it was sent (connection refused or not accepted in time): always. The request
+     * and the body received so far are still queued, and the retry costs no budget.
+     * <li>Sent, and the connection closed before any answer byte: when the route's
+     * {@code retry-methods} name its method (it may be repeated) and it has no body, which was
+     * streamed and not kept. Such a retry adds load to the pool, so it spends the retry budget.
+     * A pooled keep-alive connection closed as it was reused, with no other backend to go to, is
+     * tried once on a fresh connection to the same one.
+     * </ul>
+     */
+    boolean retry(RetryReason reason) {
+        boolean sent = !requestUnsent;
+        if (downstream.closing()
+                || (sent && (!exchange.requestComplete || exchange.requestHasBody || !exchange.route.retries(exchange.method)))) {
+            return false;
+        }
+        Pool pool = exchange.pool;
+        Pool current = shared.routing().current().pools().getOrDefault(pool.name(), pool);
+        Backend next = retries < pool.resilience().retries() ? current.pickExcluding(tried, attempts) : null;
+        if (next == null) {
+            return sent && retryOnFreshConnection();
+        }
+        if (sent && !holdsRetryToken) {
+            if (!current.tryAcquireRetry()) {
+                return false;
+            }
+            holdsRetryToken = true;
+        }
+        if (!countIn(next, shared.routing(), null)) {
+            return false;
+        }
+        retries++;
+        pool.retryBudget().retried(reason);
+        backend.requestFinished();
+        backend = next;
+        tried[attempts++] = next;
+        sendAgain(sent);
+        return true;
+    }
+
+    /**
+     * The backend closed a pooled connection as it was reused, and no other backend may take the
+     * request: once more, on a fresh connection (as nginx does), outside {@code retries}.
+     */
+    private boolean retryOnFreshConnection() {
+        if (!wasPooled || retriedOnFreshConnection) {
+            return false;
+        }
+        retriedOnFreshConnection = true;
+        exchange.pool.retryBudget().retried(RetryReason.CLOSED_BEFORE_ANSWER);
+        sendAgain(true);
+        return true;
+    }
+
+    /**
+     * Starts the next try on {@code backend}. A request that was sent is bodiless and is queued
+     * again; one that was not is still queued, with whatever of its body arrived.
+     */
+    private void sendAgain(boolean sent) {
+        drop();
+        awaitingResponse = false;
+        if (sent) {
+            releaseAwaiting();
+            awaitingConnect.add(exchange.request);
+            awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        requestUnsent = true;
+        UpstreamStream pooled = shared.connector().leaseIdle(backend, this);
+        if (pooled == null) {
+            if (roomForConnection(exchange.pool, backend)) {
+                connect();
+            } else {
+                exchange.fail(ProxyFailure.BACKEND_AT_CAPACITY);
+            }
+            return;
+        }
+        attach(pooled, true);
+        writeQueued(pooled);
+        pooled.flush();
+        downstream.resume(Downstream.CONNECTING);
+        if (exchange.requestComplete) {
+            armResponseTimer();
+        }
+    }
+
+    private void connect() {
+        downstream.pause(Downstream.CONNECTING);
+        int id = exchange.id;
+        Future<UpstreamStream> connecting = shared.connector().connect(backend, loop);
+        connecting.addListener(f -> onConnected(id, connecting));
+    }
+
+    private void onConnected(int id, Future<UpstreamStream> future) {
+        if (id != exchange.id || exchange.request == null || exchange.responseStarted) {
+            if (future.isSuccess()) {
+                shared.connector().discard(future.getNow());
+            }
+            return;
+        }
+        if (!future.isSuccess()) {
+            exchange.fail(future.cause() instanceof ConnectTimeoutException
+                    ? ProxyFailure.CONNECT_TIMEOUT : ProxyFailure.CONNECT_REFUSED);
+            return;
+        }
+        UpstreamStream stream = future.getNow();
+        if (!stream.isActive()) {
+            exchange.fail(ProxyFailure.RESET_BEFORE_RESPONSE); // nothing was written: still unsent
+            return;
+        }
+        shared.connector().bind(stream, this);
+        attach(stream, false);
+        writeQueued(stream);
+        stream.flush();
+        downstream.resume(Downstream.CONNECTING);
+        if (!stream.isWritable()) {
+            downstream.pause(Downstream.UPSTREAM_FULL);
+        }
+        if (exchange.requestComplete) {
+            armResponseTimer();
+        }
+    }
+
+    private void attach(UpstreamStream stream, boolean pooled) {
+        upstream = stream;
+        requestUnsent = false; // what is queued is written to it right after
+        reusable = true;
+        wasPooled = pooled;
+    }
+
+    private void writeQueued(UpstreamStream stream) {
+        HttpObject queued;
+        while ((queued = awaitingConnect.poll()) != null) {
+            stream.write(queued);
+        }
+    }
+
+    /** Drops the backend connection (if any) and whatever of the request still waits for one. */
+    void abandon() {
+        drop();
+        releaseAwaiting();
+    }
+
+    private void drop() {
+        if (upstream != null) {
+            UpstreamStream up = upstream;
+            upstream = null;
+            shared.connector().discard(up);
+        }
+    }
+
+    /**
+     * The exchange ends: the connection goes back to its pool when {@code reuse}, the request
+     * stops counting on its backend and any retry token is returned. {@link #backend} still
+     * names the backend until {@link #forget}.
+     */
+    void end(boolean reuse) {
+        awaitingResponse = false;
+        UpstreamStream up = upstream;
+        upstream = null;
+        needsFlush = false;
+        if (up != null) {
+            if (reuse) {
+                shared.connector().release(backend, up);
+            } else {
+                shared.connector().discard(up);
+            }
+        }
+        releaseAwaiting();
+        if (backend != null) {
+            backend.requestFinished();
+        }
+        releaseRetryToken();
+    }
+
+    void forget() {
+        backend = null;
+    }
+
+    /**
+     * Hands the connection over to a WebSocket tunnel, which from now on holds the request in
+     * flight on the backend; the attempt lets go of both.
+     */
+    UpstreamStream detachForTunnel() {
+        awaitingResponse = false;
+        UpstreamStream up = upstream;
+        upstream = null;
+        backend = null;
+        releaseRetryToken();
+        return up;
+    }
+
+    private void releaseRetryToken() {
+        if (holdsRetryToken) {
+            holdsRetryToken = false;
+            exchange.pool.retryBudget().release();
+        }
+    }
+
+    private void releaseAwaiting() {
+        HttpObject queued;
+        while ((queued = awaitingConnect.poll()) != null) {
+            ReferenceCountUtil.release(queued);
+        }
+    }
+
+    // ---- the backend's answer ---------------------------------------------------------------
+
+    @Override
+    public void onUpstreamMessage(Object msg) {
+        exchange.onResponseMessage(msg);
+    }
+
+    /** The answer ended: no more waiting for it. */
+    void answered() {
+        awaitingResponse = false;
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        lastUpstreamActivity = System.nanoTime();
+        downstream.flush();
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        if (writable) {
+            downstream.resume(Downstream.UPSTREAM_FULL);
+        } else {
+            downstream.pause(Downstream.UPSTREAM_FULL);
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (upstream == null) {
+            return;
+        }
+        if (cause != null) {
+            LOG.debug("backend connection to {} failed", backend, cause);
+        }
+        drop();
+        exchange.upstreamFailed(ProxyFailure.RESET_BEFORE_RESPONSE);
+    }
+
+    // ---- the response timer -----------------------------------------------------------------
+
+    /**
+     * Starts waiting for the backend once the whole request is sent. A tick that finds recent
+     * backend activity reschedules itself for the remainder instead of being cancelled and
+     * re-created for every request.
+     */
+    private void armResponseTimer() {
+        awaitingResponse = true;
+        lastUpstreamActivity = System.nanoTime();
+        if (responseTimer == null) {
+            responseTimer = loop.schedule(responseTimerTick, shared.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onResponseTimerTick() {
+        responseTimer = null;
+        if (!awaitingResponse || exchange.request == null || downstream.closing()) {
+            return;
+        }
+        if (upstream != null && upstream.readingPaused()) {
+            // The backend is quiet because the client is slow and we paused it: not its fault.
+            lastUpstreamActivity = System.nanoTime();
+        }
+        long quiet = System.nanoTime() - lastUpstreamActivity;
+        long timeout = shared.responseTimeoutNanos();
+        if (quiet < timeout) {
+            responseTimer = loop.schedule(responseTimerTick, timeout - quiet, TimeUnit.NANOSECONDS);
+            return;
+        }
+        awaitingResponse = false;
+        exchange.upstreamFailed(ProxyFailure.RESPONSE_TIMEOUT);
+    }
+}

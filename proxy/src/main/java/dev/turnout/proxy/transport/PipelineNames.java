@@ -1,0 +1,42 @@
+package dev.turnout.proxy.transport;
+
+import java.util.List;
+
+/**
+ * The names of the handlers in client and backend pipelines, in one place: the WebSocket upgrade
+ * and the h2c switch remove handlers by name from pipelines built elsewhere.
+ */
+public final class PipelineNames {
+
+    // A client connection.
+    public static final String TLS = "tls";
+    public static final String ALPN = "alpn";
+    public static final String IDLE = "idle";
+    public static final String READ_TIMEOUT = "read-timeout";
+    public static final String HTTP = "http";
+    public static final String COMPRESS = "compress";
+    public static final String PROXY = "proxy";
+    public static final String IDLE_CLOSE = "idle-close";
+    public static final String H2 = "h2";
+    public static final String H2_STREAMS = "h2-streams";
+    public static final String H2_HTTP = "h2-http";
+    public static final String H2_ADAPT = "h2-adapt";
+    /** Both ends of a WebSocket tunnel. */
+    public static final String TUNNEL = "tunnel";
+
+    // A backend connection.
+    public static final String HEAD_GUARD = "head-guard";
+    public static final String HTTP_DECODER = "http-decoder";
+    public static final String HTTP_ENCODER = "http-encoder";
+    public static final String RELAY = "relay";
+
+    /** What a WebSocket upgrade removes from the client connection, after the proxy handler. */
+    public static final List<String> CLIENT_HTTP = List.of(COMPRESS, READ_TIMEOUT, HTTP);
+    /** What a WebSocket upgrade removes from the backend connection. */
+    public static final List<String> BACKEND_HTTP = List.of(RELAY, HTTP_ENCODER, HTTP_DECODER, HEAD_GUARD);
+    /** What a switch to h2c with prior knowledge removes. */
+    public static final List<String> HTTP1 = List.of(IDLE, READ_TIMEOUT, HTTP, COMPRESS, PROXY);
+
+    private PipelineNames() {
+    }
+}

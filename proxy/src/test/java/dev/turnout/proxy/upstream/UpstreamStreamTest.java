@@ -1,0 +1,94 @@
+package dev.turnout.proxy.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A backend connection's last handler as the exchange sees it: an {@link UpstreamStream}. */
+class UpstreamStreamTest {
+
+    private final UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(new HttpDecoderConfig());
+    private final UpstreamHandler handler = new UpstreamHandler(decoder);
+    private final EmbeddedChannel channel = new EmbeddedChannel(decoder.requestEncoder(), decoder, handler);
+    private final List<Object> received = new ArrayList<>();
+
+    @AfterEach
+    void finish() {
+        received.forEach(ReferenceCountUtil::release);
+        channel.finishAndReleaseAll();
+    }
+
+    private final UpstreamListener listener = new UpstreamListener() {
+        @Override
+        public void onUpstreamMessage(Object msg) {
+            received.add(msg);
+        }
+
+        @Override
+        public void onUpstreamReadComplete() {
+        }
+
+        @Override
+        public void onUpstreamWritabilityChanged(boolean writable) {
+        }
+
+        @Override
+        public void onUpstreamClosed(Throwable cause) {
+        }
+    };
+
+    @Test
+    void theRequestIsWrittenThroughTheEncoderAndTheAnswerReachesTheBoundListener() {
+        UpstreamStream stream = handler;
+        handler.bind(listener);
+        stream.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/x"));
+        stream.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        stream.flush();
+        ByteBuf wire = channel.readOutbound();
+        try {
+            assertTrue(wire.toString(StandardCharsets.US_ASCII).startsWith("GET /x HTTP/1.1\r\n"));
+        } finally {
+            wire.release();
+        }
+        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", StandardCharsets.US_ASCII));
+        assertEquals(200, ((HttpResponse) received.get(0)).status().code());
+        assertTrue(received.get(received.size() - 1) instanceof LastHttpContent);
+    }
+
+    @Test
+    void readingPausesAndResumesForClientBackPressure() {
+        UpstreamStream stream = handler;
+        assertFalse(stream.readingPaused());
+        stream.pauseReading(true);
+        assertTrue(stream.readingPaused());
+        assertFalse(channel.config().isAutoRead());
+        stream.pauseReading(false);
+        assertTrue(channel.config().isAutoRead());
+        assertTrue(stream.isActive());
+        assertTrue(stream.isWritable());
+        assertSame(channel, stream.channel());
+    }
+
+    @Test
+    void anUnboundConnectionThatSpeaksIsClosed() {
+        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", StandardCharsets.US_ASCII));
+        assertFalse(handler.isActive(), "a pooled connection has nothing to say");
+    }
+}
