@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class CacheStageTest {
 
     private long now = 1_000_000_000L;
-    private final ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16), () -> now);
+    private final ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true), () -> now);
     private final FrontendShared shared = new FrontendShared(null, null, null, cache, null, 0, 100, null);
     private final Pool pool = RouteTable.fromConfig(ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n"
             + "pools { app { backends = [ { id = b0, address = \"127.0.0.1:9\" } ] } }\n"
