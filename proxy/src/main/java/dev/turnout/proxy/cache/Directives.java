@@ -25,6 +25,9 @@ record Directives(CacheControl cc, boolean targeted) {
 
     /** Seconds of freshness from age 0: s-maxage, max-age, or Expires less Date; 0 for none. */
     long lifetimeSeconds(HttpHeaders response) {
+        if (cc.noCache()) {
+            return 0; // stale from the start: revalidated before each use
+        }
         if (cc.sMaxAge() >= 0) {
             return cc.sMaxAge();
         }
@@ -44,8 +47,8 @@ record Directives(CacheControl cc, boolean targeted) {
         return Math.max(0, (expiry - base) / 1000);
     }
 
-    /** must-revalidate, proxy-revalidate and s-maxage (RFC 9111 5.2.2.10) forbid serving it stale. */
+    /** must-revalidate, proxy-revalidate, s-maxage (RFC 9111 5.2.2.10) and no-cache forbid serving it stale. */
     boolean forbidsStale() {
-        return cc.mustRevalidate() || cc.sMaxAge() >= 0;
+        return cc.mustRevalidate() || cc.sMaxAge() >= 0 || cc.noCache();
     }
 }

@@ -336,14 +336,18 @@ public final class ResponseCache {
             boolean explicitlyShared = cc.isPublic() || cc.sMaxAge() >= 0;
             boolean sharedOk = explicitlyShared || cc.mustRevalidate();
             long initialAge = ageSeconds(h);
-            if (!storableStatus(response.status().code(), cc) || cc.noStore() || cc.isPrivate() || cc.noCache()
+            // no-cache: stored only to be revalidated on every use, which needs a validator (RFC 9111 5.2.2.4).
+            boolean revalidatedEachTime = cc.noCache()
+                    && (h.contains(HttpHeaderNames.ETAG) || h.contains(HttpHeaderNames.LAST_MODIFIED));
+            if (!storableStatus(response.status().code(), cc) || cc.noStore() || cc.isPrivate()
+                    || (cc.noCache() && !revalidatedEachTime)
                     || (h.contains(HttpHeaderNames.SET_COOKIE) && !explicitlyShared) || varyNames(h).contains("*")
                     || (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedOk)
                     || HttpUtil.getContentLength(response, 0L) > config.maxObjectSize() || initialAge < 0) {
                 return null;
             }
             long lifetime = d.lifetimeSeconds(h);
-            if (lifetime <= 0) {
+            if (lifetime <= 0 && !revalidatedEachTime) {
                 return null;
             }
             return new Fill(this, response, lifetime, sharedOk, d, initialAge);

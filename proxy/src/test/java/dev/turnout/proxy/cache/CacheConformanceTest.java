@@ -121,6 +121,29 @@ class CacheConformanceTest {
         }
     }
 
+    @DisplayName("RFC 9111 5.2.2.4")
+    @Test
+    void aNoCacheAnswerWithAValidatorIsStoredAndRevalidatedOnEveryUse() throws Exception {
+        Function<RecordedRequest, Reply> origin = r -> r.header("If-None-Match") == null
+                ? Reply.ok("body").header("Cache-Control", "no-cache, max-age=60").header("ETag", "\"v1\"")
+                : Reply.status(304, "").header("Cache-Control", "no-cache, max-age=60").header("ETag", "\"v1\"");
+        try (FakeBackend backend = FakeBackend.start(origin);
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            for (int i = 0; i < 2; i++) {
+                RawResponse again = get(client, "/r");
+                assertEquals(200, again.status());
+                assertEquals("body", again.bodyText(), "the stored body, confirmed by a 304");
+            }
+            assertEquals(3, backend.requestCount(), "every use asks the origin");
+            assertEquals("\"v1\"", backend.requests().get(1).header("If-None-Match"));
+            assertEquals("\"v1\"", backend.requests().get(2).header("If-None-Match"));
+        }
+        assertTrue(!reused(answering(Reply.ok("x").header("Cache-Control", "no-cache, max-age=60"))),
+                "without a validator it cannot be revalidated, so it is not stored");
+    }
+
     // ---- 4.1 Vary -----------------------------------------------------------------------------
 
     @DisplayName("RFC 9111 4.1")
