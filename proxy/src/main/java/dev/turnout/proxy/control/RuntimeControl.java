@@ -133,6 +133,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     public synchronized void enableRollouts(ScheduledExecutorService scheduler, Clock clock,
             BiFunction<String, String, RequestTally> tallies, MeterRegistry registry) {
         this.rollouts = new RolloutRunner(scheduler, clock, tallies, registry);
+        // Every route's rollout series exist from the start, at zero, so dashboards show an idle route as such.
+        routing.current().routes().forEach(route -> rollouts.watch(route.name()));
         state.rollouts().values().forEach(rollouts::show);
         Gauge.builder("turnout.state.store.up", store, s -> s.up() ? 1 : 0)
                 .description("1 while the state store can be reached (always 1 for a file); 0: changes answer 503")
