@@ -8,6 +8,8 @@ import dev.turnout.admin.PoolView;
 import dev.turnout.admin.RolloutPlan;
 import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
+import dev.turnout.admin.HistoryView;
+import dev.turnout.admin.InstanceView;
 import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
@@ -66,6 +68,10 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
     private Supplier<TrafficView> trafficSource = () -> null;
+    private Supplier<HistoryView> historySource = () -> {
+        throw ControlException.notFound("no history: turnout.metrics.enabled is false");
+    };
+    private Supplier<InstanceView> instanceSource = () -> null;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
     /** The revision of {@link #state} in the store; read without the lock by the store's thread. */
@@ -116,6 +122,26 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public TrafficView traffic() {
         return trafficSource.get();
+    }
+
+    /** Where {@link #history} comes from, when metrics count traffic. */
+    public void historySource(Supplier<HistoryView> source) {
+        this.historySource = source;
+    }
+
+    @Override
+    public HistoryView history() {
+        return historySource.get();
+    }
+
+    /** Where {@link #instance} comes from: the process that runs this control plane. */
+    public void instanceSource(Supplier<InstanceView> source) {
+        this.instanceSource = source;
+    }
+
+    @Override
+    public InstanceView instance() {
+        return instanceSource.get();
     }
 
     @Override
@@ -633,7 +659,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     private PoolView view(Pool pool) {
         return new PoolView(pool.name(), pool.balancer().configName(),
-                pool.members().stream().map(m -> view(pool.name(), m)).toList());
+                pool.members().stream().map(m -> view(pool.name(), m)).toList(),
+                pool.healthCheck() == null ? null : pool.healthCheck().path());
     }
 
     /** In a fleet, {@code inflight} counts every instance's requests, and {@code fleet} shows them per instance. */
