@@ -1,5 +1,7 @@
 package dev.turnout.proxy.statuspage;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -207,11 +209,27 @@ final class StatusPageBrowser implements AutoCloseable {
         });
     }
 
+    /**
+     * Replaces what the input holds with {@code text}. WebDriver's clear fires no input event and leaves the
+     * field unfocused, so a page refresh may land between the clear and the keys: the page must not write
+     * its value back then, and this checks that it did not.
+     */
     void type(String css, String text) {
         awaitShown(css);
         WebElement input = driver.findElement(By.cssSelector(css));
         input.clear();
         input.sendKeys(text);
+        assertEquals(text, input.getDomProperty("value"), css + " holds what was typed");
+    }
+
+    /** Reloads the page, as an operator opening it in the middle of a deploy would. */
+    void reload() {
+        driver.navigate().refresh();
+    }
+
+    /** Runs {@code script} in the page; returns what it returns. */
+    Object script(String script) {
+        return driver.executeScript(script);
     }
 
     /** Clicks a backend's control, e.g. {@code drain}, {@code enable}, {@code set-weight}. */
