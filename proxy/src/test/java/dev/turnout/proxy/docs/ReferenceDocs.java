@@ -31,7 +31,7 @@ final class ReferenceDocs {
             if (!trimmed.startsWith("| `")) {
                 continue;
             }
-            List<String> cells = List.of(trimmed.substring(1, trimmed.length() - 1).split(" \\| ", -1)).stream()
+            List<String> cells = List.of(trimmed.substring(1, trimmed.length() - 1).split("(?<!\\\\)\\|", -1)).stream()
                     .map(String::trim).toList();
             String first = cells.get(0);
             rows.putIfAbsent(first.substring(1, first.indexOf('`', 1)), cells.subList(1, cells.size()));
