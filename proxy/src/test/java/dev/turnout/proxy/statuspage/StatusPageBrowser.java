@@ -222,6 +222,19 @@ final class StatusPageBrowser implements AutoCloseable {
         assertEquals(text, input.getDomProperty("value"), css + " holds what was typed");
     }
 
+    /**
+     * As {@link #type}, with a page refresh between the clear and the keys: the interleaving that made the
+     * page write its old value back under the edit (so that "80" became "10080").
+     */
+    void typeAcrossARefresh(String css, String text) {
+        awaitShown(css);
+        WebElement input = driver.findElement(By.cssSelector(css));
+        input.clear();
+        awaitRefresh();
+        input.sendKeys(text);
+        assertEquals(text, input.getDomProperty("value"), css + " holds what was typed, the refresh notwithstanding");
+    }
+
     /** Reloads the page, as an operator opening it in the middle of a deploy would. */
     void reload() {
         driver.navigate().refresh();

@@ -110,7 +110,7 @@ class StatusPageBrowserTest {
             assertEquals("active", page.backendField("stable", "app2", "state"), "a declined confirmation changes nothing");
             assertEquals("active", api(proxy, "GET", "/api/v1/pools/stable/backends/app2", null).path("state").asText());
 
-            page.type(route("web") + " input[data-split-input=\"stable\"]", "80");
+            page.typeAcrossARefresh(route("web") + " input[data-split-input=\"stable\"]", "80");
             page.type(route("web") + " input[data-split-input=\"canary\"]", "20");
             page.click(route("web") + " button[data-action=\"set-split\"]");
             page.answerConfirmation("Set the split of route web", true);
