@@ -140,8 +140,12 @@ on_exit() {
     fi
 }
 trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# A signal only sets a flag, checked at the points below: exiting straight from the trap, which bash runs
+# as soon as the call under way returns, could leave before the rollout that call started is known to run.
+cancelled=""
+trap 'cancelled=130' INT
+trap 'cancelled=143' TERM
+stop_if_cancelled() { [ -z "$cancelled" ] || exit "$cancelled"; }
 
 plan="{\"from\":\"$from\",\"to\":\"$to\""
 [ -n "$steps" ] && plan+=",\"steps\":[$steps]"
@@ -157,6 +161,7 @@ if [ "$status" != 202 ]; then
     exit 2
 fi
 started=true
+stop_if_cancelled
 echo "rollout on route $route: $from -> $to, steps [${steps:-5,25,50,100}] every $(field "$body" interval)"
 printed=0
 while true; do
@@ -178,6 +183,7 @@ while true; do
             exit 2 ;;
     esac
     sleep 1
+    stop_if_cancelled
     if ! api GET "/api/v1/routes/$route/rollout" || [ "$status" != 200 ]; then
         echo "FAILED to read the rollout on route $route: $status $(field "$body" error)" >&2
         exit 2
