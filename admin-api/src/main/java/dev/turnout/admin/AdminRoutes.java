@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -25,8 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API's calls (SPEC's admin table), each mapped onto {@link ControlPlane}. Every
- * accepted change writes one line to the {@code turnout.audit} logger: who, what, before, after.
+ * The admin API's calls, each mapped onto {@link ControlPlane} by one route table ({@link #endpoints}, which
+ * {@code docs/admin-api.openapi.yaml} is checked against). Every accepted change writes one line to the
+ * {@code turnout.audit} logger: who, what, before, after.
  */
 final class AdminRoutes {
 
@@ -45,6 +48,98 @@ final class AdminRoutes {
         this.metrics = metrics;
     }
 
+    /** One call's handler: answers through {@code reply}, now or later, exactly once. */
+    private interface Handler {
+        void handle(AdminRoutes routes, Call call, Consumer<AdminResponse> reply);
+    }
+
+    /** A handler that answers at once. */
+    private static Handler now(BiFunction<AdminRoutes, Call, AdminResponse> answer) {
+        return (routes, call, reply) -> reply.accept(answer.apply(routes, call));
+    }
+
+    /** A request with the path's {@code {name}} segments it matched. */
+    private record Call(AdminRequest request, Map<String, String> params) {
+
+        String param(String name) {
+            return params.get(name);
+        }
+    }
+
+    /**
+     * A path the listener serves, as a template ({@code {name}} matches any one segment, as in
+     * {@code docs/admin-api.openapi.yaml}), and its handler per method.
+     */
+    private record Endpoint(String template, List<String> segments, Map<String, Handler> methods) {
+
+        static Endpoint of(String template, Object... methodsAndHandlers) {
+            Map<String, Handler> methods = new LinkedHashMap<>();
+            for (int i = 0; i < methodsAndHandlers.length; i += 2) {
+                methods.put((String) methodsAndHandlers[i], (Handler) methodsAndHandlers[i + 1]);
+            }
+            List<String> segments = template.equals("/") ? List.of() : List.of(template.substring(1).split("/"));
+            return new Endpoint(template, segments, Collections.unmodifiableMap(methods));
+        }
+
+        /** The values of the template's {@code {name}} segments, or null when the path is not this one. */
+        Map<String, String> match(List<String> path) {
+            if (path.size() != segments.size()) {
+                return null;
+            }
+            Map<String, String> params = new LinkedHashMap<>();
+            for (int i = 0; i < path.size(); i++) {
+                String segment = segments.get(i);
+                if (segment.startsWith("{")) {
+                    params.put(segment.substring(1, segment.length() - 1), path.get(i));
+                } else if (!segment.equals(path.get(i))) {
+                    return null;
+                }
+            }
+            return params;
+        }
+    }
+
+    private static final String BACKEND = "/api/v1/pools/{pool}/backends/{id}";
+
+    /** The route table: every path the admin listener serves, and nothing else. */
+    private static final List<Endpoint> ENDPOINTS = List.of(
+            Endpoint.of("/healthz", "GET", now((r, c) -> AdminResponse.json(200, Map.of("status", "ok")))),
+            Endpoint.of("/metrics", "GET", now((r, c) -> r.metrics())),
+            Endpoint.of("/", "GET", now((r, c) -> StatusPage.file(c.request().segments()))),
+            Endpoint.of("/status.css", "GET", now((r, c) -> StatusPage.file(c.request().segments()))),
+            Endpoint.of("/status.js", "GET", now((r, c) -> StatusPage.file(c.request().segments()))),
+            Endpoint.of("/api/v1/summary", "GET", now((r, c) -> AdminResponse.json(200,
+                    StatusSummary.of(r.control, Instant.now())))),
+            Endpoint.of("/api/v1/history", "GET", now((r, c) -> AdminResponse.json(200, r.control.history()))),
+            Endpoint.of("/api/v1/cache/purge", "POST", now((r, c) -> r.purge(c.request()))),
+            Endpoint.of("/api/v1/pools", "GET", now((r, c) -> AdminResponse.json(200, Map.of("pools", r.control.pools())))),
+            Endpoint.of("/api/v1/pools/{pool}", "GET", now((r, c) -> AdminResponse.json(200, r.control.pool(c.param("pool"))))),
+            Endpoint.of("/api/v1/pools/{pool}/backends",
+                    "GET", now((r, c) -> AdminResponse.json(200, r.control.pool(c.param("pool")).backends())),
+                    "POST", now((r, c) -> r.addBackend(c.request(), c.param("pool")))),
+            Endpoint.of(BACKEND,
+                    "GET", now((r, c) -> AdminResponse.json(200, r.control.backend(c.param("pool"), c.param("id")))),
+                    "DELETE", now(AdminRoutes::removeBackend)),
+            Endpoint.of(BACKEND + "/drain", "POST", (Handler) (r, c, reply) -> r.drain(c.request(), c.param("pool"),
+                    c.param("id"), reply)),
+            Endpoint.of(BACKEND + "/enable", "POST", now((r, c) -> audited(c.request(), "enable backend " + c.param("pool")
+                    + "/" + c.param("id"), 200, r.control.enable(c.param("pool"), c.param("id"))))),
+            Endpoint.of(BACKEND + "/weight", "PUT", now(AdminRoutes::setWeight)),
+            Endpoint.of("/api/v1/routes", "GET", now((r, c) -> AdminResponse.json(200, Map.of("routes", r.control.routes())))),
+            Endpoint.of("/api/v1/routes/{route}", "GET", now((r, c) -> r.route(c.param("route")))),
+            Endpoint.of("/api/v1/routes/{route}/split", "PUT", now(AdminRoutes::setSplit)),
+            Endpoint.of("/api/v1/routes/{route}/rollout",
+                    "GET", now((r, c) -> AdminResponse.json(200, r.control.rollout(c.param("route")))),
+                    "POST", now(AdminRoutes::startRollout),
+                    "DELETE", now(AdminRoutes::abortRollout)));
+
+    /** Every path template the listener serves, with its methods, in the route table's order. */
+    static Map<String, List<String>> endpoints() {
+        Map<String, List<String>> endpoints = new LinkedHashMap<>();
+        ENDPOINTS.forEach(endpoint -> endpoints.put(endpoint.template(), List.copyOf(endpoint.methods().keySet())));
+        return Collections.unmodifiableMap(endpoints);
+    }
+
     /** Answers through {@code reply}, now or (for a drain that waits) later, exactly once. */
     void dispatch(AdminRequest request, Consumer<AdminResponse> reply) {
         try {
@@ -56,83 +151,48 @@ final class AdminRoutes {
     }
 
     private void route(AdminRequest request, Consumer<AdminResponse> reply) {
-        List<String> s = request.segments();
-        String method = request.method();
-        if (s.equals(List.of("healthz"))) {
-            reply.accept(expect(method, "GET", () -> AdminResponse.json(200, Map.of("status", "ok"))));
-        } else if (s.equals(List.of("metrics")) && metrics != null) {
-            reply.accept(expect(method, "GET", () -> AdminResponse.text(200, "text/plain; version=0.0.4; charset=utf-8",
-                    metrics.get())));
-        } else if (StatusPage.file(s) != null) {
-            reply.accept(expect(method, "GET", () -> StatusPage.file(s)));
-        } else if (s.size() < 3 || !s.get(0).equals("api") || !s.get(1).equals("v1")) {
-            reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
-        } else if (s.get(2).equals("pools")) {
-            pools(request, s.subList(3, s.size()), reply);
-        } else if (s.get(2).equals("routes")) {
-            reply.accept(routes(request, s.subList(3, s.size())));
-        } else if (s.subList(2, s.size()).equals(List.of("summary"))) {
-            reply.accept(expect(method, "GET", () -> AdminResponse.json(200, StatusSummary.of(control, Instant.now()))));
-        } else if (s.subList(2, s.size()).equals(List.of("cache", "purge"))) {
-            reply.accept(expect(method, "POST", () -> purge(request)));
-        } else {
-            reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
+        for (Endpoint endpoint : ENDPOINTS) {
+            Map<String, String> params = endpoint.match(request.segments());
+            if (params != null) {
+                Handler handler = endpoint.methods().get(request.method());
+                if (handler == null) {
+                    reply.accept(AdminResponse.error(405, "method " + request.method() + " not allowed here (allowed: "
+                            + String.join(", ", endpoint.methods().keySet()) + ")"));
+                } else {
+                    handler.handle(this, new Call(request, params), reply);
+                }
+                return;
+            }
         }
+        reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
     }
 
-    private void pools(AdminRequest request, List<String> s, Consumer<AdminResponse> reply) {
-        String method = request.method();
-        if (s.isEmpty()) {
-            reply.accept(expect(method, "GET", () -> AdminResponse.json(200, Map.of("pools", control.pools()))));
-            return;
+    private AdminResponse metrics() {
+        if (metrics == null) {
+            throw ControlException.notFound("no metrics: turnout.metrics.enabled is false");
         }
-        String pool = s.get(0);
-        if (s.size() == 1) {
-            reply.accept(expect(method, "GET", () -> AdminResponse.json(200, control.pool(pool))));
-            return;
-        }
-        if (!s.get(1).equals("backends") || s.size() > 4) {
-            reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
-            return;
-        }
-        if (s.size() == 2) {
-            reply.accept(switch (method) {
-                case "GET" -> AdminResponse.json(200, control.pool(pool).backends());
-                case "POST" -> addBackend(request, pool);
-                default -> notAllowed(method, "GET, POST");
-            });
-            return;
-        }
-        String id = s.get(2);
-        if (s.size() == 3) {
-            reply.accept(switch (method) {
-                case "GET" -> AdminResponse.json(200, control.backend(pool, id));
-                case "DELETE" -> {
-                    boolean force = flag(request, "force");
-                    yield audited(request, "remove backend " + pool + "/" + id + (force ? " (forced)" : ""), 200,
-                            control.removeBackend(pool, id, force));
-                }
-                default -> notAllowed(method, "GET, DELETE");
-            });
-            return;
-        }
-        switch (s.get(3)) {
-            case "drain" -> {
-                if (!method.equals("POST")) {
-                    reply.accept(notAllowed(method, "POST"));
-                } else {
-                    drain(request, pool, id, reply);
-                }
-            }
-            case "enable" -> reply.accept(expect(method, "POST", () -> audited(request, "enable backend " + pool + "/" + id,
-                    200, control.enable(pool, id))));
-            case "weight" -> reply.accept(expect(method, "PUT", () -> {
-                int weight = intField(onlyFields(object(request), Set.of("weight"), Set.of("weight")), "weight");
-                return audited(request, "set weight of " + pool + "/" + id + " to " + weight, 200,
-                        control.setWeight(pool, id, weight));
-            }));
-            default -> reply.accept(AdminResponse.error(404, "no such endpoint: " + request.path()));
-        }
+        return AdminResponse.text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.get());
+    }
+
+    private AdminResponse route(String route) {
+        return AdminResponse.json(200, control.routes().stream().filter(r -> r.name().equals(route)).findFirst()
+                .orElseThrow(() -> ControlException.notFound("no route named " + route)));
+    }
+
+    private AdminResponse removeBackend(Call call) {
+        String pool = call.param("pool");
+        String id = call.param("id");
+        boolean force = flag(call.request(), "force");
+        return audited(call.request(), "remove backend " + pool + "/" + id + (force ? " (forced)" : ""), 200,
+                control.removeBackend(pool, id, force));
+    }
+
+    private AdminResponse setWeight(Call call) {
+        String pool = call.param("pool");
+        String id = call.param("id");
+        int weight = intField(onlyFields(object(call.request()), Set.of("weight"), Set.of("weight")), "weight");
+        return audited(call.request(), "set weight of " + pool + "/" + id + " to " + weight, 200,
+                control.setWeight(pool, id, weight));
     }
 
     private AdminResponse addBackend(AdminRequest request, String pool) {
@@ -222,46 +282,30 @@ final class AdminRoutes {
         return tags;
     }
 
-    private AdminResponse routes(AdminRequest request, List<String> s) {
-        String method = request.method();
-        if (s.isEmpty()) {
-            return expect(method, "GET", () -> AdminResponse.json(200, Map.of("routes", control.routes())));
+    private AdminResponse setSplit(Call call) {
+        String route = call.param("route");
+        JsonNode body = object(call.request());
+        Map<String, Integer> split = new LinkedHashMap<>();
+        for (Iterator<String> names = body.fieldNames(); names.hasNext();) {
+            String pool = names.next();
+            split.put(pool, intField(body, pool));
         }
-        String route = s.get(0);
-        if (s.size() == 1) {
-            return expect(method, "GET", () -> AdminResponse.json(200, control.routes().stream()
-                    .filter(r -> r.name().equals(route)).findFirst()
-                    .orElseThrow(() -> ControlException.notFound("no route named " + route))));
-        }
-        if (s.size() == 2 && s.get(1).equals("split")) {
-            return expect(method, "PUT", () -> {
-                JsonNode body = object(request);
-                Map<String, Integer> split = new LinkedHashMap<>();
-                for (Iterator<String> names = body.fieldNames(); names.hasNext();) {
-                    String pool = names.next();
-                    split.put(pool, intField(body, pool));
-                }
-                return audited(request, "set split of route " + route + " to " + split, 200, control.setSplit(route, split));
-            });
-        }
-        if (s.size() == 2 && s.get(1).equals("rollout")) {
-            return switch (method) {
-                case "GET" -> AdminResponse.json(200, control.rollout(route));
-                case "POST" -> {
-                    RolloutPlan plan = rolloutPlan(object(request));
-                    RolloutView started = control.startRollout(route, plan);
-                    AUDIT.info("{} start rollout on route {}: {}", request.who(), route, render(started));
-                    yield AdminResponse.json(202, started);
-                }
-                case "DELETE" -> {
-                    RolloutView aborted = control.abortRollout(route);
-                    AUDIT.info("{} abort rollout on route {}: split now {}", request.who(), route, aborted.split());
-                    yield AdminResponse.json(200, aborted);
-                }
-                default -> notAllowed(method, "GET, POST, DELETE");
-            };
-        }
-        return AdminResponse.error(404, "no such endpoint: " + request.path());
+        return audited(call.request(), "set split of route " + route + " to " + split, 200, control.setSplit(route, split));
+    }
+
+    private AdminResponse startRollout(Call call) {
+        String route = call.param("route");
+        RolloutPlan plan = rolloutPlan(object(call.request()));
+        RolloutView started = control.startRollout(route, plan);
+        AUDIT.info("{} start rollout on route {}: {}", call.request().who(), route, render(started));
+        return AdminResponse.json(202, started);
+    }
+
+    private AdminResponse abortRollout(Call call) {
+        String route = call.param("route");
+        RolloutView aborted = control.abortRollout(route);
+        AUDIT.info("{} abort rollout on route {}: split now {}", call.request().who(), route, aborted.split());
+        return AdminResponse.json(200, aborted);
     }
 
     /** The rollout body; every field but {@code from} and {@code to} has SPEC's example as its default. */
@@ -329,14 +373,6 @@ final class AdminRoutes {
         } catch (IOException e) {
             return String.valueOf(value);
         }
-    }
-
-    private static AdminResponse expect(String method, String allowed, Supplier<AdminResponse> call) {
-        return method.equals(allowed) ? call.get() : notAllowed(method, allowed);
-    }
-
-    private static AdminResponse notAllowed(String method, String allowed) {
-        return AdminResponse.error(405, "method " + method + " not allowed here (allowed: " + allowed + ")");
     }
 
     private static JsonNode object(AdminRequest request) {

@@ -10,6 +10,8 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -98,6 +100,14 @@ public final class AdminServer implements AutoCloseable {
             }
         });
         return server;
+    }
+
+    /**
+     * Every path template the admin listener serves ({@code {name}} stands for one path segment), with the
+     * methods each answers: the route table itself, for the tests that keep the API's reference complete.
+     */
+    public static Map<String, List<String>> endpoints() {
+        return AdminRoutes.endpoints();
     }
 
     public InetSocketAddress address() {

@@ -30,6 +30,12 @@ public interface ControlPlane {
     /** What metrics counted per pool and backend, for the status page; null when metrics are off. */
     TrafficView traffic();
 
+    /** The last minutes of per-second samples per pool and backend; NOT_FOUND when metrics are off. */
+    HistoryView history();
+
+    /** This process: version, uptime, client connections, cache hit ratio. */
+    InstanceView instance();
+
     /** Adds a backend; it takes traffic at once (or once healthy, where health checks run). */
     Change<BackendView> addBackend(String pool, String id, String address, int weight);
 

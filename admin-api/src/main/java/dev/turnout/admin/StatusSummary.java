@@ -15,10 +15,11 @@ import java.util.Map;
  *
  * @param metrics          whether traffic is counted at all
  * @param p95WindowSeconds how far back each {@code p95-seconds} looks; null when metrics are off
+ * @param turnout          this process: version, uptime, client connections, cache hit ratio
  */
 @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
-record StatusSummary(String time, long timeMillis, boolean metrics, Integer p95WindowSeconds, List<RouteStatus> routes,
-        List<PoolStatus> pools) {
+record StatusSummary(String time, long timeMillis, boolean metrics, Integer p95WindowSeconds, InstanceView turnout,
+        List<RouteStatus> routes, List<PoolStatus> pools) {
 
     private static final TrafficView.Figures NOT_COUNTED_YET = new TrafficView.Figures(0, 0, null);
 
@@ -29,7 +30,7 @@ record StatusSummary(String time, long timeMillis, boolean metrics, Integer p95W
                 .map(route -> new RouteStatus(route, lastRollout(control, route.name()))).toList();
         List<PoolStatus> pools = control.pools().stream().map(pool -> PoolStatus.of(pool, traffic)).toList();
         return new StatusSummary(millis.toString(), millis.toEpochMilli(), traffic != null,
-                traffic == null ? null : traffic.p95WindowSeconds(), routes, pools);
+                traffic == null ? null : traffic.p95WindowSeconds(), control.instance(), routes, pools);
     }
 
     private static RolloutView lastRollout(ControlPlane control, String route) {
@@ -46,17 +47,18 @@ record StatusSummary(String time, long timeMillis, boolean metrics, Integer p95W
 
     /** A pool with every request routed to it: totals, and the p95 of the last seconds. */
     @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
-    record PoolStatus(String name, String balancer, Long requests, Long errors, Double p95Seconds,
+    record PoolStatus(String name, String balancer, String healthCheck, Long requests, Long errors, Double p95Seconds,
             List<BackendStatus> backends) {
 
         static PoolStatus of(PoolView pool, TrafficView traffic) {
             if (traffic == null) {
-                return new PoolStatus(pool.name(), pool.balancer(), null, null, null,
+                return new PoolStatus(pool.name(), pool.balancer(), pool.healthCheck(), null, null, null,
                         pool.backends().stream().map(b -> BackendStatus.of(b, null)).toList());
             }
             Map<String, TrafficView.Figures> byId = traffic.backends().getOrDefault(pool.name(), Map.of());
             TrafficView.Figures total = traffic.pools().getOrDefault(pool.name(), NOT_COUNTED_YET);
-            return new PoolStatus(pool.name(), pool.balancer(), total.requests(), total.errors(), total.p95Seconds(),
+            return new PoolStatus(pool.name(), pool.balancer(), pool.healthCheck(), total.requests(), total.errors(),
+                    total.p95Seconds(),
                     pool.backends().stream().map(b -> BackendStatus.of(b, byId.getOrDefault(b.id(), NOT_COUNTED_YET)))
                             .toList());
         }

@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -113,6 +114,8 @@ class AdminTokensTest {
             List<Object> before = admin.control.snapshot();
 
             assertJson(200, admin.send("GET", "/api/v1/pools", null, "Bearer grafana-Token"));
+            admin.control.setTraffic(new TrafficView(5, Map.of(), Map.of()));
+            assertJson(200, admin.send("GET", "/api/v1/history", null, "Bearer grafana-Token"));
             for (String[] call : new String[][] {{"POST", DRAIN, null}, {"POST", "/api/v1/cache/purge", "{}"},
                 {"PUT", "/api/v1/routes/web/split", "{\"stable\":0,\"canary\":100}"},
                 {"DELETE", "/api/v1/pools/stable/backends/app2", null}}) {

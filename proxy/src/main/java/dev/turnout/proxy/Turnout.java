@@ -3,6 +3,7 @@ package dev.turnout.proxy;
 import dev.turnout.admin.AdminServer;
 import dev.turnout.admin.AdminSettings;
 import dev.turnout.admin.ControlPlane;
+import dev.turnout.admin.InstanceView;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
@@ -22,6 +23,7 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +78,7 @@ public final class Turnout implements AutoCloseable {
             if (metrics != null) {
                 control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics.registry());
                 control.trafficSource(metrics::traffic);
+                control.historySource(metrics::history);
                 healthThread.scheduleAtFixedRate(metrics::sampleRecent, 1, 1, TimeUnit.SECONDS);
             } else {
                 control.abortSavedRollouts("turnout.metrics.enabled is false, so no rollout can be judged");
@@ -110,6 +113,11 @@ public final class Turnout implements AutoCloseable {
                 this.tlsAddress = null;
             }
             this.address = server.start(config.listen());
+            long startedMillis = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli)
+                    .orElseGet(System::currentTimeMillis);
+            control.instanceSource(() -> new InstanceView(Main.version(), startedMillis,
+                    (System.currentTimeMillis() - startedMillis) / 1000, server.openConnections(),
+                    metrics == null || cache == null ? null : metrics.cacheHitRatio()));
             if (takeover) {
                 LOG.info("data plane listening on http://{}:{} beside the Turnout being replaced; send it SIGTERM",
                         address.getAddress().getHostAddress(), address.getPort());

@@ -1,6 +1,7 @@
 // Turnout's status page. Reads GET api/v1/summary once a second and updates the page in place (rows are
 // built once per pool, backend and route, so inputs being typed in and open forms survive a refresh).
-// Rates come from the difference of two readings' running totals over the server's own clock. Every
+// Rates come from the difference of two readings' running totals over the server's own clock. The charts
+// start from the server's own history (GET api/v1/history), so a page opened mid-deploy shows what came before. Every
 // control asks for confirmation, then calls the admin API and shows its answer, or its error text.
 'use strict';
 
@@ -18,7 +19,9 @@
     token: sessionStorage.getItem(TOKEN_KEY),
     structure: '',
     samples: new Map(),   // "pool" or "pool/id" -> [{t, requests, errors}], the last RATE_WINDOW_MILLIS
-    history: new Map(),   // pool -> [{t, perBackend: {id: req/s}, errorsPerSecond, p95}]
+    history: new Map(),   // pool -> [{t, perBackend: {id: {perSecond}}, errorsPerSecond, p95}]
+    historyLoaded: false, // whether the server's history was asked for (once, after the first summary)
+    serverPoints: new Map(), // pool -> how many chart points came from the server's history
     drains: new Map(),    // "pool/id" -> deadline (ms, local clock) of a drain waiting for idle
     pollTimer: null,
     polling: false,
@@ -127,6 +130,10 @@
       byId('forget-token').hidden = !page.token;
       byId('content').hidden = false;
       render(data);
+      if (!page.historyLoaded) {
+        page.historyLoaded = true;
+        loadHistory();
+      }
     } catch (error) {
       tokenNeeded = error.status === 401;
       if (!tokenNeeded) {
@@ -144,6 +151,37 @@
     } else {
       page.pollTimer = setTimeout(poll, POLL_MILLIS);
     }
+  }
+
+  /** Lays the server's per-second samples under the points the page gathered itself, then redraws. */
+  async function loadHistory() {
+    let history;
+    try {
+      ({ data: history } = await api('GET', 'api/v1/history'));
+    } catch (error) {
+      return; // metrics off (404) or no answer: the charts fill as the page polls
+    }
+    for (const [pool, series] of Object.entries(history.pools)) {
+      const perBackend = new Map(); // id -> Map(t -> req/s)
+      for (const [key, backendSeries] of Object.entries(history.backends)) {
+        if (key.startsWith(pool + '/')) {
+          perBackend.set(key.substring(pool.length + 1), new Map(backendSeries.t.map((t, i) => [t, backendSeries.rps[i]])));
+        }
+      }
+      const points = series.t.map((t, i) => {
+        const rates = {};
+        perBackend.forEach((byTime, id) => {
+          rates[id] = byTime.has(t) ? { perSecond: byTime.get(t) } : null;
+        });
+        const p95 = series.p95_ms[i];
+        return { t, perBackend: rates, errorsPerSecond: series.errors[i], p95: p95 === null ? null : p95 / 1000 };
+      });
+      const last = points.length ? points[points.length - 1].t : -Infinity;
+      const gathered = (page.history.get(pool) || []).filter((point) => point.t > last);
+      page.history.set(pool, points.concat(gathered));
+      page.serverPoints.set(pool, points.length);
+    }
+    poll();
   }
 
   function setConnection(state, text) {
@@ -167,10 +205,18 @@
     }
     byId('server-time').textContent = 'updated ' + new Date(summary['time-millis']).toLocaleTimeString();
     byId('metrics-off').hidden = summary.metrics;
+    updateInstance(summary.turnout);
     recordSamples(summary);
     summary.routes.forEach(updateRoute);
     summary.pools.forEach((pool) => updatePool(pool, summary));
     updateCountdowns();
+  }
+
+  function updateInstance(turnout) {
+    byId('version').textContent = 'Turnout ' + turnout.version;
+    byId('uptime').textContent = uptime(turnout['uptime-seconds']);
+    byId('client-connections').textContent = turnout['client-connections'].toLocaleString('en-US');
+    byId('cache-hit-ratio').textContent = percent(turnout['cache-hit-ratio']);
   }
 
   function recordSamples(summary) {
@@ -275,7 +321,7 @@
       for (const pool of Object.keys(route.split)) {
         const input = el('input', { type: 'number', min: '0', max: '100', step: '1', 'data-split-input': pool,
           'aria-label': `${route.name} share of ${pool}` });
-        input.addEventListener('input', () => { input.dataset.dirty = 'true'; });
+        markEdits(input);
         splitEditor.append(el('label', {}, pool + ' ', input));
       }
       splitEditor.append(el('button', { type: 'button', 'data-action': 'set-split', text: 'set split' }));
@@ -294,6 +340,35 @@
         el('td', { colspan: '6' }, el('ol', { 'data-field': 'trail', reversed: '' })));
       body.append(row, trail);
     }
+  }
+
+  /** An input the operator edits is not refreshed from the server until its change is sent (or refused). */
+  function markEdits(input) {
+    input.addEventListener('input', () => { input.dataset.dirty = 'true'; });
+  }
+
+  /**
+   * Shows the server's value in an input unless the operator is editing it: focused, typed in, or holding
+   * anything but what the page last put there. The last covers a value cleared or set without typing (a
+   * form reset, autofill, WebDriver's clear), which fires no input event and leaves the field unfocused:
+   * the refresh would otherwise write the old value back, and the next keys typed would add to it.
+   */
+  function refreshInput(input, value) {
+    if (input.dataset.dirty === 'true' || document.activeElement === input) {
+      return;
+    }
+    if (input.dataset.shown !== undefined && input.value !== input.dataset.shown) {
+      input.dataset.dirty = 'true';
+      return;
+    }
+    input.value = value;
+    input.dataset.shown = input.value;
+  }
+
+  /** The edit was sent: the input shows the server's value again from the next refresh. */
+  function editDone(input) {
+    delete input.dataset.dirty;
+    delete input.dataset.shown;
   }
 
   function rolloutForm(route, poolNames) {
@@ -331,9 +406,7 @@
     }));
     field(row, 'split').textContent = pools.map((pool) => `${pool} ${route.split[pool]}`).join(' · ');
     for (const input of row.querySelectorAll('[data-split-input]')) {
-      if (input.dataset.dirty !== 'true' && document.activeElement !== input) {
-        input.value = route.split[input.dataset.splitInput];
-      }
+      refreshInput(input, route.split[input.dataset.splitInput]);
     }
 
     const rollout = route.rollout;
@@ -397,8 +470,8 @@
       p95Swatch.style.background = '#1d2330';
       legend.append(el('span', {}, errorSwatch, '5xx/s'), el('span', {}, p95Swatch, 'pool p95'));
 
-      const head = el('tr', {}, ...['backend', 'address', 'state', 'health', 'weight', 'in-flight', 'req/s', '5xx',
-        'p95', 'requests', 'controls'].map((name, i) => el('th', { class: i >= 4 && i <= 9 ? 'num' : '', text: name })));
+      const head = el('tr', {}, ...['backend', 'address', 'state', 'health', 'ejected', 'weight', 'in-flight', 'req/s',
+        '5xx', 'p95', 'requests', 'controls'].map((name, i) => el('th', { class: i >= 5 && i <= 10 ? 'num' : '', text: name })));
       const rows = el('tbody');
       pool.backends.forEach((backend) => rows.append(backendRow(pool.name, backend)));
 
@@ -409,7 +482,7 @@
             'req/s ', el('b', { 'data-field': 'pool-rate' }), ' · 5xx ', el('b', { 'data-field': 'pool-errors' }),
             ' · p95 ', el('b', { 'data-field': 'pool-p95' }), ' · in-flight ', el('b', { 'data-field': 'pool-inflight' }))),
         el('div', { class: 'pool-body' },
-          el('table', { class: 'backends' }, el('thead', {}, head), rows),
+          el('div', { class: 'backends-box' }, el('table', { class: 'backends' }, el('thead', {}, head), rows)),
           el('div', { class: 'chart' }, el('canvas', { 'data-chart': pool.name, height: '120' }), legend))));
     }
   }
@@ -417,13 +490,14 @@
   function backendRow(pool, backend) {
     const weight = el('input', { type: 'number', min: '0', step: '1', 'data-weight-input': '',
       'aria-label': `weight of ${pool}/${backend.id}` });
-    weight.addEventListener('input', () => { weight.dataset.dirty = 'true'; });
+    markEdits(weight);
     const cell = (name, numeric) => el('td', { 'data-field': name, class: numeric ? 'num' : '' });
     return el('tr', { 'data-pool': pool, 'data-backend': backend.id },
       el('td', { text: backend.id, 'data-field': 'id' }),
       el('td', { text: backend.address, 'data-field': 'address' }),
       el('td', {}, el('span', { 'data-field': 'state' }), el('span', { class: 'countdown', 'data-field': 'drain-countdown' })),
       el('td', {}, el('span', { 'data-field': 'health' })),
+      el('td', {}, el('span', { 'data-field': 'ejected' })),
       cell('weight', true), cell('inflight', true), cell('rate', true), cell('error-rate', true), cell('p95', true),
       cell('requests', true),
       el('td', {},
@@ -449,11 +523,13 @@
       state.className = 'state state-' + backend.state;
       state.textContent = backend.state;
       const health = field(row, 'health');
-      health.className = 'health health-' + backend.health;
-      health.textContent = backend.health;
-      if (backend.ejected) {
-        health.append(el('span', { class: 'tag ejected', text: 'ejected' }));
-      }
+      const checked = pool['health-check'] !== null;
+      health.className = 'health health-' + (checked ? backend.health : 'none');
+      health.textContent = checked ? backend.health : 'no health check';
+      health.title = checked ? `GET ${pool['health-check']}` : 'this pool has no health-check';
+      const ejected = field(row, 'ejected');
+      ejected.className = backend.ejected ? 'tag ejected' : '';
+      ejected.textContent = backend.ejected ? 'ejected' : 'no';
       field(row, 'weight').textContent = backend.weight;
       field(row, 'inflight').textContent = backend.inflight;
       field(row, 'rate').textContent = summary.metrics ? perSecond(rate && rate.perSecond) : DASH;
@@ -462,10 +538,7 @@
       field(row, 'requests').textContent = backend.requests === null ? DASH : backend.requests.toLocaleString('en-US');
       row.querySelector('[data-action="drain"]').disabled = backend.state === 'draining' || backend.state === 'drained';
       row.querySelector('[data-action="enable"]').disabled = backend.state === 'active';
-      const weight = row.querySelector('[data-weight-input]');
-      if (weight.dataset.dirty !== 'true' && document.activeElement !== weight) {
-        weight.value = backend.weight;
-      }
+      refreshInput(row.querySelector('[data-weight-input]'), backend.weight);
     }
     drawChart(section.querySelector('canvas'), pool, summary);
   }
@@ -491,7 +564,10 @@
       return;
     }
     const history = (page.history.get(pool.name) || []).filter((point) => Object.values(point.perBackend)
-      .some((rate) => rate !== null));
+      .some((rate) => rate !== null) && point.t >= summary['time-millis'] - HISTORY_MILLIS);
+    // What the chart holds, for whoever checks that it began from the server's history.
+    canvas.dataset.serverPoints = page.serverPoints.get(pool.name) || 0;
+    canvas.dataset.oldest = history.length ? history[0].t : '';
     const top = 12;
     const bottom = height - 12; // below: the minutes ago
     const now = summary['time-millis'];
@@ -625,7 +701,7 @@
       () => api('PUT', `api/v1/pools/${path(pool, 'backends', id)}/weight`, { weight }),
       (backend) => `${pool}/${id} has weight ${backend.weight}`);
     if (done) {
-      delete input.dataset.dirty;
+      editDone(input);
     }
   }
 
@@ -641,7 +717,7 @@
     const done = await change(`split of ${route}`, () => api('PUT', `api/v1/routes/${path(route)}/split`, split),
       (view) => `route ${view.name} now splits ` + Object.entries(view.split).map(([p, s]) => `${p} ${s}`).join(' · '));
     if (done) {
-      inputs.forEach((input) => { delete input.dataset.dirty; });
+      inputs.forEach(editDone);
     }
   }
 
@@ -755,6 +831,16 @@
 
   function percent(fraction) {
     return fraction === null || fraction === undefined ? DASH : (fraction * 100).toFixed(2) + '%';
+  }
+
+  function uptime(seconds) {
+    const days = Math.floor(seconds / 86400);
+    const hours = Math.floor((seconds % 86400) / 3600);
+    const minutes = Math.floor((seconds % 3600) / 60);
+    if (days > 0) {
+      return `${days} d ${hours} h`;
+    }
+    return hours > 0 ? `${hours} h ${minutes} min` : `${minutes} min ${seconds % 60} s`;
   }
 
   function duration(seconds) {

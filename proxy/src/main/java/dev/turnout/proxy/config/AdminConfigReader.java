@@ -32,7 +32,7 @@ final class AdminConfigReader {
     static AdminConfig read(Config c) {
         String key = "turnout.admin";
         Config a = c.getConfig("admin");
-        requireKnownKeys(a.root(), key, Set.of("listen", "token", "token-file", "tokens", "hosts", "insecure", "tls"));
+        requireKnownKeys(a.root(), key, ConfigKeys.ADMIN.keys());
         HostPort listen = HostPort.parse(key + ".listen", string(a, key, "listen"), true);
         List<AdminToken> tokens = new ArrayList<>();
         String token = a.hasPath("token") ? string(a, key, "token") : "";
@@ -73,7 +73,7 @@ final class AdminConfigReader {
         for (int i = 0; i < list.size(); i++) {
             String key = adminKey + ".tokens[" + i + "]";
             Config t = list.get(i).toConfig();
-            requireKnownKeys(t.root(), key, Set.of("name", "token-file", "role"));
+            requireKnownKeys(t.root(), key, ConfigKeys.ADMIN_TOKEN.keys());
             String name = string(t, key, "name");
             requireName(key + ".name", name);
             if (!names.add(name)) {
@@ -124,7 +124,7 @@ final class AdminConfigReader {
     private static AdminConfig.Tls adminTls(Config a, String adminKey) {
         String key = adminKey + ".tls";
         Config t = object(a, adminKey, "tls").toConfig();
-        requireKnownKeys(t.root(), key, Set.of("cert", "key", "client-ca"));
+        requireKnownKeys(t.root(), key, ConfigKeys.ADMIN_TLS.keys());
         return new AdminConfig.Tls(readable(t, key, "cert"), readable(t, key, "key"),
                 t.hasPath("client-ca") ? readable(t, key, "client-ca") : null);
     }

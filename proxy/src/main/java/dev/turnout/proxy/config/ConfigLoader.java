@@ -44,11 +44,6 @@ public final class ConfigLoader {
 
     private static final String ROOT = "turnout";
 
-    /** Keys read elsewhere or by later features: accepted here, validated by their owner. */
-    private static final Set<String> TOP_LEVEL_KEYS = Set.of(
-            "listen", "io-threads", "admin", "state-file", "state", "pools", "routes", "timeouts",
-            "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults");
-
     private ConfigLoader() {
     }
 
@@ -97,7 +92,7 @@ public final class ConfigLoader {
 
     private static TurnoutConfig compile(Config root) {
         Config c = root.getConfig(ROOT);
-        requireKnownKeys(c.root(), ROOT, TOP_LEVEL_KEYS);
+        requireKnownKeys(c.root(), ROOT, ConfigKeys.TOP.keys());
 
         HostPort listen = HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true);
         int ioThreads = intIn(c, ROOT, "io-threads", 0, 1024);
@@ -109,10 +104,11 @@ public final class ConfigLoader {
 
         Config t = c.getConfig("timeouts");
         String tk = ROOT + ".timeouts";
-        requireKnownKeys(t.root(), tk, Set.of("connect", "request", "idle", "header-read", "body-read", "tunnel-drain"));
+        requireKnownKeys(t.root(), tk, ConfigKeys.TIMEOUTS.keys());
         Timeouts timeouts = new Timeouts(positive(t, tk, "connect"), positive(t, tk, "request"), positive(t, tk, "idle"),
                 positive(t, tk, "header-read"), positive(t, tk, "body-read"), positive(t, tk, "tunnel-drain"));
 
+        requireKnownKeys(object(c, ROOT, "shutdown"), ROOT + ".shutdown", ConfigKeys.SHUTDOWN.keys());
         Duration grace = duration(c, ROOT, "shutdown.grace");
         if (grace.isNegative()) {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
@@ -124,7 +120,7 @@ public final class ConfigLoader {
     private static StateStoreConfig state(Config c) {
         String key = ROOT + ".state";
         Config s = object(c, ROOT, "state").toConfig();
-        requireKnownKeys(s.root(), key, Set.of("store", "etcd"));
+        requireKnownKeys(s.root(), key, ConfigKeys.STATE.keys());
         String store = string(s, key, "store");
         if (store.equals("file")) {
             return StateStoreConfig.FILE;
@@ -134,7 +130,7 @@ public final class ConfigLoader {
         }
         String ek = key + ".etcd";
         Config e = object(s, key, "etcd").toConfig();
-        requireKnownKeys(e.root(), ek, Set.of("endpoints", "prefix", "instance", "timeout", "lease-ttl"));
+        requireKnownKeys(e.root(), ek, ConfigKeys.ETCD.keys());
         List<String> texts;
         try {
             texts = e.getStringList("endpoints");
@@ -198,7 +194,7 @@ public final class ConfigLoader {
         }
         String key = ROOT + ".tls";
         Config t = object(c, ROOT, "tls").toConfig();
-        requireKnownKeys(t.root(), key, Set.of("listen", "certificates", "redirect-http"));
+        requireKnownKeys(t.root(), key, ConfigKeys.TLS.keys());
         HostPort listen = HostPort.parse(key + ".listen", t.hasPath("listen") ? string(t, key, "listen") : "0.0.0.0:8443", true);
         List<? extends ConfigObject> entries;
         try {
@@ -214,7 +210,7 @@ public final class ConfigLoader {
         for (int i = 0; i < entries.size(); i++) {
             String entryKey = key + ".certificates[" + i + "]";
             Config entry = entries.get(i).toConfig();
-            requireKnownKeys(entry.root(), entryKey, Set.of("cert", "key"));
+            requireKnownKeys(entry.root(), entryKey, ConfigKeys.TLS_CERTIFICATE.keys());
             certificates.add(new TlsConfig.Certificate(readable(entry, entryKey, "cert"), readable(entry, entryKey, "key")));
         }
         return new TlsConfig(listen, certificates, t.hasPath("redirect-http") && bool(t, key, "redirect-http"));
@@ -231,7 +227,7 @@ public final class ConfigLoader {
     private static ClientLimits limits(Config c) {
         String key = ROOT + ".limits";
         Config l = c.getConfig("limits");
-        requireKnownKeys(l.root(), key, Set.of("request-line", "header-size", "header-count", "connections"));
+        requireKnownKeys(l.root(), key, ConfigKeys.LIMITS.keys());
         return new ClientLimits((int) bytesIn(l, key, "request-line", 256, 1 << 20),
                 (int) bytesIn(l, key, "header-size", 1024, 1 << 20), intIn(l, key, "header-count", 1, 10_000),
                 intIn(l, key, "connections", 1, 10_000_000));
@@ -253,14 +249,14 @@ public final class ConfigLoader {
 
     private static boolean metricsEnabled(Config c) {
         Config m = c.getConfig("metrics");
-        requireKnownKeys(m.root(), ROOT + ".metrics", Set.of("enabled"));
+        requireKnownKeys(m.root(), ROOT + ".metrics", ConfigKeys.METRICS.keys());
         return bool(m, ROOT + ".metrics", "enabled");
     }
 
     private static CacheConfig cache(Config c) {
         String key = ROOT + ".cache";
         Config k = c.getConfig("cache");
-        requireKnownKeys(k.root(), key, Set.of("enabled", "max-size", "max-object-size", "status-header"));
+        requireKnownKeys(k.root(), key, ConfigKeys.CACHE.keys());
         long maxSize = bytes(k, key, "max-size");
         long maxObject = bytes(k, key, "max-object-size");
         if (maxObject > maxSize) {
@@ -294,8 +290,7 @@ public final class ConfigLoader {
     private static CompressionConfig compression(Config c) {
         String key = ROOT + ".compression";
         Config z = c.getConfig("compression");
-        requireKnownKeys(z.root(), key, Set.of("enabled", "min-length", "types", "gzip-level", "brotli-quality",
-                "zstd-level"));
+        requireKnownKeys(z.root(), key, ConfigKeys.COMPRESSION.keys());
         boolean enabled;
         List<String> types;
         try {
@@ -315,7 +310,8 @@ public final class ConfigLoader {
 
     private static Map<String, PoolConfig> pools(Config c) {
         ConfigObject poolsObject = object(c, ROOT, "pools");
-        Config defaults = c.getConfig("defaults");
+        Config defaults = object(c, ROOT, "defaults").toConfig();
+        requireKnownKeys(defaults.root(), ROOT + ".defaults", ConfigKeys.DEFAULTS.keys());
         // Sorted so that listings and logs do not depend on HOCON's map ordering.
         Map<String, PoolConfig> pools = new TreeMap<>();
         for (String name : poolsObject.keySet()) {
@@ -326,8 +322,7 @@ public final class ConfigLoader {
                 throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...]");
             }
             Config p = ((ConfigObject) value).toConfig();
-            requireKnownKeys(p.root(), key, Set.of("balancer", "backends", "health-check", "retries", "retry-budget",
-                    "passive-ejection", "slow-start", "max-connections", "max-pending"));
+            requireKnownKeys(p.root(), key, ConfigKeys.POOL.keys());
             PoolConfig.Balancer balancer = balancer(p, key);
             pools.put(name, new PoolConfig(name, balancer, backends(p, key), healthCheck(p, key, defaults),
                     resilience(p, key, defaults)));
@@ -341,8 +336,7 @@ public final class ConfigLoader {
         }
         String key = poolKey + ".health-check";
         Config h = p.getConfig("health-check").withFallback(defaults.getConfig("health-check"));
-        requireKnownKeys(h.root(), key, Set.of("path", "interval", "timeout", "healthy-threshold", "unhealthy-threshold",
-                "expected-status"));
+        requireKnownKeys(h.root(), key, ConfigKeys.HEALTH_CHECK.keys());
         String path = string(h, key, "path");
         if (!path.startsWith("/")) {
             throw ConfigError.of(key + ".path", path, "a path starting with /");
@@ -370,7 +364,7 @@ public final class ConfigLoader {
         Config r = p.withFallback(defaults);
         String ek = poolKey + ".passive-ejection";
         Config e = r.getConfig("passive-ejection");
-        requireKnownKeys(e.root(), ek, Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
+        requireKnownKeys(e.root(), ek, ConfigKeys.PASSIVE_EJECTION.keys());
         return new ResilienceConfig(intIn(r, poolKey, "retries", 0, ResilienceConfig.MAX_RETRIES),
                 percent(r, poolKey, "retry-budget"),
                 intIn(e, ek, "consecutive-failures", 0, 1000), positive(e, ek, "base-time"),
@@ -416,7 +410,7 @@ public final class ConfigLoader {
         for (int i = 0; i < list.size(); i++) {
             String key = poolKey + ".backends[" + i + "]";
             Config b = list.get(i).toConfig();
-            requireKnownKeys(b.root(), key, Set.of("id", "address", "weight"));
+            requireKnownKeys(b.root(), key, ConfigKeys.BACKEND.keys());
             String id = string(b, key, "id");
             requireName(key + ".id", id);
             if (!ids.add(id)) {
@@ -441,8 +435,7 @@ public final class ConfigLoader {
         for (int i = 0; i < list.size(); i++) {
             String key = ROOT + ".routes[" + i + "]";
             Config r = list.get(i).toConfig();
-            requireKnownKeys(r.root(), key, Set.of("name", "host", "path-prefix", "split", "cache", "sticky", "pool-header",
-                    "max-body-size", "retry-methods"));
+            requireKnownKeys(r.root(), key, ConfigKeys.ROUTE.keys());
             String name = string(r, key, "name");
             requireName(key + ".name", name);
             if (!names.add(name)) {
@@ -490,7 +483,7 @@ public final class ConfigLoader {
         }
         String key = routeKey + ".sticky";
         Config sticky = object(r, routeKey, "sticky").toConfig();
-        requireKnownKeys(sticky.root(), key, Set.of("cookie", "header"));
+        requireKnownKeys(sticky.root(), key, ConfigKeys.STICKY.keys());
         if (sticky.hasPath("cookie") == sticky.hasPath("header")) {
             throw ConfigError.of(key, sticky.root().unwrapped(), "either { cookie = NAME } or { header = NAME }");
         }

@@ -121,7 +121,8 @@ final class RolloutRunner {
         runningByRoute.put(rollout.route(), rollout.running() ? 1 : 0);
     }
 
-    private void watch(String route) {
+    /** Registers the route's rollout gauges and verdict counters, at zero, unless it has them. */
+    void watch(String route) {
         if (stepByRoute.containsKey(route)) {
             return;
         }

@@ -8,6 +8,8 @@ import dev.turnout.admin.PoolView;
 import dev.turnout.admin.RolloutPlan;
 import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
+import dev.turnout.admin.HistoryView;
+import dev.turnout.admin.InstanceView;
 import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
@@ -68,6 +70,10 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private ToIntFunction<String> cachePurger = prefix -> 0;
     private ToIntFunction<Set<String>> cacheTagPurger = tags -> 0;
     private Supplier<TrafficView> trafficSource = () -> null;
+    private Supplier<HistoryView> historySource = () -> {
+        throw ControlException.notFound("no history: turnout.metrics.enabled is false");
+    };
+    private Supplier<InstanceView> instanceSource = () -> null;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
     /** The revision of {@link #state} in the store; read without the lock by the store's thread. */
@@ -121,6 +127,26 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         return trafficSource.get();
     }
 
+    /** Where {@link #history} comes from, when metrics count traffic. */
+    public void historySource(Supplier<HistoryView> source) {
+        this.historySource = source;
+    }
+
+    @Override
+    public HistoryView history() {
+        return historySource.get();
+    }
+
+    /** Where {@link #instance} comes from: the process that runs this control plane. */
+    public void instanceSource(Supplier<InstanceView> source) {
+        this.instanceSource = source;
+    }
+
+    @Override
+    public InstanceView instance() {
+        return instanceSource.get();
+    }
+
     @Override
     public int purgeCache(String prefix) {
         return cachePurger.applyAsInt(prefix);
@@ -141,6 +167,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     public synchronized void enableRollouts(ScheduledExecutorService scheduler, Clock clock,
             BiFunction<String, String, RequestTally> tallies, MeterRegistry registry) {
         this.rollouts = new RolloutRunner(scheduler, clock, tallies, registry);
+        // Every route's rollout series exist from the start, at zero, so dashboards show an idle route as such.
+        routing.current().routes().forEach(route -> rollouts.watch(route.name()));
         state.rollouts().values().forEach(rollouts::show);
         Gauge.builder("turnout.state.store.up", store, s -> s.up() ? 1 : 0)
                 .description("1 while the state store can be reached (always 1 for a file); 0: changes answer 503")
@@ -639,7 +667,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     private PoolView view(Pool pool) {
         return new PoolView(pool.name(), pool.balancer().configName(),
-                pool.members().stream().map(m -> view(pool.name(), m)).toList());
+                pool.members().stream().map(m -> view(pool.name(), m)).toList(),
+                pool.healthCheck() == null ? null : pool.healthCheck().path());
     }
 
     /** In a fleet, {@code inflight} counts every instance's requests, and {@code fleet} shows them per instance. */

@@ -84,7 +84,8 @@ public final class Demo {
         return text.append("\nRoute 'web' splits traffic stable=90 (app1, app2: v1) / canary=10 (app3: v2).\n\n")
                 .append("Try:\n")
                 .append("  curl -s ").append(url).append("/hello\n")
-                .append("  for i in $(seq 20); do curl -s ").append(url).append("/; done | sort | uniq -c\n")
+                // Each answer carries its own request id: only the version and server fields show the split.
+                .append("  for i in $(seq 20); do curl -s ").append(url).append("/; done | cut -d, -f1,2 | sort | uniq -c\n")
                 .append("  curl -si -H 'X-Request-Id: my-id-1' ").append(url).append("/trace\n")
                 .append("  curl -s -X POST '").append(admin).append("/api/v1/pools/stable/backends/app1/drain?wait=10s'\n")
                 .append("  curl -s -X PUT -H 'Content-Type: application/json' -d '{\"stable\":0,\"canary\":100}' ").append(admin)

@@ -241,6 +241,11 @@ public final class ProxyServer {
         }
     }
 
+    /** Client connections open now, plain and TLS, for the status page. */
+    public int openConnections() {
+        return connections.size();
+    }
+
     /**
      * Stops accepting, asks every connection to close after its current exchange, and waits up to
      * {@code grace}; connections still open then are closed.

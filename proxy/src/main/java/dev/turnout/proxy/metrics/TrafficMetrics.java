@@ -1,5 +1,6 @@
 package dev.turnout.proxy.metrics;
 
+import dev.turnout.admin.HistoryView;
 import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
@@ -12,6 +13,7 @@ import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.RequestTally;
 import dev.turnout.proxy.stats.SampledWindow;
+import dev.turnout.proxy.stats.TrafficHistory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -118,6 +120,7 @@ public final class TrafficMetrics implements AutoCloseable {
     private final Object recentLock = new Object();
     private Map<String, SampledWindow> recentByPool = Map.of();
     private Map<Member, SampledWindow> recentByBackend = Map.of();
+    private final TrafficHistory history = new TrafficHistory();
 
     public TrafficMetrics(RoutingState routing, Iterable<EventExecutor> eventLoops) {
         this.routing = routing;
@@ -175,13 +178,34 @@ public final class TrafficMetrics implements AutoCloseable {
         return route(route).pool(pool).tally;
     }
 
-    /** Keeps the totals of this moment, from which {@link #traffic} reads the last seconds; call once a second. */
+    /**
+     * Keeps the totals of this moment, from which {@link #traffic} reads the last seconds and {@link #history}
+     * the last minutes; call once a second.
+     */
     public void sampleRecent() {
         Totals now = totals();
         synchronized (recentLock) {
             recentByPool = sampled(recentByPool, now.pools());
             recentByBackend = sampled(recentByBackend, now.backends());
         }
+        Map<String, RequestTally.Snapshot> backends = new HashMap<>();
+        now.backends().forEach((member, total) -> backends.put(member.pool() + "/" + member.id(), total));
+        history.sample(System.currentTimeMillis(), now.pools(), backends);
+    }
+
+    /** The samples {@link #sampleRecent} kept: the last 15 minutes, one a second. */
+    public HistoryView history() {
+        return history.view();
+    }
+
+    /** Answers served from the cache, fresh or stale, among all requests on cached routes; null before the first. */
+    public Double cacheHitRatio() {
+        double all = 0;
+        for (Counter counter : cacheResults.values()) {
+            all += counter.count();
+        }
+        double served = cacheResults.get(ResponseCache.Result.HIT).count() + cacheResults.get(ResponseCache.Result.STALE).count();
+        return all == 0 ? null : served / all;
     }
 
     private static <K> Map<K, SampledWindow> sampled(Map<K, SampledWindow> previous, Map<K, RequestTally.Snapshot> now) {

@@ -209,6 +209,23 @@ class MetricsExpositionTest {
     }
 
     @Test
+    void everyRoutesRolloutSeriesAreThereFromStartUpAtZero() throws Exception {
+        try (FakeBackend s1 = FakeBackend.start();
+                FakeBackend c1 = FakeBackend.start();
+                Turnout proxy = TestProxy.start(twoPools(entry("s1", s1), entry("c1", c1), 0))) {
+            Map<String, Double> metrics = scrape(proxy);
+            assertEquals(Map.of(key("turnout_rollout_running", "route", "web"), 0.0), family(metrics, "turnout_rollout_running"),
+                    "before any rollout");
+            assertEquals(Map.of(key("turnout_rollout_step_percent", "route", "web"), 0.0),
+                    family(metrics, "turnout_rollout_step_percent"));
+            assertEquals(Map.of(key("turnout_rollout_verdicts_total", "route", "web", "verdict", "pass"), 0.0,
+                    key("turnout_rollout_verdicts_total", "route", "web", "verdict", "fail"), 0.0,
+                    key("turnout_rollout_verdicts_total", "route", "web", "verdict", "wait"), 0.0),
+                    family(metrics, "turnout_rollout_verdicts_total"));
+        }
+    }
+
+    @Test
     void jvmNettyAndProcessSeriesAreServedAsText() throws Exception {
         try (FakeBackend backend = FakeBackend.start();
                 Turnout proxy = TestProxy.start(TestProxy.singlePool(backend));

@@ -1,5 +1,7 @@
 package dev.turnout.proxy.statuspage;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +16,6 @@ import java.util.List;
 import java.util.logging.Level;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
@@ -208,12 +209,40 @@ final class StatusPageBrowser implements AutoCloseable {
         });
     }
 
+    /**
+     * Replaces what the input holds with {@code text}. WebDriver's clear fires no input event and leaves the
+     * field unfocused, so a page refresh may land between the clear and the keys: the page must not write
+     * its value back then, and this checks that it did not.
+     */
     void type(String css, String text) {
         awaitShown(css);
         WebElement input = driver.findElement(By.cssSelector(css));
-        // Select and replace in one gesture: between a clear() and the keys, the page's refresh
-        // could put the shown value back into the still unfocused, untouched input.
-        input.sendKeys(Keys.chord(Keys.CONTROL, "a"), text);
+        input.clear();
+        input.sendKeys(text);
+        assertEquals(text, input.getDomProperty("value"), css + " holds what was typed");
+    }
+
+    /**
+     * As {@link #type}, with a page refresh between the clear and the keys: the interleaving that made the
+     * page write its old value back under the edit (so that "80" became "10080").
+     */
+    void typeAcrossARefresh(String css, String text) {
+        awaitShown(css);
+        WebElement input = driver.findElement(By.cssSelector(css));
+        input.clear();
+        awaitRefresh();
+        input.sendKeys(text);
+        assertEquals(text, input.getDomProperty("value"), css + " holds what was typed, the refresh notwithstanding");
+    }
+
+    /** Reloads the page, as an operator opening it in the middle of a deploy would. */
+    void reload() {
+        driver.navigate().refresh();
+    }
+
+    /** Runs {@code script} in the page; returns what it returns. */
+    Object script(String script) {
+        return driver.executeScript(script);
     }
 
     /** Clicks a backend's control, e.g. {@code drain}, {@code enable}, {@code set-weight}. */

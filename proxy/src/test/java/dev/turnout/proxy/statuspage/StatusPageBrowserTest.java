@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.LoadClient;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
@@ -24,6 +25,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,7 +110,7 @@ class StatusPageBrowserTest {
             assertEquals("active", page.backendField("stable", "app2", "state"), "a declined confirmation changes nothing");
             assertEquals("active", api(proxy, "GET", "/api/v1/pools/stable/backends/app2", null).path("state").asText());
 
-            page.type(route("web") + " input[data-split-input=\"stable\"]", "80");
+            page.typeAcrossARefresh(route("web") + " input[data-split-input=\"stable\"]", "80");
             page.type(route("web") + " input[data-split-input=\"canary\"]", "20");
             page.click(route("web") + " button[data-action=\"set-split\"]");
             page.answerConfirmation("Set the split of route web", true);
@@ -232,6 +234,53 @@ class StatusPageBrowserTest {
             page.answerConfirmation("weight of app/b1 to 3", true);
             page.awaitBackendField("app", "b1", "weight", "3");
             assertEquals(3, api(proxy, "GET", "/api/v1/pools/app/backends/b1", null).path("weight").intValue());
+        }
+    }
+
+    /**
+     * Whoever opens the page in the middle of a deploy sees what came before: reloaded after seconds of load,
+     * the chart begins with the server's history (points older than the page, at the server's own times),
+     * and the head shows the process: version, uptime, client connections, cache hit ratio.
+     */
+    @Test
+    void reloadedUnderLoadThePageDrawsItsChartsFromTheServersHistory() throws Exception {
+        try (FakeBackend b0 = FakeBackend.start(Reply.ok("b0"));
+                FakeBackend b1 = FakeBackend.start(Reply.ok("b1"));
+                Turnout proxy = TestProxy.start(b0, b1);
+                StatusPageBrowser page = StatusPageBrowser.open(adminUri(proxy, "/"), 1400, 900);
+                LoadClient load = new LoadClient(URI.create("http://127.0.0.1:" + proxy.address().getPort() + "/"), 2)) {
+            page.awaitShown("section.pool[data-pool=\"app\"]");
+            Await.until("10 samples of the load in the server's history", Duration.ofSeconds(30),
+                    () -> historyTimes(proxy, "app").size() >= 10);
+
+            page.reload();
+            long loadedAt = ((Number) page.script("return Math.floor(performance.timeOrigin)")).longValue();
+            String chart = "canvas[data-chart=\"app\"]";
+            Await.until("the chart to take the server's history", StatusPageBrowser.PAGE_TIMEOUT,
+                    () -> page.shown(chart) && Integer.parseInt(page.attribute(chart, "data-server-points")) >= 10);
+            long oldest = Long.parseLong(page.attribute(chart, "data-oldest"));
+            assertTrue(oldest < loadedAt, "the chart begins at " + oldest + ", before the page was loaded at " + loadedAt);
+            assertTrue(historyTimes(proxy, "app").contains(oldest), "the chart's first point is a sample of the server's");
+            assertTrue(load.failures().isEmpty(), load.failures()::toString);
+
+            JsonNode turnout = api(proxy, "GET", "/api/v1/summary", null).path("turnout");
+            assertEquals("Turnout " + turnout.path("version").asText(), page.text("#version"));
+            assertTrue(page.text("#uptime").matches("\\d+ min \\d+ s"), page.text("#uptime"));
+            assertTrue(page.text("#client-connections").matches("\\d+"), page.text("#client-connections"));
+            page.awaitText("the cache hit ratio (answers without cache headers all miss)", "#cache-hit-ratio", "0.00%");
+            assertEquals("no health check", page.backendField("app", "b0", "health"), "a pool without a health-check");
+            assertEquals("no", page.backendField("app", "b0", "ejected"));
+        }
+    }
+
+    /** The times of the server's samples for a pool. */
+    private static List<Long> historyTimes(Turnout proxy, String pool) {
+        try {
+            List<Long> times = new ArrayList<>();
+            api(proxy, "GET", "/api/v1/history", null).path("pools").path(pool).path("t").forEach(t -> times.add(t.asLong()));
+            return times;
+        } catch (Exception e) {
+            throw new AssertionError("GET /api/v1/history failed", e);
         }
     }
 
