@@ -1,6 +1,6 @@
 package dev.turnout.bench;
 
-import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -310,25 +311,34 @@ public final class CrashDrill {
         return byReason;
     }
 
-    /** The backend process: answers its id after a latency drawn from [min, max] ms. */
+    /**
+     * The backend process: answers its id after a latency drawn from [min, max] ms, on raw sockets,
+     * each answer in one write, so that a kill lands between answers, never inside one.
+     */
     private static void backend(String id, int min, int max) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
-        server.setExecutor(Executors.newFixedThreadPool(128));
-        byte[] answer = id.getBytes(StandardCharsets.UTF_8);
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                exchange.getRequestBody().readAllBytes();
-                try {
-                    Thread.sleep(ThreadLocalRandom.current().nextInt(min, max + 1));
-                } catch (InterruptedException e) {
-                    return;
-                }
-                exchange.sendResponseHeaders(200, answer.length);
-                exchange.getResponseBody().write(answer);
-            }
-        });
-        server.start();
-        System.out.println("listening " + server.getAddress().getPort());
+        byte[] answer = ("HTTP/1.1 200 OK\r\nContent-Length: " + id.length() + "\r\n\r\n" + id)
+                .getBytes(StandardCharsets.US_ASCII);
+        ServerSocket server = new ServerSocket();
+        server.bind(new InetSocketAddress("127.0.0.1", 0), 1024);
+        ExecutorService connections = Executors.newCachedThreadPool();
+        System.out.println("listening " + server.getLocalPort());
         System.out.flush();
+        while (true) {
+            Socket socket = server.accept();
+            connections.execute(() -> {
+                try (socket; InputStream in = new BufferedInputStream(socket.getInputStream())) {
+                    socket.setTcpNoDelay(true);
+                    while (line(in) != null) {
+                        for (String header = line(in); header != null && !header.isEmpty(); header = line(in)) {
+                            continue; // GETs only: no body to skip
+                        }
+                        Thread.sleep(ThreadLocalRandom.current().nextInt(min, max + 1));
+                        socket.getOutputStream().write(answer);
+                    }
+                } catch (IOException | InterruptedException closed) {
+                    // the proxy closed the connection, or the process is going
+                }
+            });
+        }
     }
 }

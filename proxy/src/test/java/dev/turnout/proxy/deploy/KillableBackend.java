@@ -1,17 +1,20 @@
 package dev.turnout.proxy.deploy;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -107,44 +110,76 @@ final class KillableBackend implements AutoCloseable {
         kill();
     }
 
-    /** The backend process: {@code id minMillis maxMillis}. */
+    /**
+     * The backend process: {@code id minMillis maxMillis}. A plain keep-alive HTTP/1.1 server on
+     * raw sockets that writes each answer, head and body, in one write: a kill lands before an
+     * answer or after it, never inside one (which no proxy could retry, as the client has its head).
+     */
     public static void main(String[] args) throws IOException {
         String id = args[0];
         int min = Integer.parseInt(args[1]);
         int max = Integer.parseInt(args[2]);
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
-        ExecutorService workers = Executors.newFixedThreadPool(256);
-        server.setExecutor(workers);
-        byte[] answer = id.getBytes(StandardCharsets.UTF_8);
-        server.createContext("/", exchange -> serve(exchange, answer, out, min, max));
-        server.start();
+        byte[] answer = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + id.length() + "\r\n\r\n" + id)
+                .getBytes(StandardCharsets.US_ASCII);
+        ServerSocket server = new ServerSocket();
+        server.bind(new InetSocketAddress("127.0.0.1", 0), 1024);
+        ExecutorService connections = Executors.newCachedThreadPool();
         synchronized (out) {
-            out.println("listening " + server.getAddress().getPort());
+            out.println("listening " + server.getLocalPort());
             out.flush();
+        }
+        while (true) {
+            Socket socket = server.accept();
+            connections.execute(() -> serve(socket, answer, out, min, max));
         }
     }
 
-    private static void serve(HttpExchange exchange, byte[] answer, PrintStream out, int min, int max) throws IOException {
-        try (exchange) {
-            exchange.getRequestBody().readAllBytes();
-            String testId = exchange.getRequestHeaders().getFirst(TEST_ID);
-            if (testId != null) {
-                synchronized (out) {
-                    out.println("got " + testId);
-                    out.flush();
+    private static void serve(Socket socket, byte[] answer, PrintStream out, int min, int max) {
+        try (socket; InputStream in = new BufferedInputStream(socket.getInputStream());
+                OutputStream reply = socket.getOutputStream()) {
+            socket.setTcpNoDelay(true);
+            while (true) {
+                String testId = null;
+                long length = 0;
+                String line = readLine(in);
+                if (line == null) {
+                    return;
                 }
-            }
-            try {
+                for (line = readLine(in); line != null && !line.isEmpty(); line = readLine(in)) {
+                    int colon = line.indexOf(':');
+                    String name = colon < 0 ? "" : line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+                    String value = colon < 0 ? "" : line.substring(colon + 1).trim();
+                    if (name.equals("content-length")) {
+                        length = Long.parseLong(value);
+                    } else if (name.equals(TEST_ID.toLowerCase(Locale.ROOT))) {
+                        testId = value;
+                    }
+                }
+                in.skipNBytes(length);
+                if (testId != null) {
+                    synchronized (out) {
+                        out.println("got " + testId);
+                        out.flush();
+                    }
+                }
                 Thread.sleep(ThreadLocalRandom.current().nextInt(min, max + 1));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                reply.write(answer);
+                reply.flush();
             }
-            exchange.sendResponseHeaders(200, answer.length);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(answer);
-            }
+        } catch (IOException | InterruptedException | RuntimeException closed) {
+            // the proxy closed the connection, or the process is going
         }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b >= 0; b = in.read()) {
+            if (b == '\n') {
+                return line.toString().strip();
+            }
+            line.append((char) b);
+        }
+        return line.length() == 0 ? null : line.toString();
     }
 }
