@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
 final class Attempt implements UpstreamListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
+    /**
+     * How soon after a request goes out on a pooled connection a close means the connection was
+     * already closed when it was taken. Longer than an event loop's batch of ready events on a
+     * busy core, shorter than it takes an application to read a request and fail on it.
+     */
+    private static final long FOUND_CLOSED_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final Exchange exchange;
     private final FrontendShared shared;
@@ -51,6 +57,8 @@ final class Attempt implements UpstreamListener {
     private UpstreamStream upstream;
     private boolean reusable;
     private boolean wasPooled;
+    // When the request went out on a pooled connection: a close soon after means it was found closed.
+    private long writtenAtNanos;
     // Nothing of the request was written to the current backend yet.
     private boolean requestUnsent;
     private boolean retriedOnFreshConnection;
@@ -165,6 +173,7 @@ final class Attempt implements UpstreamListener {
             return;
         }
         attach(pooled, true);
+        writtenAtNanos = exchange.startNanos(); // it goes out now: its arrival stands in, one clock read fewer
         writeQueued(pooled);
         needsFlush = true;
         if (resumed) {
@@ -261,7 +270,8 @@ final class Attempt implements UpstreamListener {
      * and the body received so far are still queued, and the retry costs no budget.
      * <li>Sent, and the connection closed before any answer byte: when the route's
      * {@code retry-methods} name its method (it may be repeated) and it has no body, which was
-     * streamed and not kept. Such a retry adds load to the pool, so it spends the retry budget.
+     * streamed and not kept. Such a retry adds load to the pool, so it spends the retry budget,
+     * unless the pooled connection was {@linkplain #foundClosed found closed}.
      * A pooled keep-alive connection closed as it was reused, with no other backend to go to, is
      * tried once on a fresh connection to the same one.
      * </ul>
@@ -278,7 +288,7 @@ final class Attempt implements UpstreamListener {
         if (next == null) {
             return sent && retryOnFreshConnection();
         }
-        if (sent && !holdsRetryToken) {
+        if (sent && !holdsRetryToken && !foundClosed(reason)) {
             if (!current.tryAcquireRetry()) {
                 return false;
             }
@@ -294,6 +304,17 @@ final class Attempt implements UpstreamListener {
         tried[attempts++] = next;
         sendAgain(sent);
         return true;
+    }
+
+    /**
+     * A pooled connection that closed within {@link #FOUND_CLOSED_NANOS} of the request going out
+     * on it was closed before it was taken: its close (the backend's idle timeout, or the backend
+     * dying, with the event not yet read) was already on its way, so the request never reached a
+     * live backend and its retry adds no load to the pool.
+     */
+    private boolean foundClosed(RetryReason reason) {
+        return reason == RetryReason.CLOSED_BEFORE_ANSWER && wasPooled
+                && System.nanoTime() - writtenAtNanos < FOUND_CLOSED_NANOS;
     }
 
     /**
@@ -333,6 +354,7 @@ final class Attempt implements UpstreamListener {
             return;
         }
         attach(pooled, true);
+        writtenAtNanos = System.nanoTime();
         writeQueued(pooled);
         pooled.flush();
         downstream.resume(Downstream.CONNECTING);
