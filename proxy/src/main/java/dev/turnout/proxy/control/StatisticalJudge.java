@@ -66,13 +66,13 @@ final class StatisticalJudge {
         Tests tests = new Tests(u, latencyPValue, probabilitySlower, medianIncrease, small ? FISHER : TWO_PROPORTION,
                 errorPValue, errorRateIncrease);
 
-        String errors = String.format(Locale.ROOT, "5xx %.2f%% vs %.2f%% (%+.2f points, allowed +%.2f; p=%.4f, %s)",
+        String errors = String.format(Locale.ROOT, "5xx %.2f%% vs %.2f%% (%+.2f points, allowed +%.2f; p=%.3g, %s)",
                 100 * canary.counts().errorRate(), 100 * stable.counts().errorRate(), 100 * errorRateIncrease,
                 100 * rollout.maxErrorRate(), errorPValue, tests.errorTest());
-        String latency = String.format(Locale.ROOT, "median %.2f ms vs %.2f ms (%+.1f%%, allowed +%.1f%%; U=%.1f, p=%.4f)",
+        String latency = String.format(Locale.ROOT, "median %.2f ms vs %.2f ms (%+.1f%%, allowed +%.1f%%; U=%.1f, p=%.3g)",
                 1000 * canaryMedian, 1000 * stableMedian, 100 * medianIncrease, 100 * rollout.maxLatencyIncrease(), u,
                 latencyPValue);
-        String significance = String.format(Locale.ROOT, " below %.4f", alpha);
+        String significance = String.format(Locale.ROOT, " below %.3g", alpha);
         String failure = null;
         if (errorPValue < alpha && errorRateIncrease > rollout.maxErrorRate()) {
             failure = rollout.to() + " " + errors + significance;

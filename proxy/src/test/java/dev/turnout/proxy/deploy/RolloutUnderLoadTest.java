@@ -603,6 +603,9 @@ class RolloutUnderLoadTest {
         for (JsonNode v : rollout.path("verdicts")) {
             LOAD_LOG.info("{}:   {} {} step {}% {}{}{}", scenario, v.path("at").asText(), v.path("outcome").asText(),
                     v.path("step").asInt(), v.path("reason").asText(), figures(v.path("stable")), figures(v.path("canary")));
+            if (v.has("tests")) {
+                LOAD_LOG.info("{}:     verdict {}", scenario, v);
+            }
         }
     }
 
