@@ -169,6 +169,8 @@ class RolloutUnderLoadTest {
             assertTrue(canary.path("requests").asLong() >= MIN_REQUESTS, fail.toString());
             assertTrue(fail.path("stable").path("requests").asLong() >= MIN_REQUESTS, fail.toString());
             assertEquals(0.0, fail.path("stable").path("error-rate").asDouble(), fail.toString());
+            assertTrue(fail.path("tests").path("error-p-value").asDouble() < 0.05, "the default judge's p-value: " + fail);
+            assertTrue(fail.path("tests").path("error-rate-increase").asDouble() > 0.02, fail.toString());
             JsonNode rollback = last(done);
             assertEquals(0, rollback.path("step").asInt());
             assertEquals(fail.path("at").asText(), rollback.path("at").asText(), "rolled back at the failed verdict");
