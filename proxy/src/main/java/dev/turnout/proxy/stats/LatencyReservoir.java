@@ -56,11 +56,6 @@ public final class LatencyReservoir {
         seen.set(0);
     }
 
-    /** Requests seen since the last restart, sampled or not. */
-    public long seen() {
-        return seen.get();
-    }
-
     /** The durations kept for the current interval, in seconds, sorted. */
     public double[] samples() {
         long current = interval & INTERVAL_MASK;
