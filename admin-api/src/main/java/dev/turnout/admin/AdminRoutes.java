@@ -310,8 +310,8 @@ final class AdminRoutes {
 
     /** The rollout body; every field but {@code from} and {@code to} has SPEC's example as its default. */
     private static RolloutPlan rolloutPlan(JsonNode body) {
-        onlyFields(body, Set.of("from", "to", "steps", "interval", "max-error-rate", "max-p95-ratio", "min-requests"),
-                Set.of("from", "to"));
+        onlyFields(body, Set.of("from", "to", "steps", "interval", "max-error-rate", "max-p95-ratio", "min-requests", "judge",
+                "confidence", "max-latency-increase"), Set.of("from", "to"));
         String from = textField(body, "from");
         String to = textField(body, "to");
         if (from.equals(to)) {
@@ -346,7 +346,18 @@ final class AdminRoutes {
                 throw ControlException.badRequest("\"min-requests\" must be at least 1, not " + minRequests);
             }
         }
-        return new RolloutPlan(from, to, steps, interval, maxErrorRate, maxP95Ratio, minRequests);
+        String judge = body.has("judge") ? textField(body, "judge") : RolloutView.MANN_WHITNEY;
+        if (!judge.equals(RolloutView.MANN_WHITNEY) && !judge.equals(RolloutView.THRESHOLD)) {
+            throw ControlException.badRequest("unknown judge " + body.get("judge") + " (expected: \""
+                    + RolloutView.MANN_WHITNEY + "\" or \"" + RolloutView.THRESHOLD + "\")");
+        }
+        double confidence = fraction(body, "confidence", RolloutView.DEFAULT_CONFIDENCE, 0, 1);
+        if (confidence <= 0 || confidence >= 1) {
+            throw ControlException.badRequest("\"confidence\" must be above 0 and below 1, not " + body.get("confidence"));
+        }
+        double maxLatencyIncrease = fraction(body, "max-latency-increase", RolloutView.DEFAULT_MAX_LATENCY_INCREASE, 0, 1000);
+        return new RolloutPlan(from, to, steps, interval, maxErrorRate, maxP95Ratio, minRequests, judge, confidence,
+                maxLatencyIncrease);
     }
 
     private static double fraction(JsonNode body, String name, double fallback, double min, double max) {

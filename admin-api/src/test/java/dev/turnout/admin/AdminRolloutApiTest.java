@@ -42,8 +42,23 @@ class AdminRolloutApiTest {
         assertEquals(2000, started.path("interval-millis").asLong());
         assertEquals(0.05, started.path("max-error-rate").asDouble());
         assertEquals(List.of("startRollout web RolloutPlan[from=stable, to=canary, steps=[10, 50, 100], interval=PT2S, "
-                + "maxErrorRate=0.05, maxP95Ratio=2.0, minRequests=20]"), admin.control.calls());
+                + "maxErrorRate=0.05, maxP95Ratio=2.0, minRequests=20, judge=mann-whitney, confidence=0.95, "
+                + "maxLatencyIncrease=0.1]"), admin.control.calls());
         assertEquals("running", assertJson(200, admin.get(ROLLOUT)).path("state").asText());
+    }
+
+    @Test
+    void theJudgeAndItsFieldsAreTakenAndShown() {
+        JsonNode started = assertJson(202, admin.post(ROLLOUT, "{\"from\":\"stable\",\"to\":\"canary\","
+                + "\"judge\":\"mann-whitney\",\"confidence\":0.99,\"max-latency-increase\":0.25}"));
+
+        assertEquals("mann-whitney", started.path("judge").asText());
+        assertEquals(0.99, started.path("confidence").asDouble());
+        assertEquals(0.25, started.path("max-latency-increase").asDouble());
+        assertEquals(1.5, started.path("max-p95-ratio").asDouble(), "the existing fields stay");
+        admin.delete(ROLLOUT);
+        assertJson(202, admin.post(ROLLOUT, "{\"from\":\"stable\",\"to\":\"canary\",\"judge\":\"threshold\"}"));
+        assertEquals("threshold", assertJson(200, admin.get(ROLLOUT)).path("judge").asText());
     }
 
     @Test
@@ -51,7 +66,8 @@ class AdminRolloutApiTest {
         assertJson(202, admin.post(ROLLOUT, "{\"from\":\"stable\",\"to\":\"canary\"}"));
 
         assertEquals(List.of("startRollout web RolloutPlan[from=stable, to=canary, steps=[5, 25, 50, 100], interval=PT30S, "
-                + "maxErrorRate=0.02, maxP95Ratio=1.5, minRequests=100]"), admin.control.calls());
+                + "maxErrorRate=0.02, maxP95Ratio=1.5, minRequests=100, judge=mann-whitney, confidence=0.95, "
+                + "maxLatencyIncrease=0.1]"), admin.control.calls());
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
@@ -68,6 +84,13 @@ class AdminRolloutApiTest {
         "{\"from\":\"stable\",\"to\":\"canary\",\"max-p95-ratio\":0.5}",
         "{\"from\":\"stable\",\"to\":\"canary\",\"min-requests\":0}",
         "{\"from\":\"stable\",\"to\":\"canary\",\"colour\":\"red\"}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"judge\":\"kayenta\"}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"judge\":7}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"confidence\":1}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"confidence\":0}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"confidence\":1.5}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"confidence\":\"high\"}",
+        "{\"from\":\"stable\",\"to\":\"canary\",\"max-latency-increase\":-0.1}",
         "[\"stable\",\"canary\"]",
     })
     void aBadBodyIs400AndStartsNothing(String body) {

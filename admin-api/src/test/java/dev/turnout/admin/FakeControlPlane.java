@@ -323,7 +323,8 @@ final class FakeControlPlane implements ControlPlane {
         split.put(plan.to(), plan.steps().get(0));
         RolloutView view = new RolloutView(route, RolloutView.RUNNING, plan.from(), plan.to(), plan.steps(),
                 plan.interval().toMillis() + "ms", plan.interval().toMillis(), plan.maxErrorRate(), plan.maxP95Ratio(),
-                plan.minRequests(), plan.steps().get(0), split, "2026-01-01T00:00:00Z", null, List.of());
+                plan.minRequests(), plan.judge(), plan.confidence(), plan.maxLatencyIncrease(), plan.steps().get(0),
+                split, "2026-01-01T00:00:00Z", null, List.of());
         rollouts.put(route, view);
         return view;
     }
@@ -345,7 +346,8 @@ final class FakeControlPlane implements ControlPlane {
             throw ControlException.conflict("no rollout is running on route " + route);
         }
         RolloutView aborted = new RolloutView(route, RolloutView.ABORTED, view.from(), view.to(), view.steps(), view.interval(),
-                view.intervalMillis(), view.maxErrorRate(), view.maxP95Ratio(), view.minRequests(), 0,
+                view.intervalMillis(), view.maxErrorRate(), view.maxP95Ratio(), view.minRequests(), view.judge(),
+                view.confidence(), view.maxLatencyIncrease(), 0,
                 Map.of(view.from(), 100), view.started(), "aborted by operator", view.verdicts());
         rollouts.put(route, aborted);
         return aborted;

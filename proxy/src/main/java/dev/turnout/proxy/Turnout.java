@@ -76,7 +76,7 @@ public final class Turnout implements AutoCloseable {
                 }
             });
             if (metrics != null) {
-                control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics.registry());
+                control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics::latencies, metrics.registry());
                 control.trafficSource(metrics::traffic);
                 control.historySource(metrics::history);
                 healthThread.scheduleAtFixedRate(metrics::sampleRecent, 1, 1, TimeUnit.SECONDS);

@@ -446,8 +446,16 @@
     for (const figures of [verdict.stable, verdict.canary]) {
       if (figures) {
         item.append(el('span', { class: 'figures', text: ` · ${figures.pool}: ${figures.requests} req, `
-          + `${percent(figures['error-rate'])} 5xx, p95 ${duration(figures['p95-seconds'])}` }));
+          + `${percent(figures['error-rate'])} 5xx, median ${duration(figures['median-seconds'])}, `
+          + `p95 ${duration(figures['p95-seconds'])}` }));
       }
+    }
+    const tests = verdict.tests;
+    if (tests) {
+      item.append(el('span', { class: 'figures', 'data-field': 'verdict-tests', text: ` · U ${tests.u.toFixed(1)}, `
+        + `latency p ${tests['latency-p-value'].toPrecision(3)} (median ${percent(tests['median-increase'])}), `
+        + `5xx p ${tests['error-p-value'].toPrecision(3)} (${tests['error-test']}, `
+        + `${percent(tests['error-rate-increase'])})` }));
     }
     return item;
   }

@@ -4,7 +4,7 @@ package dev.turnout.proxy.config;
  * A configuration that cannot run. The message names the key, the value found and what was
  * expected, in the form {@code turnout.pools.stable.backends[1].weight: -1 (expected: 0 to 1000)}.
  */
-public final class ConfigError extends RuntimeException {
+public class ConfigError extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,9 +23,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads HOCON into a validated {@link TurnoutConfig}; with {@link AdminConfigReader} (the admin
@@ -36,13 +36,15 @@ import java.util.regex.Pattern;
  * properties, the file ({@code --config FILE} or {@code -Dconfig.file}), then {@code reference.conf}.
  * Environment names follow Typesafe Config's {@code CONFIG_FORCE_} convention under the
  * {@code turnout} root: {@code _} is a dot, {@code __} a dash, {@code ___} an underscore, so
- * {@code TURNOUT_IO__THREADS=4} sets {@code turnout.io-threads}.
+ * {@code TURNOUT_IO__THREADS=4} sets {@code turnout.io-threads}. A {@code TURNOUT_*} variable that names
+ * no key is not configuration: {@link EnvironmentVariables} leaves it out with a warning.
  *
  * <p>The first problem found stops loading with a {@link ConfigError} naming the key.
  */
 public final class ConfigLoader {
 
     private static final String ROOT = "turnout";
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
 
     private ConfigLoader() {
     }
@@ -56,7 +58,7 @@ public final class ConfigLoader {
             Config base = file == null
                     ? ConfigFactory.load()
                     : ConfigFactory.load(ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false)));
-            return compile(environmentOverrides(System.getenv()).withFallback(base).resolve());
+            return EnvironmentVariables.compile(base, System.getenv(), ConfigLoader::compile, LOG::warn);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
         }
@@ -71,26 +73,7 @@ public final class ConfigLoader {
         }
     }
 
-    static Config environmentOverrides(Map<String, String> environment) {
-        Map<String, String> values = new HashMap<>();
-        String prefix = ROOT.toUpperCase(Locale.ROOT) + "_";
-        environment.forEach((name, value) -> {
-            if (name.startsWith(prefix) && name.length() > prefix.length()) {
-                values.put(ROOT + "." + envNameToPath(name.substring(prefix.length())), value);
-            }
-        });
-        return ConfigFactory.parseMap(values, "TURNOUT_* environment variables");
-    }
-
-    private static String envNameToPath(String name) {
-        return name.toLowerCase(Locale.ROOT)
-                .replace("___", "\u0000")
-                .replace("__", "-")
-                .replace('_', '.')
-                .replace('\u0000', '_');
-    }
-
-    private static TurnoutConfig compile(Config root) {
+    static TurnoutConfig compile(Config root) {
         Config c = root.getConfig(ROOT);
         requireKnownKeys(c.root(), ROOT, ConfigKeys.TOP.keys());
 
@@ -529,7 +512,7 @@ public final class ConfigLoader {
     static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {
         for (String k : object.keySet()) {
             if (!known.contains(k)) {
-                throw new ConfigError(key + "." + k + ": unknown key (expected one of " + new TreeSet<>(known) + ")");
+                throw new UnknownKeyError(key + "." + k, known);
             }
         }
     }

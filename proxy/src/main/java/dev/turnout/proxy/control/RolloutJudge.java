@@ -3,8 +3,8 @@ package dev.turnout.proxy.control;
 import dev.turnout.admin.RolloutPlan;
 import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RolloutView.Figures;
+import dev.turnout.admin.RolloutView.Tests;
 import dev.turnout.admin.RolloutView.Verdict;
-import dev.turnout.proxy.stats.RequestTally;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,56 +30,67 @@ final class RolloutJudge {
         String interval = plan.interval().toMillis() % 1000 == 0 ? plan.interval().toSeconds() + "s"
                 : plan.interval().toMillis() + "ms";
         Verdict first = new Verdict(now, "start", share, capNote(plan.steps().get(0), share, inRotationFrom, inRotationTo,
-                plan.to() + " gets " + share + "% of route " + route), null, null);
+                plan.to() + " gets " + share + "% of route " + route), null, null, null);
         return new RolloutView(route, RolloutView.RUNNING, plan.from(), plan.to(), plan.steps(), interval,
-                plan.interval().toMillis(), plan.maxErrorRate(), plan.maxP95Ratio(), plan.minRequests(), plan.steps().get(0),
-                split(plan.from(), plan.to(), share), now, null, List.of(first));
+                plan.interval().toMillis(), plan.maxErrorRate(), plan.maxP95Ratio(), plan.minRequests(), plan.judge(),
+                plan.confidence(), plan.maxLatencyIncrease(), plan.steps().get(0), split(plan.from(), plan.to(), share), now,
+                null, List.of(first));
     }
 
     /**
      * Judges one interval. With fewer than {@code min-requests} on either side the step waits
-     * (figures keep accumulating); otherwise the canary fails on its 5xx rate or its p95, which
-     * rolls the route back to {@code from} at once, or passes, which moves to the next step or,
-     * after the last, promotes {@code to} to 100 %.
+     * (figures keep accumulating); otherwise the canary fails (by {@link StatisticalJudge}, or with the
+     * threshold judge on its 5xx rate or its p95), which rolls the route back to {@code from} at once,
+     * or passes, which moves to the next step or, after the last, promotes {@code to} to 100 %.
      *
      * @return the rollout after the verdict; {@link #waited} tells whether the figures must keep accumulating
      */
-    static RolloutView judge(RolloutView rollout, RequestTally.Snapshot stable, RequestTally.Snapshot canary,
-            int inRotationFrom, int inRotationTo, String now) {
+    static RolloutView judge(RolloutView rollout, PoolInterval stable, PoolInterval canary, int inRotationFrom,
+            int inRotationTo, String now) {
         Figures stableFigures = figures(rollout.from(), stable);
         Figures canaryFigures = figures(rollout.to(), canary);
         int step = rollout.split().getOrDefault(rollout.to(), 0);
         if (inRotationTo == 0) {
             return rolledBack(rollout, new Verdict(now, "fail", step, "pool " + rollout.to() + " has no backend in rotation",
-                    stableFigures, canaryFigures), now);
+                    stableFigures, canaryFigures, null), now);
         }
-        if (stable.requests() < rollout.minRequests() || canary.requests() < rollout.minRequests()) {
+        if (stableFigures.requests() < rollout.minRequests() || canaryFigures.requests() < rollout.minRequests()) {
             String reason = String.format(Locale.ROOT, "waiting for %d requests on each side: %s has %d, %s has %d",
-                    rollout.minRequests(), rollout.from(), stable.requests(), rollout.to(), canary.requests());
-            return with(rollout, RolloutView.RUNNING, rollout.step(), rollout.split(), null,
-                    append(rollout.verdicts(), new Verdict(now, "wait", step, reason, stableFigures, canaryFigures), true));
+                    rollout.minRequests(), rollout.from(), stableFigures.requests(), rollout.to(), canaryFigures.requests());
+            return with(rollout, RolloutView.RUNNING, rollout.step(), rollout.split(), null, append(rollout.verdicts(),
+                    new Verdict(now, "wait", step, reason, stableFigures, canaryFigures, null), true));
         }
-        String failure = failure(rollout, stableFigures, canaryFigures);
+        Tests tests = null;
+        String failure;
+        String pass;
+        if (rollout.judge().equals(RolloutView.THRESHOLD)) {
+            failure = failure(rollout, stableFigures, canaryFigures);
+            pass = String.format(Locale.ROOT, "%s 5xx %.2f%% vs %s %.2f%% (allowed +%.2f%%); p95 %.1f ms vs %.1f ms "
+                    + "(allowed x%.2f)", rollout.to(), 100 * canaryFigures.errorRate(), rollout.from(),
+                    100 * stableFigures.errorRate(), 100 * rollout.maxErrorRate(), 1000 * canaryFigures.p95Seconds(),
+                    1000 * stableFigures.p95Seconds(), rollout.maxP95Ratio());
+        } else {
+            StatisticalJudge.Finding finding = StatisticalJudge.compare(rollout, stable, canary);
+            tests = finding.tests();
+            failure = finding.failure();
+            pass = finding.summary();
+        }
         if (failure != null) {
-            return rolledBack(rollout, new Verdict(now, "fail", step, failure, stableFigures, canaryFigures), now);
+            return rolledBack(rollout, new Verdict(now, "fail", step, failure, stableFigures, canaryFigures, tests), now);
         }
-        String pass = String.format(Locale.ROOT, "%s 5xx %.2f%% vs %s %.2f%% (allowed +%.2f%%); p95 %.1f ms vs %.1f ms "
-                + "(allowed x%.2f)", rollout.to(), 100 * canaryFigures.errorRate(), rollout.from(),
-                100 * stableFigures.errorRate(), 100 * rollout.maxErrorRate(), 1000 * canaryFigures.p95Seconds(),
-                1000 * stableFigures.p95Seconds(), rollout.maxP95Ratio());
-        List<Verdict> verdicts = append(rollout.verdicts(), new Verdict(now, "pass", step, pass, stableFigures, canaryFigures),
-                false);
+        List<Verdict> verdicts = append(rollout.verdicts(), new Verdict(now, "pass", step, pass, stableFigures, canaryFigures,
+                tests), false);
         Integer target = nextStep(rollout.steps(), rollout.step());
         if (target == null || target >= 100) {
             return with(rollout, RolloutView.PROMOTED, 100, split(rollout.from(), rollout.to(), 100),
                     "every step passed; " + rollout.to() + " promoted to 100%",
                     append(verdicts, new Verdict(now, "promote", 100, rollout.to() + " gets all of route " + rollout.route(),
-                            null, null), false));
+                            null, null, null), false));
         }
         int share = capped(target, inRotationFrom, inRotationTo);
         return with(rollout, RolloutView.RUNNING, target, split(rollout.from(), rollout.to(), share), null,
                 append(verdicts, new Verdict(now, "step", share, capNote(target, share, inRotationFrom, inRotationTo,
-                        rollout.to() + " gets " + share + "%"), null, null), false));
+                        rollout.to() + " gets " + share + "%"), null, null, null), false));
     }
 
     /** Whether {@code judged} is still at the step it was judged at because it waited for requests. */
@@ -90,14 +101,14 @@ final class RolloutJudge {
 
     static RolloutView aborted(RolloutView rollout, String reason, String now) {
         return with(rollout, RolloutView.ABORTED, rollout.step(), split(rollout.from(), rollout.to(), 0), reason,
-                append(rollout.verdicts(), new Verdict(now, "abort", 0, reason, null, null), false));
+                append(rollout.verdicts(), new Verdict(now, "abort", 0, reason, null, null, null), false));
     }
 
     /** After a restart: the step holds and its interval starts again, since the figures were in memory. */
     static RolloutView resumed(RolloutView rollout, String now) {
         return with(rollout, RolloutView.RUNNING, rollout.step(), rollout.split(), null,
                 append(rollout.verdicts(), new Verdict(now, "resume", rollout.split().getOrDefault(rollout.to(), 0),
-                        "Turnout restarted; the step's interval starts again", null, null), false));
+                        "Turnout restarted; the step's interval starts again", null, null, null), false));
     }
 
     private static String failure(RolloutView rollout, Figures stable, Figures canary) {
@@ -119,7 +130,7 @@ final class RolloutJudge {
         return with(rollout, RolloutView.ROLLED_BACK, rollout.step(), split(rollout.from(), rollout.to(), 0),
                 verdict.reason(),
                 append(append(rollout.verdicts(), verdict, false), new Verdict(now, "rollback", 0,
-                        rollout.from() + " gets all of route " + rollout.route() + " again", null, null), false));
+                        rollout.from() + " gets all of route " + rollout.route() + " again", null, null, null), false));
     }
 
     /**
@@ -149,8 +160,10 @@ final class RolloutJudge {
         return null;
     }
 
-    private static Figures figures(String pool, RequestTally.Snapshot s) {
-        return new Figures(pool, s.requests(), s.serverErrors(), s.errorRate(), s.percentileSeconds(0.95));
+    private static Figures figures(String pool, PoolInterval interval) {
+        var counts = interval.counts();
+        return new Figures(pool, counts.requests(), counts.serverErrors(), counts.errorRate(),
+                counts.percentileSeconds(0.95), interval.medianSeconds(), interval.latencySeconds().length);
     }
 
     static Map<String, Integer> split(String from, String to, int toShare) {
@@ -176,6 +189,7 @@ final class RolloutJudge {
     private static RolloutView with(RolloutView r, String state, int step, Map<String, Integer> split, String reason,
             List<Verdict> verdicts) {
         return new RolloutView(r.route(), state, r.from(), r.to(), r.steps(), r.interval(), r.intervalMillis(),
-                r.maxErrorRate(), r.maxP95Ratio(), r.minRequests(), step, split, r.started(), reason, verdicts);
+                r.maxErrorRate(), r.maxP95Ratio(), r.minRequests(), r.judge(), r.confidence(), r.maxLatencyIncrease(), step,
+                split, r.started(), reason, verdicts);
     }
 }

@@ -1,6 +1,7 @@
 package dev.turnout.proxy.control;
 
 import dev.turnout.admin.RolloutView;
+import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,16 +20,18 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
- * Runs rollouts for {@link RuntimeControl}: it takes the figures at the start of each interval,
- * schedules the judgement at its end, and feeds {@link RolloutJudge}. Every method runs under
- * RuntimeControl's lock, which also serialises the judgements with admin changes; the ticks
- * themselves come from the scheduler thread and take that lock through {@code onTick}.
+ * Runs rollouts for {@link RuntimeControl}: it takes the figures at the start of each interval (and
+ * restarts both pools' latency reservoirs), schedules the judgement at its end, and feeds
+ * {@link RolloutJudge}. Every method runs under RuntimeControl's lock, which also serialises the
+ * judgements with admin changes; the ticks themselves come from the scheduler thread and take that
+ * lock through {@code onTick}.
  */
 final class RolloutRunner {
 
     private final ScheduledExecutorService scheduler;
     private final Clock clock;
     private final BiFunction<String, String, RequestTally> tallies;
+    private final BiFunction<String, String, LatencyReservoir> latencies;
     private final MeterRegistry registry;
     private final Map<String, Interval> intervals = new HashMap<>();
     // Read by gauges at scrape time, outside the lock.
@@ -40,10 +43,11 @@ final class RolloutRunner {
     }
 
     RolloutRunner(ScheduledExecutorService scheduler, Clock clock, BiFunction<String, String, RequestTally> tallies,
-            MeterRegistry registry) {
+            BiFunction<String, String, LatencyReservoir> latencies, MeterRegistry registry) {
         this.scheduler = scheduler;
         this.clock = clock;
         this.tallies = tallies;
+        this.latencies = latencies;
         this.registry = registry;
     }
 
@@ -57,6 +61,8 @@ final class RolloutRunner {
         cancel(route);
         ScheduledFuture<?> judgement = scheduler.schedule(() -> onTick.accept(route), rollout.intervalMillis(),
                 TimeUnit.MILLISECONDS);
+        latencies.apply(route, rollout.from()).restart();
+        latencies.apply(route, rollout.to()).restart();
         intervals.put(route, new Interval(tally(route, rollout.from()), tally(route, rollout.to()), judgement));
         show(rollout);
     }
@@ -73,8 +79,10 @@ final class RolloutRunner {
     /** Judges the interval that just ended. */
     RolloutView judge(RolloutView rollout, int inRotationFrom, int inRotationTo) {
         Interval interval = intervals.get(rollout.route());
-        RequestTally.Snapshot stable = tally(rollout.route(), rollout.from()).since(interval.stable());
-        RequestTally.Snapshot canary = tally(rollout.route(), rollout.to()).since(interval.canary());
+        PoolInterval stable = new PoolInterval(tally(rollout.route(), rollout.from()).since(interval.stable()),
+                latencies.apply(rollout.route(), rollout.from()).samples());
+        PoolInterval canary = new PoolInterval(tally(rollout.route(), rollout.to()).since(interval.canary()),
+                latencies.apply(rollout.route(), rollout.to()).samples());
         RolloutView judged = RolloutJudge.judge(rollout, stable, canary, inRotationFrom, inRotationTo, now());
         String outcome = judged.verdicts().get(judged.verdicts().size() - 1).outcome();
         String verdict = switch (outcome) {

@@ -25,6 +25,7 @@ import dev.turnout.proxy.pool.PoolMember;
 import dev.turnout.proxy.pool.RetryBudget;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -163,10 +164,12 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      *
      * @param scheduler where the judgements run (never an event loop)
      * @param tallies   the running totals of a route's requests to a pool
+     * @param latencies the sample of a route's request durations to a pool over the current interval
      */
     public synchronized void enableRollouts(ScheduledExecutorService scheduler, Clock clock,
-            BiFunction<String, String, RequestTally> tallies, MeterRegistry registry) {
-        this.rollouts = new RolloutRunner(scheduler, clock, tallies, registry);
+            BiFunction<String, String, RequestTally> tallies, BiFunction<String, String, LatencyReservoir> latencies,
+            MeterRegistry registry) {
+        this.rollouts = new RolloutRunner(scheduler, clock, tallies, latencies, registry);
         // Every route's rollout series exist from the start, at zero, so dashboards show an idle route as such.
         routing.current().routes().forEach(route -> rollouts.watch(route.name()));
         state.rollouts().values().forEach(rollouts::show);

@@ -11,6 +11,7 @@ import dev.turnout.proxy.pool.PoolMember;
 import dev.turnout.proxy.pool.RetryReason;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
 import dev.turnout.proxy.stats.SampledWindow;
 import dev.turnout.proxy.stats.TrafficHistory;
@@ -157,6 +158,7 @@ public final class TrafficMetrics implements AutoCloseable {
         poolMeters.duration.record(durationNanos, TimeUnit.NANOSECONDS);
         if (pool != null) {
             poolMeters.tally.record(status, durationNanos);
+            poolMeters.latencies.record(durationNanos);
         }
         if (backend == null) {
             poolMeters.backend(NONE).count(status);
@@ -176,6 +178,11 @@ public final class TrafficMetrics implements AutoCloseable {
     /** The running totals of {@code route}'s requests to {@code pool}, for rollouts. */
     public RequestTally tally(String route, String pool) {
         return route(route).pool(pool).tally;
+    }
+
+    /** The sample of {@code route}'s request durations to {@code pool} since a rollout's interval began. */
+    public LatencyReservoir latencies(String route, String pool) {
+        return route(route).pool(pool).latencies;
     }
 
     /**
@@ -426,13 +433,14 @@ public final class TrafficMetrics implements AutoCloseable {
         }
     }
 
-    /** One route's meters for one pool: durations, the rollout tally, and request counts per backend. */
+    /** One route's meters for one pool: durations, the rollout tally and latency sample, and request counts per backend. */
     private final class PoolMeters {
 
         private final String route;
         private final String pool;
         private final Timer duration;
         private final RequestTally tally = new RequestTally();
+        private final LatencyReservoir latencies = new LatencyReservoir();
         private final ConcurrentHashMap<String, StatusCounters> byBackend = new ConcurrentHashMap<>();
 
         PoolMeters(String route, String pool) {

@@ -138,20 +138,6 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void environmentVariablesFollowTheTypesafeNamingConvention() {
-        var overrides = ConfigLoader.environmentOverrides(Map.of(
-                "TURNOUT_IO__THREADS", "4",
-                "TURNOUT_TIMEOUTS_CONNECT", "3s",
-                "TURNOUT_ADMIN_TOKEN", "secret",
-                "PATH", "/usr/bin"));
-
-        assertEquals(4, overrides.getInt("turnout.io-threads"));
-        assertEquals(Duration.ofSeconds(3), overrides.getDuration("turnout.timeouts.connect"));
-        assertEquals("secret", overrides.getString("turnout.admin.token"));
-        assertEquals(3, overrides.root().get("turnout").atKey("t").getObject("t").size());
-    }
-
-    @Test
     void parsesIpv6AndRejectsUnbracketedIpv6() {
         assertEquals(new HostPort("::1", 80), HostPort.parse("k", "[::1]:80", false));
         assertEquals("[::1]:80", new HostPort("::1", 80).toString());

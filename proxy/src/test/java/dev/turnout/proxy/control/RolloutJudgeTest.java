@@ -12,20 +12,22 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The version analyzer's rules, judged on hand-made figures. */
+/** The version analyzer's rules, judged on hand-made figures by the threshold judge (the other: {@link StatisticalJudgeTest}). */
 class RolloutJudgeTest {
 
     private static final String NOW = "2026-11-26T12:00:00Z";
     private static final RolloutPlan PLAN = new RolloutPlan("stable", "canary", List.of(5, 25, 50, 100), Duration.ofSeconds(30),
-            0.02, 1.5, 100);
+            0.02, 1.5, 100, RolloutView.THRESHOLD, 0.95, 0.10);
 
     /** {@code requests} requests, {@code errors} of them 5xx, every one lasting {@code millis}. */
-    private static RequestTally.Snapshot figures(int requests, int errors, long millis) {
+    private static PoolInterval figures(int requests, int errors, long millis) {
         RequestTally tally = new RequestTally();
+        double[] latencies = new double[requests];
         for (int i = 0; i < requests; i++) {
             tally.record(i < errors ? 503 : 200, millis * 1_000_000);
+            latencies[i] = millis / 1000.0;
         }
-        return tally.snapshot();
+        return new PoolInterval(tally.snapshot(), latencies);
     }
 
     private static RolloutView started() {
@@ -108,7 +110,7 @@ class RolloutJudgeTest {
     @Test
     void aStepIsCappedByTheCanarysShareOfBackendsInRotation() {
         RolloutView rollout = RolloutJudge.start("web", new RolloutPlan("stable", "canary", List.of(50, 100),
-                Duration.ofSeconds(1), 0.02, 1.5, 10), 4, 1, NOW);
+                Duration.ofSeconds(1), 0.02, 1.5, 10, RolloutView.THRESHOLD, 0.95, 0.10), 4, 1, NOW);
         assertEquals(50, rollout.step(), "the plan's step");
         assertEquals(20, rollout.split().get("canary"), "one canary backend of five in rotation");
         assertTrue(rollout.verdicts().get(0).reason().contains("capped"), rollout.verdicts().get(0).reason());

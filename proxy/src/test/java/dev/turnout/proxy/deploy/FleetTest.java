@@ -276,7 +276,8 @@ class FleetTest {
             }
             HttpResponse<String> started = admin(abc.get(2), "POST", "/api/v1/routes/web/rollout", "{\"from\":\"stable\","
                     + "\"to\":\"canary\",\"steps\":[50,100],\"interval\":\"300ms\",\"min-requests\":5,"
-                    + "\"max-p95-ratio\":1000}");  // loopback latencies are noise: only the mechanism is under test
+                    // loopback latencies are noise: only the mechanism is under test
+                    + "\"judge\":\"threshold\",\"max-p95-ratio\":1000}");
             assertEquals(202, started.statusCode(), started.body());
             Await.until("every instance shows the rollout promoted", () -> everywhere(abc,
                     t -> t.control().routes().get(0).split().get("canary") == 100

@@ -87,10 +87,12 @@ class RolloutUnderLoadTest {
             await("load on the stable pool", () -> load.sent() > 300);
             assertEquals(0, canaryRequests(), "no canary traffic before the rollout");
 
-            // A generous p95 ratio: this canary is exactly as fast as the stable pool, but over some 40
-            // requests a p95 is about the second slowest of them, so loopback noise alone can reach 1.5x.
-            // The latency rule has its own scenario below.
-            HttpResponse<String> started = post(plan("[10,50,100]", "400ms", ", \"max-p95-ratio\": 100"));
+            // The threshold judge with a generous p95 ratio: this canary is exactly as fast as the stable pool,
+            // but over some 40 requests a p95 is about the second slowest of them, so loopback noise alone can
+            // reach 1.5x. The latency rules have their own scenarios below; the statistical judge's A/A runs
+            // are in StatisticalJudgeTest, with latencies that are not loopback noise.
+            HttpResponse<String> started = post(plan("[10,50,100]", "400ms", ", \"judge\": \"threshold\", "
+                    + "\"max-p95-ratio\": 100"));
             assertEquals(202, started.statusCode(), started.body());
             JsonNode view = json(started);
             assertEquals("running", view.path("state").asText());
@@ -167,6 +169,8 @@ class RolloutUnderLoadTest {
             assertTrue(canary.path("requests").asLong() >= MIN_REQUESTS, fail.toString());
             assertTrue(fail.path("stable").path("requests").asLong() >= MIN_REQUESTS, fail.toString());
             assertEquals(0.0, fail.path("stable").path("error-rate").asDouble(), fail.toString());
+            assertTrue(fail.path("tests").path("error-p-value").asDouble() < 0.05, "the default judge's p-value: " + fail);
+            assertTrue(fail.path("tests").path("error-rate-increase").asDouble() > 0.02, fail.toString());
             JsonNode rollback = last(done);
             assertEquals(0, rollback.path("step").asInt());
             assertEquals(fail.path("at").asText(), rollback.path("at").asText(), "rolled back at the failed verdict");
@@ -202,7 +206,8 @@ class RolloutUnderLoadTest {
         try (LoadClient load = new LoadClient(proxyUri(), 8)) {
             await("load on the stable pool", () -> load.sent() > 300);
 
-            HttpResponse<String> started = post(plan("[10,50,100]", "500ms", ", \"max-p95-ratio\": 1.5"));
+            HttpResponse<String> started = post(plan("[10,50,100]", "500ms", ", \"judge\": \"threshold\", "
+                    + "\"max-p95-ratio\": 1.5"));
             assertEquals(202, started.statusCode(), started.body());
             JsonNode done = awaitEnd();
             load.close();
@@ -219,6 +224,41 @@ class RolloutUnderLoadTest {
             assertTrue(canaryP95 >= 0.045, "the canary's p95 shows its 50 ms: " + fail);
             assertTrue(canaryP95 > 1.5 * stableP95, fail.toString());
             assertEquals(0, fail.path("canary").path("errors").asLong(), fail.toString());
+            assertEquals(List.of(), load.failures(), "a slow canary answers, it does not fail requests");
+        }
+    }
+
+    @Test
+    void aCanary25MillisecondsSlowerIsRolledBackByTheStatisticalJudge() throws Exception {
+        Reply slow1 = Reply.ok("canary1").delayed(Duration.ofMillis(25));
+        Reply slow2 = Reply.ok("canary2").delayed(Duration.ofMillis(25));
+        startBackends(r -> slow1, r -> slow2);
+        start("");
+
+        try (LoadClient load = new LoadClient(proxyUri(), 8)) {
+            await("load on the stable pool", () -> load.sent() > 300);
+
+            HttpResponse<String> started = post(plan("[10,50,100]", "500ms", ""));
+            assertEquals(202, started.statusCode(), started.body());
+            assertEquals("mann-whitney", json(started).path("judge").asText(), "the default judge");
+            assertEquals(0.95, json(started).path("confidence").asDouble());
+            JsonNode done = awaitEnd();
+            load.close();
+
+            logTrail("canary 25 ms slower, statistical judge", done);
+            assertEquals("rolled-back", done.path("state").asText(), done.toPrettyString());
+            assertEquals(List.of("start", "fail", "rollback"), outcomes(done, false), done.toPrettyString());
+            JsonNode fail = verdicts(done, "fail").get(0);
+            assertTrue(fail.path("reason").asText().contains("median"), fail.toString());
+            JsonNode tests = fail.path("tests");
+            assertTrue(tests.path("latency-p-value").asDouble() < 0.05, fail.toString());
+            assertTrue(tests.path("median-increase").asDouble() >= 0.10, fail.toString());
+            assertTrue(tests.path("u").asDouble() > 0, fail.toString());
+            assertTrue(tests.has("error-p-value") && tests.has("probability-slower"), fail.toString());
+            JsonNode canary = fail.path("canary");
+            assertTrue(canary.path("median-seconds").asDouble() >= 0.025, "the canary's median shows its 25 ms: " + fail);
+            assertTrue(canary.path("latency-samples").asLong() >= MIN_REQUESTS, fail.toString());
+            assertTrue(fail.path("stable").path("median-seconds").asDouble() > 0, fail.toString());
             assertEquals(List.of(), load.failures(), "a slow canary answers, it does not fail requests");
         }
     }
@@ -565,6 +605,9 @@ class RolloutUnderLoadTest {
         for (JsonNode v : rollout.path("verdicts")) {
             LOAD_LOG.info("{}:   {} {} step {}% {}{}{}", scenario, v.path("at").asText(), v.path("outcome").asText(),
                     v.path("step").asInt(), v.path("reason").asText(), figures(v.path("stable")), figures(v.path("canary")));
+            if (v.has("tests")) {
+                LOAD_LOG.info("{}:     verdict {}", scenario, v);
+            }
         }
     }
 

@@ -10,6 +10,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -133,6 +135,21 @@ class ConfigErrorIT {
             try (WireClient admin = new WireClient(adminPort)) {
                 assertEquals(200, admin.get("/healthz").status(), turnout::describe);
             }
+        }
+    }
+
+    @Test
+    void anUnrelatedTurnoutVariableGivesOneWarningAndTurnoutStarts() throws Exception {
+        String config = "turnout {\n" + POOLS + ROUTES + "timeouts.connect = 500ms\n}\n";
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir, config,
+                Map.of("TURNOUT_FOO", "1", "TURNOUT_TIMEOUTS_CONNECT", "3s"))) {
+            String stdout = turnout.stdout();
+            List<String> warnings = stdout.lines().filter(line -> line.contains("TURNOUT_FOO")).toList();
+            assertEquals(1, warnings.size(), turnout::describe);
+            assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains("name no configuration key"),
+                    turnout::describe);
+            assertFalse(stdout.contains("TURNOUT_TIMEOUTS_CONNECT"), "a known key is configuration, not a warning");
+            assertFalse(turnout.stderr().contains("configuration error"), turnout::describe);
         }
     }
 

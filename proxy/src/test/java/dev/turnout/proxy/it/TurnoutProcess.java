@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,6 +59,11 @@ final class TurnoutProcess implements AutoCloseable {
 
     /** Starts {@code java -Xmx64m ... -jar turnout.jar args} in {@code dir}; does not wait for anything. */
     static TurnoutProcess launch(Path dir, String... args) throws IOException {
+        return launch(dir, Map.of(), args);
+    }
+
+    /** Like {@link #launch(Path, String...)} with {@code environment} added to this JVM's. */
+    static TurnoutProcess launch(Path dir, Map<String, String> environment, String... args) throws IOException {
         String jar = System.getProperty("turnout.jar");
         assertNotNull(jar, "system property turnout.jar is not set: run the ITs through failsafe (mvn verify)");
         assertTrue(Files.isRegularFile(Path.of(jar)), "no shaded jar at " + jar + ": run `mvn package` first");
@@ -67,7 +73,9 @@ final class TurnoutProcess implements AutoCloseable {
         int n = LAUNCHES.incrementAndGet();
         Path out = dir.resolve("turnout-" + n + ".stdout");
         Path err = dir.resolve("turnout-" + n + ".stderr");
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder
                 .directory(dir.toFile())
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
@@ -83,8 +91,14 @@ final class TurnoutProcess implements AutoCloseable {
      * A port another process took in the meantime is retried with new ones.
      */
     static TurnoutProcess start(Path dir, String config) throws IOException, InterruptedException {
+        return start(dir, config, Map.of());
+    }
+
+    /** Like {@link #start(Path, String)} with {@code environment} added to this JVM's. */
+    static TurnoutProcess start(Path dir, String config, Map<String, String> environment)
+            throws IOException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
-            TurnoutProcess turnout = launchWithConfig(dir, config);
+            TurnoutProcess turnout = launchWithConfig(dir, config, environment);
             if (turnout.pollUntil(START_TIMEOUT, turnout::ready)) {
                 return turnout;
             }
@@ -100,12 +114,17 @@ final class TurnoutProcess implements AutoCloseable {
 
     /** Like {@link #start} but returns at once, without waiting for anything. */
     static TurnoutProcess launchWithConfig(Path dir, String config) throws IOException {
+        return launchWithConfig(dir, config, Map.of());
+    }
+
+    private static TurnoutProcess launchWithConfig(Path dir, String config, Map<String, String> environment)
+            throws IOException {
         int port = freePort();
         int adminPort = freePort();
         Path file = dir.resolve("turnout-" + port + ".conf");
         Files.writeString(file, "turnout.listen = \"127.0.0.1:" + port + "\"\n"
                 + "turnout.admin.listen = \"127.0.0.1:" + adminPort + "\"\n" + config);
-        TurnoutProcess turnout = launch(dir, "--config", file.toString());
+        TurnoutProcess turnout = launch(dir, environment, "--config", file.toString());
         turnout.port = port;
         turnout.adminPort = adminPort;
         return turnout;
