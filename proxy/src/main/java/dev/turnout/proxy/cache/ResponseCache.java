@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -304,7 +305,7 @@ public final class ResponseCache {
             // Tags are for this cache's purges, not for the client (as Fastly and Cloudflare do).
             response.headers().remove(SURROGATE_KEY).remove(CACHE_TAG).set(X_CACHE, result.header);
             if (config.statusHeader()) {
-                response.headers().set(CACHE_STATUS, "Turnout; fwd=" + forwardedBecause + (stored ? "; stored" : ""));
+                response.headers().set(CACHE_STATUS, forwardStatus(forwardedBecause, stored));
             }
         }
 
@@ -483,6 +484,21 @@ public final class ResponseCache {
         return new Lookup(Result.HIT, resource, request, false,
                 StoredAnswers.answer(stored, request, now, Result.HIT, coalesce ? "hit" : "hit; collapsed",
                         config.statusHeader()), null, null);
+    }
+
+    /** Cache-Status values of forwarded requests, made once: they go out on every miss. */
+    private static final Map<String, AsciiString[]> FORWARD_STATUS = Map.of(
+            "miss", forwardStatuses("miss"), "uri-miss", forwardStatuses("uri-miss"),
+            "vary-miss", forwardStatuses("vary-miss"), "stale", forwardStatuses("stale"),
+            "request", forwardStatuses("request"), "method", forwardStatuses("method"));
+
+    private static AsciiString[] forwardStatuses(String because) {
+        return new AsciiString[] {AsciiString.cached("Turnout; fwd=" + because),
+            AsciiString.cached("Turnout; fwd=" + because + "; stored")};
+    }
+
+    private static AsciiString forwardStatus(String because, boolean stored) {
+        return FORWARD_STATUS.get(because)[stored ? 1 : 0];
     }
 
     private static Lookup forwarded(Lookup lookup, String because) {
