@@ -26,9 +26,14 @@
 #   PROXY_CPU=1 LOAD_CPU=0   the cores for the proxy under test, and for upstream + wrk
 #   JVM_OPTS=""       extra JVM options for Turnout (not TURNOUT_*: Turnout reads those as config keys)
 #   VERBOSE=0         "1" prints every run's numbers
+#   NGINX_BUFFERS=tuned   nginx proxy buffers that hold the 64 KiB answer (proxy_buffer_size 16k;
+#                     proxy_buffers 8 64k), as an operator sizes them; "default" keeps nginx's own
+#   ACCESS_LOG=off    "on": both proxies write an access log to a file (nginx's combined format;
+#                     Turnout's text line through conf/logback.xml's async appender)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export NGINX_BUFFERS=${NGINX_BUFFERS:-tuned} ACCESS_LOG=${ACCESS_LOG:-off}
 TURNOUT_JAR="$ROOT/proxy/target/turnout.jar"
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
@@ -164,7 +169,8 @@ done
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, medians of $ROUNDS alternating rounds, $(nproc) cores;" \
     "proxies on CPU $PROXY_CPU (nginx 1 worker, Turnout io-threads 1), upstream nginx + wrk on CPU $LOAD_CPU;" \
-    "Turnout warmed $WARMUP per size; $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
+    "Turnout warmed $WARMUP per size; nginx proxy buffers $NGINX_BUFFERS; access logs $ACCESS_LOG;" \
+    "$(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
 printf '%-5s %-8s %10s %9s %9s %7s %12s %11s %10s\n' size target req/s "p50 ms" "p99 ms" errors "CPU us/req" \
     "proxy core" "load core"
 for size in "${SIZES[@]}"; do

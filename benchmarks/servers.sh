@@ -38,7 +38,7 @@ EOF
 }
 nginx_http_common() {
     cat <<EOF
-  access_log off;
+  access_log ${2:-off};
   client_body_temp_path $WORK/tmp/$1-client;
   proxy_temp_path $WORK/tmp/$1-proxy;
   fastcgi_temp_path $WORK/tmp/$1-fastcgi;
@@ -89,12 +89,21 @@ EOF
 
 # start_nginx_proxy CPU: nginx (1 worker) proxying to the upstream with keep-alive; sets NGINX_PORT,
 # NGINX_MASTER and NGINX_WORKERS.
+# NGINX_BUFFERS=tuned: buffers that hold a 64 KiB answer, as an operator sizes them for the answers
+# they serve; NGINX_BUFFERS=default (or unset): nginx's own (one page each, 8 of them).
+nginx_proxy_buffers() {
+    if [[ "${NGINX_BUFFERS:-default}" == tuned ]]; then
+        printf '      proxy_buffer_size 16k;\n      proxy_buffers 8 64k;\n'
+    fi
+}
+
 start_nginx_proxy() {
     NGINX_PORT=$(free_port)
     {
         nginx_common nginxproxy
         echo "http {"
-        nginx_http_common nginxproxy
+        # ACCESS_LOG=on: the combined format to a file, as an operator runs it (like Turnout's).
+        nginx_http_common nginxproxy "$([[ "${ACCESS_LOG:-off}" == on ]] && echo "$WORK/nginx-access.log" || echo off)"
         cat <<EOF
   upstream up {
     server 127.0.0.1:$UPSTREAM_PORT;
@@ -107,8 +116,9 @@ start_nginx_proxy() {
       proxy_pass http://up;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      # Default buffers, but never spill a 64 KiB answer to a temp file: stream it instead.
+      # Never spill a 64 KiB answer to a temp file: stream it instead.
       proxy_max_temp_file_size 0;
+$(nginx_proxy_buffers)
     }
   }
 }
@@ -121,8 +131,9 @@ EOF
 }
 
 # start_turnout CPU JAR [CONFIG LINES...]: Turnout with 1 event loop in front of the upstream, access
-# log off, metrics on, cache and compression off; extra config lines go inside turnout { }. JVM
-# options come from JVM_OPTS. Sets TURNOUT_PID and TURNOUT_PORT.
+# log off (ACCESS_LOG=on: conf/logback.xml's access log, a text line per request to a file through its
+# async appender), metrics on, cache and compression off; extra config lines go inside turnout { }.
+# JVM options come from JVM_OPTS. Sets TURNOUT_PID and TURNOUT_PORT.
 start_turnout() {
     local cpu=$1 jar=$2
     shift 2
@@ -143,13 +154,20 @@ EOF
         printf '  %s\n' "$@"
         echo "}"
     } >"$WORK/turnout.conf"
-    write_quiet_logback "$WORK/logback.xml"
+    local logback="$WORK/logback.xml"
+    if [[ "${ACCESS_LOG:-off}" == on ]]; then
+        logback="$ROOT/conf/logback.xml"
+    else
+        write_quiet_logback "$logback"
+    fi
     mkdir -p "$WORK/turnout"
     # shellcheck disable=SC2086 # JVM_OPTS is a list of options
-    (cd "$WORK/turnout" && exec taskset -c "$cpu" java ${JVM_OPTS:-} \
-        "-Dlogback.configurationFile=$WORK/logback.xml" -jar "$jar" --config "$WORK/turnout.conf") \
+    (cd "$WORK/turnout" && exec taskset -c "$cpu" java ${JVM_OPTS:-} "-DLOG_DIR=$WORK/turnout-logs" \
+        "-Dlogback.configurationFile=$logback" -jar "$jar" --config "$WORK/turnout.conf") \
         >"$WORK/turnout.log" 2>&1 &
     PIDS+=($!)
     TURNOUT_PID=$!
-    TURNOUT_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$TURNOUT_PID")
+    local log="$WORK/turnout.log"
+    [[ "${ACCESS_LOG:-off}" == on ]] && log="$WORK/turnout-logs/turnout.log" # conf/logback.xml logs to files
+    TURNOUT_PORT=$(wait_for_line "$log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$TURNOUT_PID")
 }
