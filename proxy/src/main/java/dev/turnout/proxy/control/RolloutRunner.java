@@ -108,6 +108,7 @@ final class RolloutRunner {
     /** The rollout ended (promoted, rolled back, aborted): no judgement is pending any more. */
     void ended(RolloutView rollout) {
         cancel(rollout.route());
+        stopSampling(rollout);
         show(rollout);
     }
 
@@ -116,6 +117,12 @@ final class RolloutRunner {
         if (previous != null) {
             previous.judgement().cancel(false);
         }
+    }
+
+    /** The rollout ended: its pools' durations are no longer sampled. */
+    private void stopSampling(RolloutView rollout) {
+        latencies.apply(rollout.route(), rollout.from()).stop();
+        latencies.apply(rollout.route(), rollout.to()).stop();
     }
 
     private RequestTally.Snapshot tally(String route, String pool) {

@@ -11,9 +11,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * interval costs {@code CAPACITY} longs per pool however busy it is.
  *
  * <p>{@link #record} runs on the event loops: it allocates nothing and takes no lock (one atomic
- * increment, one random draw, one array store). Each slot holds the interval's number beside the
- * duration, so a slot written before the last restart (or by a request that straddled it) is not
- * read as part of the new interval; such a race loses at most a slot, never mixes intervals.
+ * increment, one random draw, one array store), and only between {@link #restart} and
+ * {@link #stop}: outside a rollout a request reads one volatile flag and touches no shared counter.
+ * Each slot holds the interval's number beside the duration, so a slot written before the last
+ * restart (or by a request that straddled it) is not read as part of the new interval; such a race
+ * loses at most a slot, never mixes intervals.
  */
 public final class LatencyReservoir {
 
@@ -27,6 +29,7 @@ public final class LatencyReservoir {
     private final AtomicLong seen = new AtomicLong();
     private final int capacity;
     private volatile long interval = 1;
+    private volatile boolean sampling;
 
     public LatencyReservoir() {
         this(CAPACITY);
@@ -41,6 +44,9 @@ public final class LatencyReservoir {
     }
 
     public void record(long durationNanos) {
+        if (!sampling) {
+            return;
+        }
         long current = interval;
         long n = seen.getAndIncrement();
         long slot = n < capacity ? n : ThreadLocalRandom.current().nextLong(n + 1);
@@ -54,6 +60,12 @@ public final class LatencyReservoir {
     public void restart() {
         interval++;
         seen.set(0);
+        sampling = true;
+    }
+
+    /** No interval is being judged any more: requests are not sampled until the next {@link #restart}. */
+    public void stop() {
+        sampling = false;
     }
 
     /** The durations kept for the current interval, in seconds, sorted. */

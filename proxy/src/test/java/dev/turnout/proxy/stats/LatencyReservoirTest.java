@@ -11,6 +11,7 @@ class LatencyReservoirTest {
     @Test
     void keepsEveryDurationUntilFullSorted() {
         LatencyReservoir reservoir = new LatencyReservoir(8);
+        reservoir.restart(); // an interval begins
         for (long millis : new long[] {30, 10, 20}) {
             reservoir.record(millis * 1_000_000);
         }
@@ -20,6 +21,7 @@ class LatencyReservoirTest {
     @Test
     void onceFullKeepsAUniformSampleOfTheBoundedSize() {
         LatencyReservoir reservoir = new LatencyReservoir(1000);
+        reservoir.restart(); // an interval begins
         for (int i = 0; i < 100_000; i++) {
             reservoir.record(i * 1000L); // 0 to 99.999 ms in order: a sample of the first ones only would be biased
         }
@@ -33,6 +35,7 @@ class LatencyReservoirTest {
     @Test
     void aRestartForgetsThePreviousInterval() {
         LatencyReservoir reservoir = new LatencyReservoir(4);
+        reservoir.restart(); // an interval begins
         for (int i = 0; i < 10; i++) {
             reservoir.record(50_000_000);
         }
@@ -40,5 +43,17 @@ class LatencyReservoirTest {
         assertEquals(0, reservoir.samples().length);
         reservoir.record(1_000_000);
         assertArrayEquals(new double[] {0.001}, reservoir.samples(), 1e-12);
+    }
+
+    @Test
+    void outsideAnIntervalNothingIsSampled() {
+        LatencyReservoir reservoir = new LatencyReservoir(4);
+        reservoir.record(1_000_000);
+        assertEquals(0, reservoir.samples().length, "before the first interval");
+        reservoir.restart();
+        reservoir.record(2_000_000);
+        reservoir.stop();
+        reservoir.record(3_000_000);
+        assertArrayEquals(new double[] {0.002}, reservoir.samples(), 1e-9);
     }
 }
