@@ -47,14 +47,17 @@ class StatusPageTrailTest {
                 send(data);
                 return !rollout(admin).path("state").asText().equals("running");
             });
+            // The page lists the trail newest first: its first pass is the API's last.
             JsonNode pass = StreamSupport.stream(rollout(admin).path("verdicts").spliterator(), false)
-                    .filter(v -> v.path("outcome").asText().equals("pass")).findFirst().orElseThrow();
+                    .filter(v -> v.path("outcome").asText().equals("pass")).reduce((first, second) -> second).orElseThrow();
             JsonNode tests = pass.path("tests");
 
             try (StatusPageBrowser page = StatusPageBrowser.open(admin.resolve("/"), 1400, 1000)) {
                 page.awaitShown(TESTS);
+                String u = String.format(Locale.ROOT, "U %.1f,", tests.path("u").asDouble());
+                Await.until("the trail to show the last pass's tests (" + u + ")", () -> page.text(TESTS).contains(u));
                 String shown = page.text(TESTS);
-                assertTrue(shown.contains(String.format(Locale.ROOT, "U %.1f,", tests.path("u").asDouble())), shown);
+                assertTrue(shown.contains(u), shown);
                 assertTrue(shown.contains("latency p ") && shown.contains("5xx p "), shown);
                 assertTrue(shown.contains(tests.path("error-test").asText()), shown);
                 assertTrue(page.text("tr.trail[data-trail=\"web\"] li[data-outcome=\"pass\"]").contains("median "), shown);
