@@ -29,7 +29,7 @@
 #   NGINX_BUFFERS=tuned   nginx proxy buffers that hold the 64 KiB answer (proxy_buffer_size 16k;
 #                     proxy_buffers 8 64k), as an operator sizes them; "default" keeps nginx's own
 #   ACCESS_LOG=off    "on": both proxies write an access log to a file (nginx's combined format;
-#                     Turnout's text line through conf/logback.xml's async appender)
+#                     Turnout's text line written by itself: turnout.access-log.file)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -131,8 +131,9 @@ EOF
 }
 
 # start_turnout CPU JAR [CONFIG LINES...]: Turnout with 1 event loop in front of the upstream, access
-# log off (ACCESS_LOG=on: conf/logback.xml's access log, a text line per request to a file through its
-# async appender), metrics on, cache and compression off; extra config lines go inside turnout { }.
+# log off (ACCESS_LOG=on: a text line per request to a file, written by Turnout itself with
+# turnout.access-log.file, as an operator runs it), metrics on, cache and compression off; extra config
+# lines go inside turnout { }.
 # JVM options come from JVM_OPTS. Sets TURNOUT_PID and TURNOUT_PORT.
 start_turnout() {
     local cpu=$1 jar=$2
@@ -151,23 +152,18 @@ turnout {
   routes = [ { name = all, host = "*", path-prefix = "/", split { app = 100 } } ]
   shutdown.grace = 2s
 EOF
+        [[ "${ACCESS_LOG:-off}" == on ]] && echo "  access-log.file = \"$WORK/turnout-access.log\""
         printf '  %s\n' "$@"
         echo "}"
     } >"$WORK/turnout.conf"
     local logback="$WORK/logback.xml"
-    if [[ "${ACCESS_LOG:-off}" == on ]]; then
-        logback="$ROOT/conf/logback.xml"
-    else
-        write_quiet_logback "$logback"
-    fi
+    write_quiet_logback "$logback"
     mkdir -p "$WORK/turnout"
     # shellcheck disable=SC2086 # JVM_OPTS is a list of options
-    (cd "$WORK/turnout" && exec taskset -c "$cpu" java ${JVM_OPTS:-} "-DLOG_DIR=$WORK/turnout-logs" \
-        "-Dlogback.configurationFile=$logback" -jar "$jar" --config "$WORK/turnout.conf") \
+    (cd "$WORK/turnout" && exec taskset -c "$cpu" java ${JVM_OPTS:-} "-Dlogback.configurationFile=$logback" \
+        -jar "$jar" --config "$WORK/turnout.conf") \
         >"$WORK/turnout.log" 2>&1 &
     PIDS+=($!)
     TURNOUT_PID=$!
-    local log="$WORK/turnout.log"
-    [[ "${ACCESS_LOG:-off}" == on ]] && log="$WORK/turnout-logs/turnout.log" # conf/logback.xml logs to files
-    TURNOUT_PORT=$(wait_for_line "$log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$TURNOUT_PID")
+    TURNOUT_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$TURNOUT_PID")
 }

@@ -4,8 +4,14 @@ import dev.turnout.admin.AdminServer;
 import dev.turnout.admin.AdminSettings;
 import dev.turnout.admin.ControlPlane;
 import dev.turnout.admin.InstanceView;
+import dev.turnout.proxy.accesslog.AccessLog;
+import dev.turnout.proxy.accesslog.FileAccessLog;
+import dev.turnout.proxy.accesslog.LineFormat;
+import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import dev.turnout.proxy.cache.ResponseCache;
+import dev.turnout.proxy.config.AccessLogConfig;
 import dev.turnout.proxy.config.AdminConfig;
+import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.health.HealthChecker;
@@ -17,6 +23,7 @@ import dev.turnout.proxy.tls.AdminTlsContext;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.BindException;
@@ -51,6 +58,7 @@ public final class Turnout implements AutoCloseable {
     private final ScheduledExecutorService healthThread;
     private final TrafficMetrics metrics;
     private final InetSocketAddress tlsAddress;
+    private final AccessLog accessLog;
 
     private Turnout(TurnoutConfig config, boolean takeover) throws IOException, InterruptedException {
         this.config = config;
@@ -102,8 +110,14 @@ public final class Turnout implements AutoCloseable {
                             + "heap, so raise -Xmx or lower max-size", config.cache().maxSize() >> 20, heap >> 20);
                 }
             }
+            this.accessLog = openAccessLog(config.accessLog());
+            if (metrics != null && accessLog instanceof FileAccessLog file) {
+                FunctionCounter.builder("turnout_access_log_dropped", file, FileAccessLog::dropped)
+                        .description("Access-log lines dropped because the disk fell behind or a write failed")
+                        .register(metrics.registry());
+            }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
-                    config.timeouts(), config.limits(), config.compression(), takeover);
+                    accessLog, config.timeouts(), config.limits(), config.compression(), takeover);
             if (config.tls() != null) {
                 TlsContexts tls = TlsContexts.load(config.tls());
                 this.tlsAddress = server.startTls(config.tls().listen(), tls, config.tls().redirectHttp());
@@ -139,6 +153,19 @@ public final class Turnout implements AutoCloseable {
                 admin.address().getAddress().getHostAddress(), admin.address().getPort(),
                 adminConfig.tokens().isEmpty() ? "" : " (bearer token required)",
                 adminConfig.tls() != null && adminConfig.tls().clientCa() != null ? " (client certificate required)" : "");
+    }
+
+    private static AccessLog openAccessLog(AccessLogConfig config) throws IOException {
+        if (config.file() == null) {
+            return new LoggerAccessLog();
+        }
+        try {
+            FileAccessLog log = FileAccessLog.open(config.file(), config.json() ? LineFormat.JSON : LineFormat.TEXT);
+            LOG.info("access log: {} ({})", config.file(), config.json() ? "json" : "text");
+            return log;
+        } catch (IOException e) {
+            throw new ConfigError("turnout.access-log.file: cannot write " + config.file() + ": " + e);
+        }
     }
 
     /** Starts a proxy; both listeners are bound when this returns. */
@@ -225,6 +252,13 @@ public final class Turnout implements AutoCloseable {
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (accessLog instanceof FileAccessLog file) {
+            try {
+                file.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override

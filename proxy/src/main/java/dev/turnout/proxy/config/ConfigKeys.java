@@ -27,7 +27,8 @@ public final class ConfigKeys {
     }
 
     static final Section TOP = new Section("turnout", Set.of("listen", "io-threads", "admin", "state-file", "state",
-            "pools", "routes", "timeouts", "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults"));
+            "pools", "routes", "timeouts", "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults",
+            "access-log"));
     static final Section ADMIN = new Section("turnout.admin", Set.of("listen", "token", "token-file", "tokens", "hosts",
             "insecure", "tls"));
     static final Section ADMIN_TOKEN = new Section("turnout.admin.tokens[]", Set.of("name", "token-file", "role"));
@@ -40,6 +41,7 @@ public final class ConfigKeys {
     static final Section LIMITS = new Section("turnout.limits", Set.of("request-line", "header-size", "header-count",
             "connections"));
     static final Section SHUTDOWN = new Section("turnout.shutdown", Set.of("grace"));
+    static final Section ACCESS_LOG = new Section("turnout.access-log", Set.of("file", "format"));
     static final Section METRICS = new Section("turnout.metrics", Set.of("enabled"));
     static final Section CACHE = new Section("turnout.cache", Set.of("enabled", "max-size", "max-object-size",
             "status-header"));
@@ -62,7 +64,7 @@ public final class ConfigKeys {
     static final Section STICKY = new Section("turnout.routes[].sticky", Set.of("cookie", "header"));
 
     private static final List<Section> ALL = List.of(TOP, ADMIN, ADMIN_TOKEN, ADMIN_TLS, STATE, ETCD, TIMEOUTS, LIMITS,
-            SHUTDOWN, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND, HEALTH_CHECK,
+            SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND, HEALTH_CHECK,
             PASSIVE_EJECTION, ROUTE, STICKY);
 
     private ConfigKeys() {

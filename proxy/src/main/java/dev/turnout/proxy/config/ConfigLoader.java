@@ -97,7 +97,19 @@ public final class ConfigLoader {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), state(c),
-                pools, routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), grace);
+                pools, routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), accessLog(c), grace);
+    }
+
+    private static AccessLogConfig accessLog(Config c) {
+        String key = ROOT + ".access-log";
+        Config a = object(c, ROOT, "access-log").toConfig();
+        requireKnownKeys(a.root(), key, ConfigKeys.ACCESS_LOG.keys());
+        String file = string(a, key, "file").trim();
+        String format = string(a, key, "format");
+        if (!format.equals("text") && !format.equals("json")) {
+            throw ConfigError.of(key + ".format", format, "text or json");
+        }
+        return new AccessLogConfig(file.isEmpty() ? null : Path.of(file), format.equals("json"));
     }
 
     private static StateStoreConfig state(Config c) {

@@ -30,6 +30,7 @@ public record TurnoutConfig(
         CompressionConfig compression,
         CacheConfig cache,
         boolean metricsEnabled,
+        AccessLogConfig accessLog,
         Duration shutdownGrace) {
 
     public TurnoutConfig {

@@ -1,5 +1,6 @@
 package dev.turnout.proxy.exchange;
 
+import dev.turnout.proxy.accesslog.AccessLog;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.health.OutlierEjector;
@@ -8,14 +9,15 @@ import dev.turnout.proxy.upstream.UpstreamConnector;
 
 /**
  * What every client connection and its exchanges share: the routing snapshot, the connector, the ejector,
- * the response cache (null when caching is off) and the metrics (null when they are off).
+ * the response cache (null when caching is off), the metrics (null when they are off) and the access log.
  * {@code httpsRedirectPort}, when not null, makes the plain listener redirect to https on that
  * port ("" for 443).
  */
 public record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
-        TrafficMetrics metrics, long responseTimeoutNanos, int maxHeaderCount, String httpsRedirectPort) {
+        TrafficMetrics metrics, AccessLog accessLog, long responseTimeoutNanos, int maxHeaderCount, String httpsRedirectPort) {
 
     public FrontendShared withHttpsRedirectPort(String port) {
-        return new FrontendShared(routing, connector, ejector, cache, metrics, responseTimeoutNanos, maxHeaderCount, port);
+        return new FrontendShared(routing, connector, ejector, cache, metrics, accessLog, responseTimeoutNanos, maxHeaderCount,
+                port);
     }
 }

@@ -235,9 +235,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (shared.metrics() != null) {
             shared.metrics().record(null, null, null, failure.statusCode(), 0);
         }
-        if (AccessLog.enabled()) {
-            AccessLog.log(clientIp(), "-", "-", failure.statusCode(), 0, 0, "-", "-", "-", "-");
-        }
+        shared.accessLog().log(clientIp(), "-", "-", failure.statusCode(), 0, 0, "-", "-", "-", "-");
     }
 
     /** A request's head or body did not arrive within its read timeout. */
@@ -391,14 +389,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     @Override
     public void ended(Exchange ended, long endNanos) {
         idleSinceNanos = endNanos;
-        if (AccessLog.enabled()) {
-            Route route = ended.route();
-            Pool pool = ended.pool();
-            Backend backend = ended.backend();
-            AccessLog.log(clientIp(), ended.method(), ended.uri(), ended.status(), ended.bodyBytes(),
-                    endNanos - ended.startNanos(), route == null ? "-" : route.name(), pool == null ? "-" : pool.name(),
-                    backend == null ? "-" : backend.id(), ended.requestId());
-        }
+        Route route = ended.route();
+        Pool pool = ended.pool();
+        Backend backend = ended.backend();
+        shared.accessLog().log(clientIp(), ended.method(), ended.uri(), ended.status(), ended.bodyBytes(),
+                endNanos - ended.startNanos(), route == null ? "-" : route.name(), pool == null ? "-" : pool.name(),
+                backend == null ? "-" : backend.id(), ended.requestId());
     }
 
     /**
@@ -422,9 +418,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             if (shared.metrics() != null) {
                 shared.metrics().record(route, pool, backend, 101, nanos);
             }
-            if (AccessLog.enabled()) {
-                AccessLog.log(clientIp(), "GET", uri, 101, 0, nanos, route.name(), pool.name(), backend.id(), requestId);
-            }
+            shared.accessLog().log(clientIp(), "GET", uri, 101, 0, nanos, route.name(), pool.name(), backend.id(), requestId);
         });
         self[0] = tunnel;
         backend.tunnelOpened(closer);

@@ -7,6 +7,7 @@ import dev.turnout.proxy.config.CompressionConfig;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
+import dev.turnout.proxy.accesslog.AccessLog;
 import dev.turnout.proxy.exchange.FrontendShared;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.http.HeadSyntax;
@@ -77,15 +78,15 @@ public final class ProxyServer {
     private final boolean takeover;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, Timeouts timeouts,
-            ClientLimits limits, CompressionConfig compression, boolean takeover) {
+            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, AccessLog accessLog,
+            Timeouts timeouts, ClientLimits limits, CompressionConfig compression, boolean takeover) {
         this.takeover = takeover;
         this.transport = transport;
         this.acceptors = acceptors;
         this.workers = workers;
         this.timeouts = timeouts;
         this.limits = limits;
-        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos(),
+        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, accessLog, timeouts.request().toNanos(),
                 limits.headerCount(), null);
         this.compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
     }

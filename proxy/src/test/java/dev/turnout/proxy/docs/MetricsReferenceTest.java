@@ -11,6 +11,8 @@ import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code docs/metrics.md} against a scrape of a running Turnout that has seen traffic, a 5xx, an unrouted
- * request, a health-checked pool and a cache hit: every family it serves is documented, Turnout's own with
+ * request, a health-checked pool, a cache hit and an access-log file: every family it serves is documented, Turnout's own with
  * exactly their labels, and every family documented is served.
  */
 class MetricsReferenceTest {
@@ -59,9 +61,12 @@ class MetricsReferenceTest {
 
     /** Each family of a scrape after some traffic, with the union of its samples' label names. */
     private static Map<String, Set<String>> scrape() throws Exception {
+        Path accessLog = Files.createTempFile("turnout-access", ".log");
+        accessLog.toFile().deleteOnExit();
         try (FakeBackend ok = FakeBackend.start(Reply.ok("ok").header("Cache-Control", "max-age=60"));
                 FakeBackend failing = FakeBackend.start(Reply.status(500, "boom"));
-                Turnout proxy = TestProxy.start("pools {\n"
+                Turnout proxy = TestProxy.start("access-log.file = \"" + accessLog + "\"\n"
+                        + "pools {\n"
                         + "  stable { health-check { path = \"/\" }, backends = [ " + TestProxy.backend("s1", ok, 1) + " ] }\n"
                         + "  canary { backends = [ " + TestProxy.backend("c1", failing, 1) + " ] }\n"
                         + "}\n"

@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +31,7 @@ class ProxyFrontendHandlerEmbeddedTest {
         TurnoutConfig config = ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n" + hocon + "\n}");
         // No backend is ever contacted here, so there is nothing for an outlier ejector to do.
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)),
-                new UpstreamConnector(Transport.best(), config.timeouts()), null, null, null,
+                new UpstreamConnector(Transport.best(), config.timeouts()), null, null, null, new LoggerAccessLog(),
                 config.timeouts().request().toNanos(), config.limits().headerCount(), null);
         channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false));
     }

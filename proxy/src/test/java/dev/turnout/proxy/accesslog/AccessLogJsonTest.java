@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.accesslog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +32,7 @@ class AccessLogJsonTest {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         try {
             configure(context, json, logs);
-            AccessLog.log("192.0.2.7", "GET", "/a?b=1", 200, 512, 2_500_000, "web", "stable", "app1", "req-1");
+            new LoggerAccessLog().log("192.0.2.7", "GET", "/a?b=1", 200, 512, 2_500_000, "web", "stable", "app1", "req-1");
             context.stop(); // drains the async appender and flushes the file
             List<String> lines = Files.readAllLines(logs.resolve("access.json"));
             assertEquals(1, lines.size(), "one line per request: " + lines);

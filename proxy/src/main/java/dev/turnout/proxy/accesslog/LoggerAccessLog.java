@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.accesslog;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,32 +13,29 @@ import org.slf4j.LoggerFactory;
  * nanoseconds...): a text pattern ignores them, and a JSON encoder (conf/logback.xml shows the
  * Logstash encoder) writes them as the line's fields, ready for Elasticsearch.
  */
-final class AccessLog {
+public final class LoggerAccessLog implements AccessLog {
 
     private static final Logger LOG = LoggerFactory.getLogger("turnout.access");
 
-    private AccessLog() {
-    }
-
-    static boolean enabled() {
-        return LOG.isInfoEnabled();
-    }
-
-    static void log(String clientIp, String method, String uri, int status, long bytes, long durationNanos,
+    @Override
+    public void log(String clientIp, String method, String uri, int status, long bodyBytes, long durationNanos,
             String route, String pool, String backend, String requestId) {
+        if (!LOG.isInfoEnabled()) {
+            return;
+        }
         long micros = durationNanos / 1000;
         LOG.atInfo()
                 .addKeyValue("client.ip", clientIp)
                 .addKeyValue("http.request.method", method)
                 .addKeyValue("url.original", uri)
                 .addKeyValue("http.response.status_code", status)
-                .addKeyValue("http.response.body.bytes", bytes)
+                .addKeyValue("http.response.body.bytes", bodyBytes)
                 .addKeyValue("event.duration", durationNanos)
                 .addKeyValue("http.request.id", requestId)
                 .addKeyValue("turnout.route", route)
                 .addKeyValue("turnout.pool", pool)
                 .addKeyValue("turnout.backend", backend)
-                .log("{} \"{} {}\" {} {} {}ms route={} pool={} backend={} id={}", clientIp, method, uri, status, bytes,
+                .log("{} \"{} {}\" {} {} {}ms route={} pool={} backend={} id={}", clientIp, method, uri, status, bodyBytes,
                         micros / 1000.0, route, pool, backend, requestId);
     }
 }
