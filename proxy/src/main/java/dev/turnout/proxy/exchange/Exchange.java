@@ -556,7 +556,11 @@ public final class Exchange {
         }
         cache.end(metrics);
         downstream.ended(this, endNanos);
+        // An idle keep-alive connection keeps nothing of its last request.
         request = null;
+        uri = null;
+        host = null;
+        requestId = null;
         route = null;
         pool = null;
         attempt.forget();
