@@ -204,7 +204,8 @@ public final class ResponseCache {
             Set<String> tags = headers.contains(SURROGATE_KEY) || headers.contains(CACHE_TAG) ? takeTags(headers)
                     : stale.tags();
             CachedResponse renewed = new CachedResponse(stale.status(), headers, stale.body(), now, 0,
-                    d.lifetimeSeconds(headers), d.cc().staleIfError(), d.cc().staleWhileRevalidate(), stale.sharedOk(),
+                    d.freshnessSeconds(stale.status(), headers, config.heuristicMax().toSeconds()), d.cc().staleIfError(),
+                    d.cc().staleWhileRevalidate(), stale.sharedOk(),
                     d.forbidsStale(), storeSequence.incrementAndGet(), tags);
             answers.put(variantKey, renewed);
             return StoredAnswers.answer(renewed, clientRequest(), now, Result.HIT, "fwd=stale; fwd-status=304",
@@ -347,7 +348,7 @@ public final class ResponseCache {
                     || HttpUtil.getContentLength(response, 0L) > config.maxObjectSize() || initialAge < 0) {
                 return null;
             }
-            long lifetime = d.lifetimeSeconds(h);
+            long lifetime = d.freshnessSeconds(response.status().code(), h, config.heuristicMax().toSeconds());
             if (lifetime <= 0 && !revalidatedEachTime) {
                 return null;
             }

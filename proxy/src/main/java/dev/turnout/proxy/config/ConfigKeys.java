@@ -44,7 +44,7 @@ public final class ConfigKeys {
     static final Section ACCESS_LOG = new Section("turnout.access-log", Set.of("file", "format"));
     static final Section METRICS = new Section("turnout.metrics", Set.of("enabled"));
     static final Section CACHE = new Section("turnout.cache", Set.of("enabled", "max-size", "max-object-size",
-            "status-header"));
+            "status-header", "heuristic-max"));
     static final Section COMPRESSION = new Section("turnout.compression", Set.of("enabled", "min-length", "types",
             "gzip-level", "brotli-quality", "zstd-level"));
     static final Section TLS = new Section("turnout.tls", Set.of("listen", "certificates", "redirect-http"));

@@ -258,7 +258,11 @@ public final class ConfigLoader {
             throw ConfigError.of(key + ".max-object-size", k.getValue("max-object-size").unwrapped(),
                     "at most max-size (" + maxSize + " bytes)");
         }
-        return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject, bool(k, key, "status-header"));
+        Duration heuristicMax = duration(k, key, "heuristic-max");
+        if (heuristicMax.isNegative()) {
+            throw ConfigError.of(key + ".heuristic-max", k.getValue("heuristic-max").unwrapped(), "0s or more");
+        }
+        return new CacheConfig(bool(k, key, "enabled"), maxSize, maxObject, bool(k, key, "status-header"), heuristicMax);
     }
 
     static boolean bool(Config c, String parentKey, String path) {

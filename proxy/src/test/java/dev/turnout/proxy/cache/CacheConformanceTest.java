@@ -204,6 +204,74 @@ class CacheConformanceTest {
         }
     }
 
+    // ---- 4.2.2 Heuristic freshness -----------------------------------------------------------------
+
+    /** 100,000 s before {@link #DATE}: a tenth of that is 10,000 s of heuristic freshness. */
+    private static final String MODIFIED = "Sat, 05 Dec 2026 08:13:20 GMT";
+
+    /** Two GETs of one answer through a proxy with {@code extraConfig}; the origin's request count goes to {@code origin[0]}. */
+    private static RawResponse twice(Reply reply, String extraConfig, int[] originRequests) throws Exception {
+        try (FakeBackend backend = FakeBackend.start(reply);
+                Turnout proxy = TestProxy.start(config(backend, extraConfig));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r");
+            RawResponse second = get(client, "/r");
+            originRequests[0] = backend.requestCount();
+            return second;
+        }
+    }
+
+    @ParameterizedTest(name = "RFC 9111 4.2.2: a {0} with Last-Modified and no explicit freshness is fresh by heuristic")
+    @ValueSource(ints = {200, 203, 300, 301, 308, 404, 405, 410, 414, 501})
+    void aHeuristicallyCacheableStatusIsReusedByHeuristic(int status) throws Exception {
+        int[] origin = new int[1];
+        RawResponse second = twice(Reply.status(status, "s").header("Date", DATE).header("Last-Modified", MODIFIED), "",
+                origin);
+        assertEquals(status, second.status());
+        assertEquals(1, origin[0], "status " + status + " reused");
+        assertTrue(second.header("cache-status").matches("Turnout; hit; ttl=(9999|10000)"), second::toString);
+    }
+
+    @ParameterizedTest(name = "RFC 9110 15.1: a {0} is not heuristically cacheable")
+    @ValueSource(ints = {201, 202, 302, 307, 400, 500, 503})
+    void otherStatusesAreNotReusedByHeuristic(int status) throws Exception {
+        int[] origin = new int[1];
+        twice(Reply.status(status, "s").header("Date", DATE).header("Last-Modified", MODIFIED), "", origin);
+        assertEquals(2, origin[0], "status " + status);
+    }
+
+    @DisplayName("RFC 9111 4.2.2: public makes any final status heuristically cacheable")
+    @Test
+    void aPublicAnswerIsReusedByHeuristic() throws Exception {
+        int[] origin = new int[1];
+        twice(Reply.status(302, "s").header("Date", DATE).header("Last-Modified", MODIFIED).header("Cache-Control", "public"),
+                "", origin);
+        assertEquals(1, origin[0]);
+    }
+
+    @ParameterizedTest(name = "RFC 9111 4.2.2: no heuristic beside explicit freshness \"{0}\"")
+    @ValueSource(strings = {"Expires", "max-age=0", "s-maxage=0", "no-cache"})
+    void explicitFreshnessIsNeverReplacedByAHeuristic(String explicit) throws Exception {
+        Reply reply = Reply.ok("s").header("Date", DATE).header("Last-Modified", MODIFIED);
+        reply = explicit.equals("Expires") ? reply.header("Expires", DATE) : reply.header("Cache-Control", explicit);
+        int[] origin = new int[1];
+        twice(reply, "", origin);
+        assertEquals(2, origin[0], explicit);
+    }
+
+    @DisplayName("RFC 9111 4.2.2: without Last-Modified, or with heuristic-max = 0s, nothing is guessed")
+    @Test
+    void noHeuristicWithoutLastModifiedOrWhenSwitchedOff() throws Exception {
+        int[] origin = new int[1];
+        twice(Reply.ok("s").header("Date", DATE), "", origin);
+        assertEquals(2, origin[0], "no Last-Modified");
+        twice(Reply.ok("s").header("Date", DATE).header("Last-Modified", MODIFIED), "cache.heuristic-max = 0s", origin);
+        assertEquals(2, origin[0], "switched off");
+        RawResponse capped = twice(Reply.ok("s").header("Date", DATE).header("Last-Modified", MODIFIED),
+                "cache.heuristic-max = 60s", origin);
+        assertTrue(capped.header("cache-status").matches("Turnout; hit; ttl=(59|60)"), capped::toString);
+    }
+
     // ---- 4.2.4 Serving stale -----------------------------------------------------------------------
 
     @DisplayName("RFC 9111 5.2.2.10")

@@ -393,7 +393,7 @@ class ResponseCacheTest {
 
     @Test
     void anEntryGoesStaleWhenItsAgeReachesItsLifetime() {
-        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true), () -> now);
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
         store(cache, "/a", "max-age=60", 10);
 
         now += 59_000_000_000L;
@@ -408,7 +408,7 @@ class ResponseCacheTest {
 
     @Test
     void aResourceWhoseAnswerCannotBeStoredIsPassedThroughInsteadOfCoalesced() {
-        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true), () -> now);
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
         ResponseCache.Lookup leader = cache.lookup("app", "a.test", request("/d"), false);
         ResponseCache.Lookup follower = cache.lookup("app", "a.test", request("/d"), false);
         assertNull(leader.following());
@@ -426,7 +426,7 @@ class ResponseCacheTest {
 
     @Test
     void aStaleWhileRevalidateWindowServesStaleWithOneRefreshAtATime() {
-        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true), () -> now);
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
         store(cache, "/w", "max-age=10, stale-while-revalidate=30", 10);
         now += 15_000_000_000L;
 
@@ -458,7 +458,7 @@ class ResponseCacheTest {
 
     @Test
     void onlyASuccessfulUnsafeRequestInvalidatesAndOnlyItsTarget() {
-        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true), () -> now);
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
         store(cache, "/x", "max-age=60", 10);
         store(cache, "/y", "max-age=60", 10);
         HttpRequest delete = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.DELETE, "/x");
@@ -487,7 +487,7 @@ class ResponseCacheTest {
     @Test
     void manyKeysStayWithinTheMemoryBound() {
         long maxSize = 256 * 1024;
-        ResponseCache cache = new ResponseCache(new CacheConfig(true, maxSize, 16 * 1024, true), () -> now);
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, maxSize, 16 * 1024, true, Duration.ofDays(1)), () -> now);
         for (int i = 0; i < 2000; i++) {
             store(cache, "/k" + i, "max-age=600", 4096);
         }

@@ -1,10 +1,10 @@
 package dev.turnout.proxy.exchange;
 
-import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.CacheConfig;
 import dev.turnout.proxy.config.ConfigLoader;
@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,8 @@ import org.junit.jupiter.api.Test;
 class CacheStageTest {
 
     private long now = 1_000_000_000L;
-    private final ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true), () -> now);
+    private final ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)),
+            () -> now);
     private final FrontendShared shared = new FrontendShared(null, null, null, cache, null, new LoggerAccessLog(), 0, 100, null);
     private final Pool pool = RouteTable.fromConfig(ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n"
             + "pools { app { backends = [ { id = b0, address = \"127.0.0.1:9\" } ] } }\n"

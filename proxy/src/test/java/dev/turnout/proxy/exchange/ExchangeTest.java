@@ -1,11 +1,11 @@
 package dev.turnout.proxy.exchange;
 
-import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RoutingState;

@@ -1,9 +1,9 @@
 package dev.turnout.proxy.listener;
 
-import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.turnout.proxy.accesslog.LoggerAccessLog;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RoutingState;
