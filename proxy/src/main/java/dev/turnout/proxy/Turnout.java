@@ -24,6 +24,7 @@ import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.BindException;
@@ -110,6 +111,10 @@ public final class Turnout implements AutoCloseable {
                             + "heap, so raise -Xmx or lower max-size", config.cache().maxSize() >> 20, heap >> 20);
                 }
             }
+            if (metrics != null) {
+                Gauge.builder("turnout_tls_engine", () -> 1).description("1 for the TLS engine of the TLS listener")
+                        .tag("engine", TlsContexts.engine()).register(metrics.registry());
+            }
             this.accessLog = openAccessLog(config.accessLog());
             if (metrics != null && accessLog instanceof FileAccessLog file) {
                 FunctionCounter.builder("turnout_access_log_dropped", file, FileAccessLog::dropped)
@@ -144,8 +149,10 @@ public final class Turnout implements AutoCloseable {
         LOG.info("data plane listening on http://{}:{} ({} transport, {} io threads)",
                 address.getAddress().getHostAddress(), address.getPort(), transport.name(), config.effectiveIoThreads());
         if (tlsAddress != null) {
-            LOG.info("TLS listening on https://{}:{} ({} certificate(s){})", tlsAddress.getAddress().getHostAddress(),
-                    tlsAddress.getPort(), config.tls().certificates().size(),
+            String why = TlsContexts.whyNotOpenSsl();
+            LOG.info("TLS listening on https://{}:{} ({} certificate(s), {} engine{}{})",
+                    tlsAddress.getAddress().getHostAddress(), tlsAddress.getPort(), config.tls().certificates().size(),
+                    TlsContexts.engine(), why == null ? "" : ": OpenSSL unavailable, " + why,
                     config.tls().redirectHttp() ? ", plain HTTP redirected" : "");
         }
         AdminConfig adminConfig = config.admin();

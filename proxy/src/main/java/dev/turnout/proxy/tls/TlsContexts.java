@@ -4,6 +4,7 @@ import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.TlsConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -30,9 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The server certificates, chosen by SNI: each is mapped from the DNS names in its certificate
  * (subject alternative names, else the common name; {@code *.example.com} matches one label), and
- * the first answers clients that name no host or an unknown one. OpenSSL is used where Netty's
- * native binding is present, the JDK's TLS otherwise; TLS 1.3 and 1.2 only, with ALPN offering h2
- * and http/1.1.
+ * the first answers clients that name no host or an unknown one. OpenSSL ({@link #engine()}) is
+ * used where Netty's native binding loads, the JDK's TLS otherwise; TLS 1.3 and 1.2 only, with ALPN
+ * offering h2 and http/1.1. Sessions resume: TLS 1.2 from the context's session cache, TLS 1.3
+ * with tickets (PSK) whose key BoringSSL makes and rotates itself every two days.
  *
  * <p>{@link #reloadIfChanged()} reads the files again when one of them changed: new handshakes
  * get the new certificates, connections already open keep theirs. A file that cannot be read
@@ -49,6 +51,23 @@ public final class TlsContexts {
 
     private TlsContexts(List<TlsConfig.Certificate> files) {
         this.files = files;
+    }
+
+    /**
+     * The TLS engine of the data plane's listener: {@code openssl} (BoringSSL, through Netty's
+     * tcnative, shipped for linux-x86_64) where its native library loads, else {@code jdk}.
+     */
+    public static String engine() {
+        return SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? "openssl" : "jdk";
+    }
+
+    /** Why the JDK's engine serves, or null when OpenSSL does. */
+    public static String whyNotOpenSsl() {
+        if (engine().equals("openssl")) {
+            return null;
+        }
+        Throwable cause = OpenSsl.unavailabilityCause();
+        return cause != null ? rootMessage(cause) : "OpenSSL " + OpenSsl.versionString() + " without ALPN";
     }
 
     /** Loads every certificate; a file that cannot be used stops start-up naming its key. */
@@ -122,7 +141,7 @@ public final class TlsContexts {
     private static SslContext context(int index, TlsConfig.Certificate file) throws UnusableCertificate {
         try {
             return SslContextBuilder.forServer(file.cert().toFile(), file.key().toFile())
-                    .sslProvider(SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .sslProvider(engine().equals("openssl") ? SslProvider.OPENSSL : SslProvider.JDK)
                     .protocols(PROTOCOLS)
                     // HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others.
                     .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
