@@ -71,15 +71,6 @@ for target in "${TARGETS[@]}"; do
 done
 
 # --- measure ---------------------------------------------------------------------------------------
-# cpu_ticks PID...: utime+stime (clock ticks) summed over the processes (all threads of each).
-cpu_ticks() {
-    local pid total=0 t
-    for pid in "$@"; do
-        t=$(sed -E 's/^.*\) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')
-        total=$((total + t))
-    done
-    echo "$total"
-}
 # the processes whose CPU is charged to a target: the proxy, or for direct the upstream worker
 cpu_pids() {
     case $1 in
@@ -87,16 +78,6 @@ cpu_pids() {
         nginx) echo "${NGINX_WORKERS[@]}" ;;
         turnout) echo "$TURNOUT_PID" ;;
     esac
-}
-# core_ticks CPU: "busy total" jiffies of one core from /proc/stat (idle and iowait are not busy).
-core_ticks() {
-    awk -v cpu="cpu$1" '$1 == cpu { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
-}
-# wrk_bg ARGS...: wrk on the load core, in the background and waited for, so a signal stops it at once.
-wrk_bg() {
-    taskset -c "$LOAD_CPU" wrk "$@" &
-    PIDS+=($!)
-    wait "$!"
 }
 # run NAME TARGET SIZE: one measured run, wrk output in $WORK/NAME.txt, CPU ticks in $WORK/NAME.cpu,
 # and how busy the proxy's core and the load core were, in percent, in $WORK/NAME.busy.

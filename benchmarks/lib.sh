@@ -50,6 +50,26 @@ probe() {
     echo "${status%$'\r'}"
 }
 
+# cpu_ticks PID...: utime+stime (clock ticks) summed over the processes (all threads of each).
+cpu_ticks() {
+    local pid total=0 t
+    for pid in "$@"; do
+        t=$(sed -E 's/^.*\) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')
+        total=$((total + t))
+    done
+    echo "$total"
+}
+# core_ticks CPU: "busy total" jiffies of one core from /proc/stat (idle and iowait are not busy).
+core_ticks() {
+    awk -v cpu="cpu$1" '$1 == cpu { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
+}
+# wrk_bg ARGS...: wrk on the load core, in the background and waited for, so a signal stops it at once.
+wrk_bg() {
+    taskset -c "$LOAD_CPU" wrk "$@" &
+    PIDS+=($!)
+    wait "$!"
+}
+
 # median: the median of the numbers on standard input, one per line.
 median_of() {
     sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
