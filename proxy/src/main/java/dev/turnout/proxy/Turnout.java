@@ -17,6 +17,7 @@ import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.health.HealthChecker;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
+import dev.turnout.proxy.listener.Http2Abuse;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.AdminTlsContext;
@@ -131,6 +132,13 @@ public final class Turnout implements AutoCloseable {
             } else {
                 this.tlsAddress = null;
             }
+            if (metrics != null) {
+                for (Http2Abuse.Kind kind : Http2Abuse.Kind.values()) {
+                    FunctionCounter.builder("turnout_http2_abuse", server.http2Abuse(), abuse -> abuse.total(kind))
+                            .description("HTTP/2 connections closed for abuse, by kind").tag("kind", kind.label())
+                            .register(metrics.registry());
+                }
+            }
             this.address = server.start(config.listen());
             long startedMillis = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli)
                     .orElseGet(System::currentTimeMillis);
@@ -238,7 +246,8 @@ public final class Turnout implements AutoCloseable {
         shutdown(config.shutdownGrace());
     }
 
-    public void shutdown(Duration grace) throws InterruptedException {
+    /** @return whether every client connection closed by itself within {@code grace} */
+    public boolean shutdown(Duration grace) throws InterruptedException {
         LOG.info("shutting down: no new connections; waiting up to {} for requests in flight", grace);
         admin.close();
         boolean clean = server.shutdown(grace);
@@ -247,6 +256,7 @@ public final class Turnout implements AutoCloseable {
         }
         stopEventLoops();
         LOG.info("stopped");
+        return clean;
     }
 
     private void stopEventLoops() {

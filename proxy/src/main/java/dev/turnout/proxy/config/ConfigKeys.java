@@ -39,7 +39,9 @@ public final class ConfigKeys {
     static final Section TIMEOUTS = new Section("turnout.timeouts", Set.of("connect", "request", "idle", "header-read",
             "body-read", "tunnel-drain"));
     static final Section LIMITS = new Section("turnout.limits", Set.of("request-line", "header-size", "header-count",
-            "connections"));
+            "connections", "http2"));
+    static final Section LIMITS_HTTP2 = new Section("turnout.limits.http2", Set.of("max-concurrent-streams",
+            "initial-window-size"));
     static final Section SHUTDOWN = new Section("turnout.shutdown", Set.of("grace"));
     static final Section ACCESS_LOG = new Section("turnout.access-log", Set.of("file", "format"));
     static final Section METRICS = new Section("turnout.metrics", Set.of("enabled"));
@@ -64,8 +66,8 @@ public final class ConfigKeys {
     static final Section STICKY = new Section("turnout.routes[].sticky", Set.of("cookie", "header"));
 
     private static final List<Section> ALL = List.of(TOP, ADMIN, ADMIN_TOKEN, ADMIN_TLS, STATE, ETCD, TIMEOUTS, LIMITS,
-            SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND, HEALTH_CHECK,
-            PASSIVE_EJECTION, ROUTE, STICKY);
+            LIMITS_HTTP2, SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND,
+            HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY);
 
     private ConfigKeys() {
     }

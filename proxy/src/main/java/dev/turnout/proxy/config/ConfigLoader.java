@@ -223,9 +223,13 @@ public final class ConfigLoader {
         String key = ROOT + ".limits";
         Config l = c.getConfig("limits");
         requireKnownKeys(l.root(), key, ConfigKeys.LIMITS.keys());
+        Config h2 = object(l, key, "http2").toConfig();
+        String h2Key = key + ".http2";
+        requireKnownKeys(h2.root(), h2Key, ConfigKeys.LIMITS_HTTP2.keys());
         return new ClientLimits((int) bytesIn(l, key, "request-line", 256, 1 << 20),
                 (int) bytesIn(l, key, "header-size", 1024, 1 << 20), intIn(l, key, "header-count", 1, 10_000),
-                intIn(l, key, "connections", 1, 10_000_000));
+                intIn(l, key, "connections", 1, 10_000_000), intIn(h2, h2Key, "max-concurrent-streams", 1, 10_000),
+                (int) bytesIn(h2, h2Key, "initial-window-size", 1024, Integer.MAX_VALUE));
     }
 
     private static long bytesIn(Config c, String parentKey, String path, long min, long max) {

@@ -65,7 +65,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     private ChannelHandlerContext ctx;
     private Exchange exchange;
-    private RequestHeadGuard readTimeout;
+    private ClientReadTimeout readTimeout;
     private String clientIp;
     private int pausedBy;
     private boolean drainingPipeline;
@@ -86,7 +86,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         this.ctx = ctx;
         this.exchange = new Exchange(shared, this, ctx.channel().eventLoop(), secure);
         this.idleSinceNanos = System.nanoTime();
-        this.readTimeout = ctx.pipeline().get(RequestHeadGuard.class);
+        this.readTimeout = ctx.pipeline().get(ClientReadTimeout.class);
     }
 
     // ---- reading requests -------------------------------------------------------------------
@@ -167,7 +167,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == RequestHeadGuard.EXPIRED) {
+        if (evt == ClientReadTimeout.EXPIRED) {
             onClientTooSlow();
         } else if (evt instanceof RequestHeadGuard.Malformed malformed) {
             onMalformedHead(malformed.status());

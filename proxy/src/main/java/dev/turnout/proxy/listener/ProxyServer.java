@@ -22,7 +22,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -31,15 +30,12 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SniHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.BindException;
@@ -76,6 +72,7 @@ public final class ProxyServer {
     private final ClientLimits limits;
     private final Supplier<ResponseCompressor> compressors;
     private final boolean takeover;
+    private final Http2Abuse http2Abuse = new Http2Abuse();
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, AccessLog accessLog,
@@ -169,30 +166,22 @@ public final class ProxyServer {
 
     private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
         pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast(PipelineNames.IDLE_CLOSE, new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                        if (evt instanceof IdleStateEvent) {
-                            ctx.close();
-                        } else {
-                            ctx.fireUserEventTriggered(evt);
-                        }
-                    }
-                })
-                .addLast(PipelineNames.H2, Http2FrameCodecBuilder.forServer()
-                        .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(limits.headerSize()))
-                        .build())
+                .addLast(PipelineNames.H2_HEADER_BLOCK, new Http2HeaderBlockGuard(timeouts.headerRead().toNanos()))
+                .addLast(PipelineNames.H2, GuardedHttp2FrameCodec.forServer(limits, http2Abuse))
                 .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         stream.pipeline().addLast(PipelineNames.H2_HTTP, new Http2StreamFrameToHttpObjectCodec(true))
-                                .addLast(PipelineNames.H2_ADAPT, new Http2RequestAdapter());
+                                .addLast(PipelineNames.H2_ADAPT, new Http2RequestAdapter())
+                                .addLast(PipelineNames.READ_TIMEOUT, new Http2StreamGuard(timeouts.bodyRead().toNanos(),
+                                        timeouts.idle().toNanos()));
                         if (compressors != null) {
                             stream.pipeline().addLast(PipelineNames.COMPRESS, compressors.get());
                         }
                         stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
                     }
-                }));
+                }))
+                .addLast(PipelineNames.H2_GUARD, new Http2ConnectionGuard(http2Abuse));
     }
 
 
@@ -242,6 +231,11 @@ public final class ProxyServer {
         }
     }
 
+    /** HTTP/2 connections closed for abuse, by kind. */
+    public Http2Abuse http2Abuse() {
+        return http2Abuse;
+    }
+
     /** Client connections open now, plain and TLS, for the status page. */
     public int openConnections() {
         return connections.size();
@@ -262,7 +256,16 @@ public final class ProxyServer {
         }
         boolean clean = connections.newCloseFuture().await(grace.toMillis());
         if (!clean) {
-            connections.close().await(grace.toMillis() + 1000);
+            for (Channel ch : connections) {
+                // From the socket's end of the pipeline: an HTTP/2 codec would wait for its streams again.
+                ChannelHandlerContext first = ch.pipeline().firstContext();
+                if (first != null) {
+                    first.close();
+                } else {
+                    ch.close();
+                }
+            }
+            connections.newCloseFuture().await(grace.toMillis() + 1000);
         }
         return clean;
     }

@@ -30,15 +30,7 @@ import java.util.function.Consumer;
  * timer per read. An idle keep-alive connection waiting for its next request is the idle
  * timeout's business, not this one's.
  */
-final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
-
-    /** The user event fired when a client was too slow. */
-    static final Object EXPIRED = new Object() {
-        @Override
-        public String toString() {
-            return "RequestHeadGuard.EXPIRED";
-        }
-    };
+final class RequestHeadGuard extends ChannelInboundHandlerAdapter implements ClientReadTimeout {
 
     /** The user event fired when a head broke the syntax; {@code status} is 400 or 505. */
     record Malformed(int status) {
@@ -137,7 +129,8 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     }
 
     /** A request head was decoded; its body, if it has one, is due next. */
-    void headReceived(boolean bodyFollows) {
+    @Override
+    public void headReceived(boolean bodyFollows) {
         if (bodyFollows) {
             phase = Phase.BODY;
             lastBodyRead = System.nanoTime();
@@ -152,7 +145,8 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     }
 
     /** The request's body ended: the next bytes start the next request. */
-    void bodyReceived() {
+    @Override
+    public void bodyReceived() {
         phase = Phase.WAITING;
     }
 
@@ -160,25 +154,29 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
      * Answers 408 to a head that never completed, and closes. Written here, under the HTTP codec
      * and the compressor, because no request was decoded for them to answer.
      */
-    void rejectSlowHead() {
+    @Override
+    public void rejectSlowHead() {
         phase = Phase.DONE;
         LingeringClose.afterWrite(ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)));
     }
 
     /** Answers a head refused by the syntax check ({@link Malformed}), and closes; written here for the same reason. */
-    void rejectMalformedHead(int status) {
+    @Override
+    public void rejectMalformedHead(int status) {
         phase = Phase.DONE;
         LingeringClose.afterWrite(ctx.writeAndFlush(Unpooled.wrappedBuffer(
                 status == HeadSyntax.VERSION_NOT_SUPPORTED ? VERSION_NOT_SUPPORTED : BAD_REQUEST)));
     }
 
     /** Whether part of a request (its head, or a body still due) has arrived and not all of it. */
-    boolean midRequest() {
+    @Override
+    public boolean midRequest() {
         return phase == Phase.HEAD || phase == Phase.BODY;
     }
 
     /** Nothing more is read from this connection (it is closing). */
-    void stop() {
+    @Override
+    public void stop() {
         phase = Phase.DONE;
     }
 
@@ -207,7 +205,8 @@ final class RequestHeadGuard extends ChannelInboundHandlerAdapter {
     }
 
     /** Starts the current limit again from now. */
-    void extend() {
+    @Override
+    public void extend() {
         long now = System.nanoTime();
         if (phase == Phase.HEAD) {
             headDeadline = now + headerNanos;
