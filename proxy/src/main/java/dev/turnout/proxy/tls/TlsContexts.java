@@ -14,13 +14,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
@@ -123,36 +127,70 @@ public final class TlsContexts {
         }
     }
 
+    /**
+     * One context per set of names: certificates for the same names (an ECDSA and an RSA one) share
+     * a context that shows each client the one it can use.
+     */
     private Mapping<String, SslContext> build() throws UnusableCertificate {
-        DomainWildcardMappingBuilder<SslContext> builder = null;
+        Map<List<String>, List<Integer>> byNames = new LinkedHashMap<>();
         for (int i = 0; i < files.size(); i++) {
-            TlsConfig.Certificate file = files.get(i);
-            SslContext context = context(i, file);
+            List<String> names = new ArrayList<>(hostNames(i, files.get(i).cert()));
+            Collections.sort(names);
+            byNames.computeIfAbsent(names, n -> new ArrayList<>()).add(i);
+        }
+        DomainWildcardMappingBuilder<SslContext> builder = null;
+        for (Map.Entry<List<String>, List<Integer>> group : byNames.entrySet()) {
+            List<Integer> indexes = group.getValue();
+            SslContext context = indexes.size() == 1 ? context(indexes.get(0), files.get(indexes.get(0))) : context(indexes);
             if (builder == null) {
-                builder = new DomainWildcardMappingBuilder<>(context);
+                builder = new DomainWildcardMappingBuilder<>(context); // the first certificate's: the default
             }
-            for (String name : hostNames(i, file.cert())) {
+            for (String name : group.getKey()) {
                 builder.add(name, context);
             }
         }
         return builder.build();
     }
 
+    private SslContext context(List<Integer> indexes) throws UnusableCertificate {
+        CertifiedKeys keys = new CertifiedKeys();
+        for (int index : indexes) {
+            TlsConfig.Certificate file = files.get(index);
+            try {
+                keys.add(file.cert(), file.key());
+            } catch (IOException | GeneralSecurityException e) {
+                throw new UnusableCertificate(index, file.cert() + " with " + file.key() + " cannot be used beside another "
+                        + "certificate for the same names (" + rootMessage(e) + "; expected: a PEM certificate chain and its "
+                        + "unencrypted PKCS#8 PEM private key)");
+            }
+        }
+        try {
+            // The JDK's engine picks the key by the signature algorithms the client offers; Netty's OpenSSL
+            // binding picks by cipher kind, which shows an RSA-only client the ECDSA certificate.
+            return configured(SslContextBuilder.forServer(keys)).sslProvider(SslProvider.JDK).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
+                    + rootMessage(e) + ")");
+        }
+    }
+
     private static SslContext context(int index, TlsConfig.Certificate file) throws UnusableCertificate {
         try {
-            return SslContextBuilder.forServer(file.cert().toFile(), file.key().toFile())
-                    .sslProvider(engine().equals("openssl") ? SslProvider.OPENSSL : SslProvider.JDK)
-                    .protocols(PROTOCOLS)
-                    // HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others.
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
-                    .build();
+            return configured(SslContextBuilder.forServer(file.cert().toFile(), file.key().toFile())).build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new UnusableCertificate(index, file.cert() + " with " + file.key() + " cannot be used (" + rootMessage(e)
                     + "; expected: a PEM certificate chain and its unencrypted PEM private key)");
         }
+    }
+
+    private static SslContextBuilder configured(SslContextBuilder builder) {
+        return builder.sslProvider(engine().equals("openssl") ? SslProvider.OPENSSL : SslProvider.JDK)
+                .protocols(PROTOCOLS)
+                // HTTP/2 for clients that offer it (ALPN), HTTP/1.1 for the others.
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
     }
 
     private static List<String> hostNames(int index, Path certFile) throws UnusableCertificate {
