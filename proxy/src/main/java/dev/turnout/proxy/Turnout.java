@@ -103,7 +103,7 @@ public final class Turnout implements AutoCloseable {
                 }
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
-                    config.timeouts(), config.limits(), config.compression(), takeover);
+                    config.timeouts(), config.limits(), config.compression(), config.clientAddress(), takeover);
             if (config.tls() != null) {
                 TlsContexts tls = TlsContexts.load(config.tls());
                 this.tlsAddress = server.startTls(config.tls().listen(), tls, config.tls().redirectHttp());
