@@ -5,7 +5,7 @@ import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.route.Route;
 import java.util.Map;
 
-/** A route as the admin API shows it: its match and split, and its traffic rules with what its rate limit refused. */
+/** A route as the admin API shows it: its match and split, its traffic rules, what its rate limit refused and holds. */
 final class RouteViews {
 
     private RouteViews() {
@@ -13,8 +13,11 @@ final class RouteViews {
 
     static RouteView of(Route route) {
         RoutePolicy policy = route.policy();
-        long rateLimited = policy == null ? -1 : policy.rateLimited();
-        return new RouteView(route.name(), route.host(), route.pathPrefix(), route.split(),
-                policy == null ? Map.of() : policy.summary(), rateLimited < 0 ? null : rateLimited);
+        if (policy == null || policy.rateLimited() < 0) {
+            return new RouteView(route.name(), route.host(), route.pathPrefix(), route.split(),
+                    policy == null ? Map.of() : policy.summary(), null, null);
+        }
+        return new RouteView(route.name(), route.host(), route.pathPrefix(), route.split(), policy.summary(),
+                policy.rateLimited(), policy.rateLimitKeys());
     }
 }

@@ -33,6 +33,8 @@ import java.util.function.LongSupplier;
 public final class RateLimiter {
 
     private static final Function<String, AtomicLong> NEW_BUCKET = key -> new AtomicLong(Long.MIN_VALUE);
+    /** The longest key kept as it is; longer header and cookie values are {@link #shortened}. */
+    static final int MAX_KEY_LENGTH = 128;
 
     private final RateLimit limit;
     private final Cache<String, AtomicLong> buckets;
@@ -88,8 +90,20 @@ public final class RateLimiter {
             return clientIp;
         }
         String value = key.kind() == RateLimit.KeyKind.HEADER ? headers.get(key.name()) : cookie(headers, key.name());
-        // No field value holds a line feed, so an address key never shares a bucket with a header's or cookie's.
-        return value != null && value.indexOf('\n') < 0 ? value : "\n" + clientIp;
+        if (value == null || value.indexOf('\n') >= 0) {
+            // No field value holds a line feed, so an address key never shares a bucket with a header's or cookie's.
+            return "\n" + clientIp;
+        }
+        return value.length() <= MAX_KEY_LENGTH ? value : shortened(value);
+    }
+
+    /**
+     * A long value kept whole would let a client make each bucket as large as a header (16 KiB): it is kept
+     * as a prefix, its hash and its length. Two values that share the prefix can only share a bucket if
+     * their hashes collide too, and a client that knows another's prefix can already send its key.
+     */
+    static String shortened(String value) {
+        return value.substring(0, MAX_KEY_LENGTH - 24) + '#' + Integer.toHexString(value.hashCode()) + '/' + value.length();
     }
 
     /** The value of cookie {@code name} in the request's Cookie lines (RFC 6265 5.4), or null. */
@@ -125,8 +139,8 @@ public final class RateLimiter {
         return refused.sum();
     }
 
-    /** Buckets held now, after pending evictions (for tests and the memory measurement). */
-    long buckets() {
+    /** Keys held now, after pending evictions: at most {@code max-keys}. */
+    public long keys() {
         buckets.cleanUp();
         return buckets.estimatedSize();
     }

@@ -133,4 +133,9 @@ public final class RoutePolicy {
     public long rateLimited() {
         return limiter == null ? -1 : limiter.refused();
     }
+
+    /** The keys the rate limit holds a bucket for (at most its {@code max-keys}), or -1 when the route has none. */
+    public long rateLimitKeys() {
+        return limiter == null ? -1 : limiter.keys();
+    }
 }
