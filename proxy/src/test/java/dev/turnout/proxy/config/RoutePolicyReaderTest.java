@@ -9,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.proxy.policy.RateLimit;
 import dev.turnout.proxy.policy.RouteRules;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -111,6 +114,20 @@ class RoutePolicyReaderTest {
         assertTrue(error.getMessage().contains(key), () -> problem + ": message should name " + key + ": " + error.getMessage());
         assertTrue(error.getMessage().contains(expected), () -> problem + ": message should say " + expected + ": "
                 + error.getMessage());
+    }
+
+    /** The sample configuration's commented route examples, uncommented, are valid as they stand. */
+    @Test
+    void theSampleConfigurationsRuleExamplesLoad() throws Exception {
+        String sample = Files.readString(Path.of(System.getProperty("user.dir")).getParent().resolve("conf/turnout.conf"));
+        String examples = sample.substring(sample.indexOf("  routes = [\n") + "  routes = [\n".length(),
+                sample.indexOf("    { name = web,")).lines().map(line -> line.replaceFirst("^    # ", "    "))
+                .collect(Collectors.joining("\n"));
+        TurnoutConfig config = ConfigLoader.parse("turnout { pools { stable { backends = [ { id = a, address = "
+                + "\"127.0.0.1:9001\" } ] } }\nroutes = [\n" + examples + "\n] }");
+        assertEquals(List.of("allow", "deny", "rate-limit", "request-headers", "rewrite", "response-headers"),
+                List.copyOf(config.routes().get(0).rules().summary().keySet()));
+        assertEquals(308, config.routes().get(1).rules().redirect().status());
     }
 
     @Test
