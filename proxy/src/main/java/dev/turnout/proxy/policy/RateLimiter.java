@@ -139,9 +139,11 @@ public final class RateLimiter {
         return refused.sum();
     }
 
-    /** Keys held now, after pending evictions: at most {@code max-keys}. */
+    /**
+     * Keys held now. Caffeine evicts past {@code max-keys} in its maintenance, which runs off the caller's thread
+     * soon after a write, so for a moment the count can be over the limit; this never waits for it.
+     */
     public long keys() {
-        buckets.cleanUp();
         return buckets.estimatedSize();
     }
 }

@@ -134,7 +134,7 @@ public final class RoutePolicy {
         return limiter == null ? -1 : limiter.refused();
     }
 
-    /** The keys the rate limit holds a bucket for (at most its {@code max-keys}), or -1 when the route has none. */
+    /** The keys the rate limit holds a bucket for (max-keys, once eviction caught up), or -1 when the route has none. */
     public long rateLimitKeys() {
         return limiter == null ? -1 : limiter.keys();
     }

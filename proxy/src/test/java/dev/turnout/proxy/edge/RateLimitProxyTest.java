@@ -2,12 +2,12 @@ package dev.turnout.proxy.edge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.admin.RouteView;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.AdminCalls;
+import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
@@ -119,11 +119,9 @@ class RateLimitProxyTest {
                     assertEquals(503, client.readResponse().status(), "a new key always passes the rate limit");
                 }
             }
-            RouteView many = route(proxy, "many");
-            assertEquals(0L, many.rateLimited());
-            assertNotNull(many.rateLimitKeys());
-            assertTrue(many.rateLimitKeys() <= 10_000, many.rateLimitKeys() + " keys held");
-            assertTrue(many.rateLimitKeys() > 0);
+            assertEquals(0L, route(proxy, "many").rateLimited());
+            Await.until("eviction down to max-keys", () -> route(proxy, "many").rateLimitKeys() <= 10_000);
+            assertTrue(route(proxy, "many").rateLimitKeys() > 0);
         }
     }
 }
