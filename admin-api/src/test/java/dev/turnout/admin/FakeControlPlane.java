@@ -51,7 +51,7 @@ final class FakeControlPlane implements ControlPlane {
         Map<String, Integer> split = new LinkedHashMap<>();
         split.put("stable", 95);
         split.put("canary", 5);
-        fake.putRoute(new RouteView("web", "*", "/", split));
+        fake.putRoute(new RouteView("web", "*", "/", split, Map.of(), null, null));
         return fake;
     }
 
@@ -248,7 +248,8 @@ final class FakeControlPlane implements ControlPlane {
         if (sum != 100) {
             throw ControlException.badRequest("shares sum to " + sum + ", not 100");
         }
-        RouteView after = new RouteView(route, before.host(), before.pathPrefix(), split);
+        RouteView after = new RouteView(route, before.host(), before.pathPrefix(), split, before.policy(), before.rateLimited(),
+                before.rateLimitKeys());
         routes.put(route, after);
         return new Change<>(before, after);
     }

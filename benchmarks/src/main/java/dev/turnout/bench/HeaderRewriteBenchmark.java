@@ -19,8 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the per-request header rewrite costs: {@link ForwardedHeaders#requestId} and
  * {@link ForwardedHeaders#prepareUpstreamRequest} on a browser-like request head (12 headers,
- * {@code Connection: keep-alive}, cookies, one X-Forwarded-For from a proxy in front, no
- * X-Request-Id), as the data plane calls them once per request.
+ * {@code Connection: keep-alive}, cookies, one X-Forwarded-For from a trusted proxy in front, whose
+ * chain is kept and appended to; no X-Request-Id), as the data plane calls them once per request.
  *
  * <p>The rewrite changes the request in place, so every operation builds a fresh head first, the
  * way the decoder hands one over (validating headers, String names and values). {@code build}
@@ -57,7 +57,7 @@ public class HeaderRewriteBenchmark {
         HttpRequest request = browserRequest();
         String requestId = ForwardedHeaders.requestId(request.headers());
         // The data plane has read Host already (for routing), so that lookup is not counted here.
-        ForwardedHeaders.prepareUpstreamRequest(request, CLIENT_IP, HOST, BACKEND_ADDRESS, requestId, false);
+        ForwardedHeaders.prepareUpstreamRequest(request, CLIENT_IP, true, HOST, BACKEND_ADDRESS, requestId, false);
         return request;
     }
 

@@ -123,7 +123,7 @@ public final class Turnout implements AutoCloseable {
                         .register(metrics.registry());
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
-                    accessLog, config.timeouts(), config.limits(), config.compression(), takeover);
+                    accessLog, config.timeouts(), config.limits(), config.compression(), config.clientAddress(), takeover);
             if (config.tls() != null) {
                 TlsContexts tls = TlsContexts.load(config.tls());
                 this.tlsAddress = server.startTls(config.tls().listen(), tls, config.tls().redirectHttp());

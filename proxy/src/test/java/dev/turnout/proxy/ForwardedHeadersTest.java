@@ -33,8 +33,9 @@ class ForwardedHeadersTest {
         }
     }
 
+    /** From a client that is not a trusted proxy, X-Forwarded-For could be forged: the backend gets the client alone. */
     @Test
-    void clientIpIsAppendedToAnExistingForwardedFor() throws Exception {
+    void anUntrustedClientsForwardedForIsReplacedByItsAddress() throws Exception {
         try (FakeBackend backend = FakeBackend.start();
                 Turnout proxy = TestProxy.start(backend);
                 RawClient client = RawClient.connect(proxy.address())) {
@@ -42,17 +43,29 @@ class ForwardedHeadersTest {
                     + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: spoofed.test\r\n\r\n");
             assertEquals(200, client.readResponse().status());
             RecordedRequest r = backend.awaitRequest(0);
-            assertEquals("203.0.113.7, 10.0.0.2, 127.0.0.1", r.header("X-Forwarded-For"));
+            assertEquals("127.0.0.1", r.header("X-Forwarded-For"));
+            assertEquals(1, r.headers().getAll("X-Forwarded-For").size());
             assertEquals("http", r.header("X-Forwarded-Proto"), "the proxy says how it was reached");
             assertEquals("a.test", r.header("X-Forwarded-Host"));
         }
     }
 
+    @Test
+    void aTrustedProxysForwardedForIsKeptAndTheProxyAppended() throws Exception {
+        try (FakeBackend backend = FakeBackend.start();
+                Turnout proxy = TestProxy.start(TestProxy.singlePool(backend) + "\ntrusted-proxies = [\"127.0.0.0/8\"]");
+                RawClient client = RawClient.connect(proxy.address())) {
+            client.send("GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 203.0.113.7, 10.0.0.2\r\n\r\n");
+            assertEquals(200, client.readResponse().status());
+            assertEquals("203.0.113.7, 10.0.0.2, 127.0.0.1", backend.awaitRequest(0).header("X-Forwarded-For"));
+        }
+    }
+
     /** Several X-Forwarded-For lines are one comma-separated list (RFC 9110 5.3): none may be lost. */
     @Test
-    void repeatedForwardedForLinesAreAllKept() throws Exception {
+    void repeatedForwardedForLinesFromATrustedProxyAreAllKept() throws Exception {
         try (FakeBackend backend = FakeBackend.start();
-                Turnout proxy = TestProxy.start(backend);
+                Turnout proxy = TestProxy.start(TestProxy.singlePool(backend) + "\ntrusted-proxies = [\"127.0.0.1\"]");
                 RawClient client = RawClient.connect(proxy.address())) {
             client.send("GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 203.0.113.7\r\n"
                     + "X-Forwarded-For: 198.51.100.9\r\n\r\n");

@@ -329,6 +329,8 @@
       const row = el('tr', { class: 'route', 'data-route': route.name },
         el('td', { text: route.name, 'data-field': 'name' }),
         el('td', { text: route.host + ' ' + route['path-prefix'], 'data-field': 'match' }),
+        el('td', { class: 'wrap' }, el('ul', { class: 'policy', 'data-field': 'policy' }),
+          el('span', { class: 'rate-limited', 'data-field': 'rate-limited' })),
         el('td', {}, el('div', { class: 'splitbar', 'data-field': 'split-bar' }),
           el('span', { class: 'split-text', 'data-field': 'split' })),
         el('td', { class: 'wrap' }, el('span', { 'data-field': 'rollout-state' }), ' ',
@@ -337,7 +339,7 @@
         el('td', {}, rolloutForm(route, poolNames), ' ',
           el('button', { type: 'button', 'data-action': 'abort-rollout', text: 'abort rollout' })));
       const trail = el('tr', { class: 'trail', 'data-trail': route.name, hidden: '' },
-        el('td', { colspan: '6' }, el('ol', { 'data-field': 'trail', reversed: '' })));
+        el('td', { colspan: '7' }, el('ol', { 'data-field': 'trail', reversed: '' })));
       body.append(row, trail);
     }
   }
@@ -408,6 +410,7 @@
     for (const input of row.querySelectorAll('[data-split-input]')) {
       refreshInput(input, route.split[input.dataset.splitInput]);
     }
+    updatePolicy(row, route);
 
     const rollout = route.rollout;
     const stateNode = field(row, 'rollout-state');
@@ -433,6 +436,20 @@
     trailRow.hidden = rollout.verdicts.length === 0;
     const list = field(trailRow, 'trail');
     list.replaceChildren(...rollout.verdicts.slice(-TRAIL_SHOWN).reverse().map(verdictItem));
+  }
+
+  /** The route's rules, in the order they apply, and what its rate limit refused and holds. */
+  function updatePolicy(row, route) {
+    const rules = Object.entries(route.policy || {});
+    const list = field(row, 'policy');
+    const shown = JSON.stringify(rules);
+    if (list.dataset.shown !== shown) {
+      list.replaceChildren(...(rules.length === 0 ? [el('li', { class: 'none', text: 'no rules' })]
+        : rules.map(([key, text]) => el('li', { text: `${key} ${text}` }))));
+      list.dataset.shown = shown;
+    }
+    field(row, 'rate-limited').textContent = route['rate-limited'] === undefined ? ''
+      : `rate-limited ${route['rate-limited']} · keys ${route['rate-limit-keys']}`;
   }
 
   function verdictItem(verdict) {

@@ -28,7 +28,7 @@ public final class ConfigKeys {
 
     static final Section TOP = new Section("turnout", Set.of("listen", "io-threads", "admin", "state-file", "state",
             "pools", "routes", "timeouts", "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults",
-            "access-log"));
+            "access-log", "proxy-protocol", "trusted-proxies"));
     static final Section ADMIN = new Section("turnout.admin", Set.of("listen", "token", "token-file", "tokens", "hosts",
             "insecure", "tls"));
     static final Section ADMIN_TOKEN = new Section("turnout.admin.tokens[]", Set.of("name", "token-file", "role"));
@@ -62,12 +62,18 @@ public final class ConfigKeys {
     static final Section PASSIVE_EJECTION = new Section("turnout.pools.<name>.passive-ejection",
             Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
     static final Section ROUTE = new Section("turnout.routes[]", Set.of("name", "host", "path-prefix", "split", "cache",
-            "sticky", "pool-header", "max-body-size", "retry-methods"));
+            "sticky", "pool-header", "max-body-size", "retry-methods", "allow", "deny", "redirect", "rate-limit",
+            "request-headers", "response-headers", "rewrite"));
     static final Section STICKY = new Section("turnout.routes[].sticky", Set.of("cookie", "header"));
+    static final Section REDIRECT = new Section("turnout.routes[].redirect", Set.of("to", "status"));
+    static final Section RATE_LIMIT = new Section("turnout.routes[].rate-limit", Set.of("rate", "burst", "key", "max-keys"));
+    static final Section REQUEST_HEADERS = new Section("turnout.routes[].request-headers", Set.of("set", "add", "remove"));
+    static final Section RESPONSE_HEADERS = new Section("turnout.routes[].response-headers", Set.of("set", "add", "remove"));
+    static final Section REWRITE = new Section("turnout.routes[].rewrite", Set.of("strip-prefix", "regex", "replacement"));
 
     private static final List<Section> ALL = List.of(TOP, ADMIN, ADMIN_TOKEN, ADMIN_TLS, STATE, ETCD, TIMEOUTS, LIMITS,
             LIMITS_HTTP2, SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND,
-            HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY);
+            HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY, REDIRECT, RATE_LIMIT, REQUEST_HEADERS, RESPONSE_HEADERS, REWRITE);
 
     private ConfigKeys() {
     }

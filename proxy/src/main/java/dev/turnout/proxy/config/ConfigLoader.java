@@ -97,7 +97,8 @@ public final class ConfigLoader {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), state(c),
-                pools, routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), accessLog(c), grace);
+                pools, routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), accessLog(c), grace,
+                RoutePolicyReader.clientAddress(c, ROOT));
     }
 
     private static AccessLogConfig accessLog(Config c) {
@@ -456,7 +457,7 @@ public final class ConfigLoader {
             String poolHeader = r.hasPath("pool-header") ? headerName(key + ".pool-header", string(r, key, "pool-header")) : null;
             long maxBody = r.hasPath("max-body-size") ? bytesIn(r, key, "max-body-size", 0, Long.MAX_VALUE) : 0;
             routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader, maxBody,
-                    retryMethods(r, key)));
+                    retryMethods(r, key), RoutePolicyReader.read(r, key)));
         }
         return routes;
     }
@@ -563,7 +564,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static int intIn(Config c, String parentKey, String path, int min, int max) {
+    static int intIn(Config c, String parentKey, String path, int min, int max) {
         String expected = "a whole number from " + min + " to " + max;
         int value;
         try {

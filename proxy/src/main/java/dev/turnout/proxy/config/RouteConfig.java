@@ -1,5 +1,6 @@
 package dev.turnout.proxy.config;
 
+import dev.turnout.proxy.policy.RouteRules;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,9 +18,10 @@ import java.util.Set;
  * @param maxBodySize the largest request body accepted (413 beyond), or 0 for no limit
  * @param retryMethods the methods whose requests may be sent again after they reached a backend
  *                     that then closed before answering
+ * @param rules      access list, redirect, rate limit, header rules and rewrite; {@link RouteRules#NONE} for none
  */
 public record RouteConfig(String name, String host, String pathPrefix, Map<String, Integer> split, boolean cache,
-        Sticky sticky, String poolHeader, long maxBodySize, Set<String> retryMethods) {
+        Sticky sticky, String poolHeader, long maxBodySize, Set<String> retryMethods, RouteRules rules) {
 
     /** RFC 9110 9.2.2: the methods whose intended effect is the same when repeated. */
     public static final Set<String> IDEMPOTENT_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
@@ -34,6 +36,6 @@ public record RouteConfig(String name, String host, String pathPrefix, Map<Strin
     }
 
     public RouteConfig withSplit(Map<String, Integer> newSplit) {
-        return new RouteConfig(name, host, pathPrefix, newSplit, cache, sticky, poolHeader, maxBodySize, retryMethods);
+        return new RouteConfig(name, host, pathPrefix, newSplit, cache, sticky, poolHeader, maxBodySize, retryMethods, rules);
     }
 }

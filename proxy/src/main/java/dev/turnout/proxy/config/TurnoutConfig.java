@@ -15,6 +15,7 @@ import java.util.Map;
  *                  store, where the last state applied is kept for a start while etcd is unreachable
  * @param state     where runtime changes are shared with other instances, if anywhere
  * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
+ * @param clientAddress  PROXY protocol and trusted proxies: where the client's address comes from
  */
 public record TurnoutConfig(
         HostPort listen,
@@ -31,7 +32,8 @@ public record TurnoutConfig(
         CacheConfig cache,
         boolean metricsEnabled,
         AccessLogConfig accessLog,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        ClientAddressConfig clientAddress) {
 
     public TurnoutConfig {
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));

@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@code state}: the whole {@link RuntimeState} as {@link StateJson}; its mod revision is the
  * revision a change is validated against, and a commit is a transaction conditioned on it;
  * <li>{@code inflight/<instance>}: each instance's applied revision and in-flight counts, under
- * its lease, so a dead instance stops counting when the lease runs out;
+ * its lease, so a dead instance stops counting when the lease runs out; these keys are also how many
+ * instances share the routes' rate limits ({@link #liveInstances});
  * <li>{@code leader}: the instance that runs rollouts, under its lease (created only if absent).
  * </ul>
  *
@@ -83,6 +84,8 @@ final class EtcdStateStore implements StateStore {
     private final long timeoutMillis;
     /** The other instances' last publication, by name; read by admin threads. */
     private final Map<String, Published> others = new ConcurrentHashMap<>();
+    /** The others that hold a lease, plus this one; read by the event loops for rate limits. */
+    private volatile int liveInstances = 1;
     private volatile boolean up = true;
     private volatile boolean synced;
     private volatile boolean closed;
@@ -201,6 +204,11 @@ final class EtcdStateStore implements StateStore {
     }
 
     @Override
+    public int liveInstances() {
+        return liveInstances;
+    }
+
+    @Override
     public Map<String, Integer> othersInflight(String backend) {
         Map<String, Integer> counts = new TreeMap<>();
         others.forEach((name, published) -> counts.put(name, published.inflight().getOrDefault(backend, 0)));
@@ -281,6 +289,7 @@ final class EtcdStateStore implements StateStore {
         for (KeyValue entry : fleet.getKvs()) {
             record(entry);
         }
+        liveInstances = others.size() + 1;
         if (lease != 0) {
             // The old lease may still hold this instance's leadership; let it go rather than wait it out.
             revokeQuietly(lease);
@@ -336,6 +345,7 @@ final class EtcdStateStore implements StateStore {
                 campaign();
             }
         }
+        liveInstances = others.size() + 1;
         checkWaiters();
     }
 

@@ -50,6 +50,11 @@ final class FileStateStore implements StateStore {
     }
 
     @Override
+    public int liveInstances() {
+        return 1;
+    }
+
+    @Override
     public Map<String, Integer> othersInflight(String backend) {
         return Map.of();
     }

@@ -18,6 +18,7 @@ import dev.turnout.proxy.config.Limits;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeState.BackendState;
 import dev.turnout.proxy.control.RuntimeState.PoolState;
+import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
@@ -66,6 +67,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private final StateStore store;
     private final Consumer<Backend> closeIdleConnections;
     private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
+    private final RoutePolicies policies;
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
@@ -92,6 +94,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         this.store = config.state().shared() ? new EtcdStateStore(config.state().etcd(), stateFile)
                 : new FileStateStore(stateFile);
         this.closeIdleConnections = closeIdleConnections;
+        this.policies = new RoutePolicies(store::liveInstances, System::nanoTime); // rate limits are shared over the fleet
         StateStore.Versioned loaded = store.load(RuntimeState.fromConfig(config));
         this.state = loaded.state();
         this.revision = loaded.revision();
@@ -359,7 +362,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     @Override
     public List<RouteView> routes() {
-        return routing.current().routes().stream().map(RuntimeControl::view).toList();
+        return routing.current().routes().stream().map(RouteViews::of).toList();
     }
 
     @Override
@@ -618,7 +621,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
                     System.nanoTime()));
         });
         List<Route> routes = next.routes().stream()
-                .map(r -> new Route(r, pools))
+                .map(r -> new Route(r, pools, policies))
                 .toList();
         return new Compiled(new RouteTable(routes, pools), nextBackends);
     }
@@ -686,9 +689,5 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         }
         return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight),
                 member.health().displayName(), inflight, member.ejected(), fleet);
-    }
-
-    private static RouteView view(Route route) {
-        return new RouteView(route.name(), route.host(), route.pathPrefix(), route.split());
     }
 }

@@ -71,6 +71,12 @@ interface StateStore extends AutoCloseable {
     /** This instance's name in the fleet. */
     String instance();
 
+    /**
+     * The instances alive in the fleet, this one included (1 alone); read for every rate-limited request, so
+     * cheap. The count last seen stands while the store cannot be reached.
+     */
+    int liveInstances();
+
     /** The other instances' in-flight counts for {@code pool/id}, per instance. */
     Map<String, Integer> othersInflight(String backend);
 

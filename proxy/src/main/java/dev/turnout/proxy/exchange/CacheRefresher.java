@@ -1,6 +1,7 @@
 package dev.turnout.proxy.exchange;
 
 import dev.turnout.proxy.cache.ResponseCache;
+import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.listener.ForwardedHeaders;
@@ -51,9 +52,14 @@ final class CacheRefresher implements UpstreamListener {
         this.loop = loop;
     }
 
-    /** Starts refreshing on {@code loop}; when no backend is in rotation the entry just stays stale. */
-    static void start(FrontendShared shared, Pool pool, ResponseCache.Lookup lookup, String host, String clientIp,
-            boolean secure, EventLoop loop) {
+    /**
+     * Starts refreshing on {@code loop}; when no backend is in rotation the entry just stays stale.
+     *
+     * @param client the connection of the request the stale answer went to
+     * @param policy the route's rules (request headers, rewrite), or null
+     */
+    static void start(FrontendShared shared, Pool pool, ResponseCache.Lookup lookup, String host, boolean secure,
+            EventLoop loop, Downstream client, RoutePolicy policy) {
         Backend picked = pool.pick();
         if (picked == null) {
             lookup.land();
@@ -65,8 +71,11 @@ final class CacheRefresher implements UpstreamListener {
         }
         HttpRequest request = lookup.request();
         lookup.addValidators();
-        ForwardedHeaders.prepareUpstreamRequest(request, clientIp, host, picked.address(),
+        ForwardedHeaders.prepareUpstreamRequest(request, client.clientIp(), client.peerTrusted(), host, picked.address(),
                 ForwardedHeaders.requestId(request.headers()), secure);
+        if (policy != null) {
+            policy.toBackend(request);
+        }
         new CacheRefresher(shared, pool, picked, lookup, loop).send(request);
     }
 

@@ -2,6 +2,7 @@ package dev.turnout.proxy.exchange;
 
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.metrics.TrafficMetrics;
+import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
 import io.netty.buffer.ByteBuf;
@@ -68,12 +69,13 @@ final class CacheStage {
 
     /**
      * The answer for a hit, which the caller owns. A stale one is refreshed in the background, on
-     * {@code loop}, while it is served.
+     * {@code loop}, while it is served; the refresh goes to the backend as the client's request would
+     * (forwarding headers from {@code client}, the route's {@code policy}, or null).
      */
-    FullHttpResponse hit(Pool pool, String host, String clientIp, boolean secure, EventLoop loop) {
+    FullHttpResponse hit(Pool pool, String host, boolean secure, EventLoop loop, Downstream client, RoutePolicy policy) {
         ResponseCache.Lookup refresh = lookup.backgroundRefresh();
         if (refresh != null) {
-            CacheRefresher.start(shared, pool, refresh, host, clientIp, secure, loop);
+            CacheRefresher.start(shared, pool, refresh, host, secure, loop, client, policy);
         }
         return lookup.hit();
     }

@@ -4,6 +4,7 @@ import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.upstream.UpstreamStream;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
@@ -53,7 +54,21 @@ public interface Downstream {
     /** Neither closing nor asked to close after this exchange (shutdown, a misbehaving client). */
     boolean mayKeepAlive();
 
+    /** The connection's client address (a PROXY protocol header's, or the peer's). */
     String clientIp();
+
+    /**
+     * The client address of a request on this connection: {@link #clientIp()}, or when that is a trusted proxy,
+     * the client its X-Forwarded-For names.
+     */
+    default String clientIp(HttpHeaders headers) {
+        return clientIp();
+    }
+
+    /** Whether {@link #clientIp()} is a trusted proxy, whose X-Forwarded-For is passed on with it appended. */
+    default boolean peerTrusted() {
+        return false;
+    }
 
     /** The exchange ended; {@code endNanos} closes its duration, for the access log. */
     void ended(Exchange exchange, long endNanos);

@@ -2,6 +2,7 @@ package dev.turnout.proxy.exchange;
 
 import dev.turnout.proxy.listener.ForwardedHeaders;
 import dev.turnout.proxy.metrics.TrafficMetrics;
+import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
@@ -60,6 +61,7 @@ public final class Exchange {
     String uri;
     String host;
     private String requestId;
+    private String clientIp;
     private long startNanos;
     boolean http10Client;
     private boolean requestKeepAlive;
@@ -128,6 +130,11 @@ public final class Exchange {
         return requestId;
     }
 
+    /** The request's client address (from a trusted proxy's X-Forwarded-For, a PROXY header, or the peer). */
+    public String clientIp() {
+        return clientIp;
+    }
+
     public Route route() {
         return route;
     }
@@ -166,6 +173,7 @@ public final class Exchange {
         bodyBytes = 0;
         attempt.reset();
         requestId = ForwardedHeaders.requestId(head.headers());
+        clientIp = downstream.clientIp(head.headers());
 
         ProxyFailure refused = RequestAdmission.admit(head, this);
         if (refused != null) {
@@ -189,6 +197,14 @@ public final class Exchange {
             fail(ProxyFailure.NO_ROUTE);
             return;
         }
+        RoutePolicy policy = route.policy();
+        if (policy != null) {
+            FullHttpResponse answered = policy.admit(clientIp, head, host, uri, secure); // access list, redirect, rate limit
+            if (answered != null) {
+                respondLocally(answered);
+                return;
+            }
+        }
         if (route.maxBodySize() > 0 && HttpUtil.getContentLength(head, 0L) > route.maxBodySize()) {
             requestKeepAlive = false; // the body is not read
             fail(ProxyFailure.PAYLOAD_TOO_LARGE);
@@ -199,7 +215,7 @@ public final class Exchange {
         if (!webSocket && pool != null && cache.appliesTo(route)) {
             CacheStage.Found found = cache.lookUp(pool, host, head, requestHasBody, true);
             if (found == CacheStage.Found.HIT) {
-                respondLocally(cache.hit(pool, host, downstream.clientIp(), secure, loop));
+                respondLocally(cache.hit(pool, host, secure, loop, downstream, route.policy()));
                 return;
             }
             if (found == CacheStage.Found.IN_FLIGHT) {
@@ -240,7 +256,7 @@ public final class Exchange {
             }
             waitingForFlight = false;
             if (cache.lookUp(pool, host, head, requestHasBody, false) == CacheStage.Found.HIT) {
-                respondLocally(cache.hit(pool, host, downstream.clientIp(), secure, loop));
+                respondLocally(cache.hit(pool, host, secure, loop, downstream, route.policy()));
                 return;
             }
             forwardToBackend(head, shared.routing().current(), true);
@@ -269,7 +285,11 @@ public final class Exchange {
             HttpUtil.set100ContinueExpected(head, false);
             downstream.answer(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         }
-        ForwardedHeaders.prepareUpstreamRequest(head, downstream.clientIp(), host, picked.address(), requestId, secure);
+        ForwardedHeaders.prepareUpstreamRequest(head, downstream.clientIp(), downstream.peerTrusted(), host, picked.address(),
+                requestId, secure);
+        if (route.policy() != null) {
+            route.policy().toBackend(head); // request header rules and the rewrite: the client's URL stays as it was
+        }
         if (webSocket) {
             // The one upgrade passed on: hop-by-hop as they are, the backend must see these two.
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
@@ -396,7 +416,8 @@ public final class Exchange {
         }
         attempt.reusableIf(HttpUtil.isKeepAlive(head));
         responseKeepAlive = ResponsePolicy.shapeRelayedHead(head, method, keepAliveAllowed(), http10Client);
-        cache.relaying(head, method);
+        cache.relaying(head, method); // stores the backend's own headers: the rules apply to every use
+        shapeForClient(head);
         downstream.head(head);
     }
 
@@ -416,6 +437,7 @@ public final class Exchange {
         bodyBytes = fromCache.content().readableBytes();
         responseKeepAlive = keepAliveAllowed();
         ResponsePolicy.markConnection(fromCache.headers(), responseKeepAlive, http10Client);
+        shapeForClient(fromCache);
         downstream.head(fromCache);
     }
 
@@ -514,10 +536,19 @@ public final class Exchange {
         bodyBytes = response.content().readableBytes();
         responseKeepAlive = keepAliveAllowed();
         ResponsePolicy.markConnection(response.headers(), responseKeepAlive, http10Client);
+        shapeForClient(response);
         downstream.answer(response);
         // A bodyless request's end is about to be read; a body we will not read ends the connection.
         if (requestComplete || !responseKeepAlive) {
             finish();
+        }
+    }
+
+    /** The route's response header rules, on every answer of the route: relayed, from the cache, or Turnout's own. */
+    private void shapeForClient(HttpResponse answer) {
+        RoutePolicy policy = route == null ? null : route.policy();
+        if (policy != null) {
+            policy.toClient(answer.headers());
         }
     }
 

@@ -31,17 +31,21 @@ public final class ForwardedHeaders {
     /**
      * Turns a client request into the request the backend receives, in place: HTTP/1.1 so the
      * backend connection can be kept alive, hop-by-hop headers dropped, forwarding headers set.
+     * X-Forwarded-For from a trusted proxy is kept and the proxy's address appended; from anyone else it
+     * could be forged, so it is replaced by the client's address.
      *
-     * @param hostHeader the client's Host, or null; the backend's address stands in when absent
-     * @param secure     the client connected over TLS ({@code X-Forwarded-Proto: https})
+     * @param peer        the connection's client address (a PROXY protocol header's, or the peer's)
+     * @param peerTrusted {@code peer} is in {@code turnout.trusted-proxies}
+     * @param hostHeader  the client's Host, or null; the backend's address stands in when absent
+     * @param secure      the client connected over TLS ({@code X-Forwarded-Proto: https})
      */
-    public static void prepareUpstreamRequest(HttpRequest request, String clientIp, String hostHeader, String backendAddress,
-            String requestId, boolean secure) {
+    public static void prepareUpstreamRequest(HttpRequest request, String peer, boolean peerTrusted, String hostHeader,
+            String backendAddress, String requestId, boolean secure) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
-        // Every X-Forwarded-For line counts: the chain is their values in order, then the client.
-        List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
-        headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? clientIp : String.join(", ", forwardedFor) + ", " + clientIp);
+        // Every X-Forwarded-For line counts: the chain is their values in order, then the peer.
+        List<String> forwardedFor = peerTrusted ? headers.getAll(X_FORWARDED_FOR) : List.of();
+        headers.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? peer : String.join(", ", forwardedFor) + ", " + peer);
         headers.set(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
         if (hostHeader != null) {
             headers.set(X_FORWARDED_HOST, hostHeader);

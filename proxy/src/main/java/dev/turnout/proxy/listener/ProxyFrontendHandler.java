@@ -17,6 +17,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -61,12 +62,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     private final FrontendShared shared;
     private final boolean secure;
+    private final TrustedProxies trustedProxies;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
 
     private ChannelHandlerContext ctx;
     private Exchange exchange;
     private ClientReadTimeout readTimeout;
     private String clientIp;
+    private boolean peerTrusted;
     private int pausedBy;
     private boolean drainingPipeline;
     // Shutting down, or the client misbehaved: no keep-alive after the exchange in progress.
@@ -75,10 +78,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     // When the last exchange ended (or the connection opened).
     private long idleSinceNanos;
 
-    /** @param secure the client connected over TLS */
-    ProxyFrontendHandler(FrontendShared shared, boolean secure) {
+    /**
+     * @param secure         the client connected over TLS
+     * @param trustedProxies the peers whose X-Forwarded-For names the client
+     */
+    ProxyFrontendHandler(FrontendShared shared, boolean secure, TrustedProxies trustedProxies) {
         this.shared = shared;
         this.secure = secure;
+        this.trustedProxies = trustedProxies;
     }
 
     @Override
@@ -377,13 +384,28 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         return !closing && !closeAfterExchange;
     }
 
+    /** The connection's client: the PROXY header's source when there was one, else the peer's address. */
     @Override
     public String clientIp() {
         if (clientIp == null) {
-            clientIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a
+            String proxied = ProxyProtocolSource.clientOf(ctx.channel());
+            clientIp = proxied != null ? proxied : ctx.channel().remoteAddress() instanceof InetSocketAddress a
                     ? a.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
+            peerTrusted = trustedProxies.trusts(clientIp);
         }
         return clientIp;
+    }
+
+    @Override
+    public boolean peerTrusted() {
+        clientIp();
+        return peerTrusted;
+    }
+
+    @Override
+    public String clientIp(HttpHeaders headers) {
+        String peer = clientIp();
+        return peerTrusted ? trustedProxies.clientOf(peer, headers) : peer;
     }
 
     @Override
@@ -392,7 +414,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         Route route = ended.route();
         Pool pool = ended.pool();
         Backend backend = ended.backend();
-        shared.accessLog().log(clientIp(), ended.method(), ended.uri(), ended.status(), ended.bodyBytes(),
+        shared.accessLog().log(ended.clientIp(), ended.method(), ended.uri(), ended.status(), ended.bodyBytes(),
                 endNanos - ended.startNanos(), route == null ? "-" : route.name(), pool == null ? "-" : pool.name(),
                 backend == null ? "-" : backend.id(), ended.requestId());
     }
@@ -408,6 +430,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         Pool pool = upgraded.pool();
         String uri = upgraded.uri();
         String requestId = upgraded.requestId();
+        String clientAddress = upgraded.clientIp();
         long started = upgraded.startNanos();
         WebSocketTunnel[] self = new WebSocketTunnel[1];
         Runnable closer = () -> self[0].closeLater();
@@ -418,7 +441,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             if (shared.metrics() != null) {
                 shared.metrics().record(route, pool, backend, 101, nanos);
             }
-            shared.accessLog().log(clientIp(), "GET", uri, 101, 0, nanos, route.name(), pool.name(), backend.id(), requestId);
+            shared.accessLog().log(clientAddress, "GET", uri, 101, 0, nanos, route.name(), pool.name(), backend.id(), requestId);
         });
         self[0] = tunnel;
         backend.tunnelOpened(closer);

@@ -2,6 +2,7 @@ package dev.turnout.proxy.listener;
 
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.compression.ResponseCompressor;
+import dev.turnout.proxy.config.ClientAddressConfig;
 import dev.turnout.proxy.config.ClientLimits;
 import dev.turnout.proxy.config.CompressionConfig;
 import dev.turnout.proxy.config.HostPort;
@@ -28,6 +29,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -73,11 +75,16 @@ public final class ProxyServer {
     private final Supplier<ResponseCompressor> compressors;
     private final boolean takeover;
     private final Http2Abuse http2Abuse = new Http2Abuse();
+    private final boolean proxyProtocol;
+    private final TrustedProxies trustedProxies;
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, AccessLog accessLog,
-            Timeouts timeouts, ClientLimits limits, CompressionConfig compression, boolean takeover) {
+            Timeouts timeouts, ClientLimits limits, CompressionConfig compression, ClientAddressConfig clientAddress,
+            boolean takeover) {
         this.takeover = takeover;
+        this.proxyProtocol = clientAddress.proxyProtocol();
+        this.trustedProxies = new TrustedProxies(clientAddress.trustedProxies());
         this.transport = transport;
         this.acceptors = acceptors;
         this.workers = workers;
@@ -109,6 +116,11 @@ public final class ProxyServer {
                             return;
                         }
                         connections.add(ch);
+                        if (proxyProtocol) {
+                            // Before TLS: the balancer writes the header ahead of the client's handshake.
+                            ch.pipeline().addLast(PipelineNames.PROXY_PROTOCOL, new HAProxyMessageDecoder())
+                                    .addLast(PipelineNames.PROXY_SOURCE, new ProxyProtocolSource());
+                        }
                         if (tls == null) {
                             addHttp1(ch.pipeline(), shared, false);
                             return;
@@ -145,7 +157,7 @@ public final class ProxyServer {
         if (compressors != null) {
             pipeline.addLast(PipelineNames.COMPRESS, compressors.get());
         }
-        pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
+        pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
     }
 
     /**
@@ -178,7 +190,7 @@ public final class ProxyServer {
                         if (compressors != null) {
                             stream.pipeline().addLast(PipelineNames.COMPRESS, compressors.get());
                         }
-                        stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
+                        stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
                     }
                 }))
                 .addLast(PipelineNames.H2_GUARD, new Http2ConnectionGuard(http2Abuse));

@@ -117,6 +117,7 @@ public final class TrafficMetrics implements AutoCloseable {
     private final Map<Backend, List<Meter>> backendMeters = new IdentityHashMap<>();
     private final Set<String> poolsWatched = new HashSet<>();
     private final Set<String> splitsWatched = new HashSet<>();
+    private final Set<String> rateLimitsWatched = new HashSet<>();
     // The status page's recent figures, replaced whole at each sample; guarded by recentLock.
     private final Object recentLock = new Object();
     private Map<String, SampledWindow> recentByPool = Map.of();
@@ -332,9 +333,14 @@ public final class TrafficMetrics implements AutoCloseable {
                     liveIds.getOrDefault(poolName, Set.of())));
         }
         for (Route route : table.routes()) {
+            String routeName = route.name();
+            if (rateLimitsWatched.add(routeName)) {
+                FunctionCounter.builder("turnout.rate.limited", this, m -> m.rateLimited(routeName))
+                        .description("Requests the route's rate limit refused with 429 (every route has it, at 0 without one)")
+                        .tag("route", routeName).register(registry);
+            }
             for (String poolName : route.split().keySet()) {
-                if (splitsWatched.add(route.name() + '\n' + poolName)) {
-                    String routeName = route.name();
+                if (splitsWatched.add(routeName + '\n' + poolName)) {
                     Gauge.builder("turnout.route.split.percent", this, m -> m.splitShare(routeName, poolName))
                             .description("The share of the route's requests sent to the pool, in percent")
                             .tags("route", routeName, "pool", poolName).register(registry);
@@ -400,6 +406,15 @@ public final class TrafficMetrics implements AutoCloseable {
     private double retries(String pool, RetryReason reason) {
         Pool current = routing.current().pools().get(pool);
         return current == null ? 0 : current.retryBudget().retries(reason);
+    }
+
+    private double rateLimited(String routeName) {
+        for (Route route : routing.current().routes()) {
+            if (route.name().equals(routeName)) {
+                return route.policy() == null ? 0 : Math.max(0, route.policy().rateLimited());
+            }
+        }
+        return 0;
     }
 
     private double splitShare(String routeName, String pool) {

@@ -2,6 +2,8 @@ package dev.turnout.proxy.route;
 
 import dev.turnout.proxy.balance.SmoothWeightedSequence;
 import dev.turnout.proxy.config.RouteConfig;
+import dev.turnout.proxy.policy.RoutePolicies;
+import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.pool.Pool;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -32,9 +34,13 @@ public final class Route {
     private final Pool[] byName;
     private final int[] upTo;
     private final Map<String, Pool> inSplit;
+    private final RoutePolicy policy;
 
-    /** @param config its split names pools that must all be in {@code poolsByName} */
-    public Route(RouteConfig config, Map<String, Pool> poolsByName) {
+    /**
+     * @param config   its split names pools that must all be in {@code poolsByName}
+     * @param policies where its rules are compiled (and its rate limiter kept across snapshots)
+     */
+    public Route(RouteConfig config, Map<String, Pool> poolsByName, RoutePolicies policies) {
         this.name = config.name();
         this.host = config.host();
         this.hostPattern = HostPattern.of(host);
@@ -66,6 +72,7 @@ public final class Route {
             inSplit.put(names.get(i), byName[i]);
         }
         this.inSplit = Collections.unmodifiableMap(inSplit);
+        this.policy = policies.policyFor(name, config.rules());
     }
 
     public String name() {
@@ -92,6 +99,11 @@ public final class Route {
 
     public long maxBodySize() {
         return maxBodySize;
+    }
+
+    /** The route's traffic rules, or null when it has none: a route without rules costs a request one null check. */
+    public RoutePolicy policy() {
+        return policy;
     }
 
     /** Whether the response cache serves this route. */

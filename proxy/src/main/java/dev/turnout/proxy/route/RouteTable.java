@@ -1,7 +1,7 @@
 package dev.turnout.proxy.route;
 
-import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
@@ -25,15 +25,13 @@ public final class RouteTable {
         this.pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
     }
 
+    /** A snapshot of the configuration alone, for one Turnout outside a fleet (tests, benchmarks). */
     public static RouteTable fromConfig(TurnoutConfig config) {
         Map<String, Pool> pools = new LinkedHashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, Pool.fromConfig(pool)));
-        List<Route> routes = config.routes().stream().map(r -> compile(r, pools)).toList();
+        RoutePolicies policies = RoutePolicies.alone();
+        List<Route> routes = config.routes().stream().map(r -> new Route(r, pools, policies)).toList();
         return new RouteTable(routes, pools);
-    }
-
-    private static Route compile(RouteConfig r, Map<String, Pool> pools) {
-        return new Route(r, pools);
     }
 
     public List<Route> routes() {

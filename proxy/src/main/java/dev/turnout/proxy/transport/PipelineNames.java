@@ -9,6 +9,9 @@ import java.util.List;
 public final class PipelineNames {
 
     // A client connection.
+    /** With turnout.proxy-protocol: the PROXY header's decoder, and what keeps its client address. */
+    public static final String PROXY_PROTOCOL = "proxy-protocol";
+    public static final String PROXY_SOURCE = "proxy-source";
     public static final String TLS = "tls";
     public static final String ALPN = "alpn";
     public static final String IDLE = "idle";

@@ -88,7 +88,8 @@ class OpenApiConformanceTest {
                         + ", " + TestProxy.backend("app2", app2, 1) + " ] }\n"
                         + "  canary { backends = [ " + TestProxy.backend("c1", c1, 1) + " ] }\n"
                         + "}\n"
-                        + "routes = [ { name = web, split { stable = 100, canary = 0 } } ]");
+                        + "routes = [ { name = web, split { stable = 100, canary = 0 }, rate-limit { rate = 1000/s },\n"
+                        + "  response-headers { remove = [Server] } } ]");
                 RawClient client = RawClient.connect(proxy.address())) {
             for (int i = 0; i < 5; i++) {
                 client.get("any.test", "/warm" + i);

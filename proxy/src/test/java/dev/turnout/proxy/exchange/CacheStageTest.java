@@ -64,7 +64,7 @@ class CacheStageTest {
         relay(stage, "/page", "max-age=60", "fresh");
 
         assertEquals(CacheStage.Found.HIT, stage.lookUp(pool, "a.test", get("/page"), false, true));
-        FullHttpResponse hit = stage.hit(pool, "a.test", "192.0.2.1", false, null);
+        FullHttpResponse hit = stage.hit(pool, "a.test", false, null, null, null);
         try {
             assertEquals("fresh", hit.content().toString(StandardCharsets.US_ASCII));
         } finally {
@@ -90,7 +90,7 @@ class CacheStageTest {
         assertTrue(landed.get(), "the leader's end lets the follower go");
 
         assertEquals(CacheStage.Found.HIT, follower.lookUp(pool, "a.test", get("/slow"), false, false));
-        follower.hit(pool, "a.test", "192.0.2.1", false, null).release();
+        follower.hit(pool, "a.test", false, null, null, null).release();
         follower.end(null);
     }
 

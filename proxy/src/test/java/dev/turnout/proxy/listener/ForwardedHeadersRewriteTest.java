@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@link ForwardedHeaders} on its own, on Netty request objects. */
@@ -30,7 +31,7 @@ class ForwardedHeadersRewriteTest {
                 .set("Upgrade", "h2c")
                 .set("Proxy-Connection", "keep-alive")
                 .set("X-Other", "kept");
-        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", "shop.example", "10.0.0.5:8080", "rid-1", false);
+        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", true, "shop.example", "10.0.0.5:8080", "rid-1", false);
         HttpHeaders h = request.headers();
         assertEquals(HttpVersion.HTTP_1_1, request.protocolVersion());
         assertEquals("198.51.100.1, 192.0.2.10", h.get("X-Forwarded-For"));
@@ -44,10 +45,19 @@ class ForwardedHeadersRewriteTest {
         assertEquals("kept", h.get("X-Other"));
     }
 
+    /** A chain from a peer that is not a trusted proxy could be forged: the backend gets the peer alone. */
+    @Test
+    void anUntrustedPeersForwardedForIsReplaced() {
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        request.headers().add("X-Forwarded-For", "203.0.113.7").add("X-Forwarded-For", "10.0.0.2");
+        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", false, "a.test", "10.0.0.5:8080", "rid", false);
+        assertEquals(List.of("192.0.2.10"), request.headers().getAll("X-Forwarded-For"));
+    }
+
     @Test
     void aHostlessRequestNamesTheBackend() {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");
-        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", null, "10.0.0.5:8080", "rid", false);
+        ForwardedHeaders.prepareUpstreamRequest(request, "192.0.2.10", false, null, "10.0.0.5:8080", "rid", false);
         assertEquals("10.0.0.5:8080", request.headers().get("Host"));
         assertNull(request.headers().get("X-Forwarded-Host"));
         assertEquals("192.0.2.10", request.headers().get("X-Forwarded-For"));

@@ -33,7 +33,7 @@ class ProxyFrontendHandlerEmbeddedTest {
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)),
                 new UpstreamConnector(Transport.best(), config.timeouts()), null, null, null, new LoggerAccessLog(),
                 config.timeouts().request().toNanos(), config.limits().headerCount(), null);
-        channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false));
+        channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false, TrustedProxies.NONE));
     }
 
     @AfterEach

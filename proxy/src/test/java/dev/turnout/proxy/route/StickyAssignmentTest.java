@@ -8,6 +8,7 @@ import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.Pool;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -34,7 +35,7 @@ class StickyAssignmentTest {
         Map<String, Pool> pools = new HashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, Pool.fromConfig(pool)));
         RouteConfig web = config.routes().get(0).withSplit(Map.of("stable", 100 - canaryShare, "canary", canaryShare));
-        return new Route(web, pools);
+        return new Route(web, pools, RoutePolicies.alone());
     }
 
     private static HttpHeaders cookie(String value) {

@@ -49,6 +49,15 @@ public final class RawClient implements AutoCloseable {
         return connect(address.getPort());
     }
 
+    /** Connects to {@code host:port} exactly ({@code ::1} for IPv6 loopback). */
+    public static RawClient connect(String host, int port) throws IOException {
+        Socket s = new Socket();
+        s.setTcpNoDelay(true);
+        s.setSoTimeout(READ_TIMEOUT_MILLIS);
+        s.connect(new InetSocketAddress(host, port), READ_TIMEOUT_MILLIS);
+        return new RawClient(s);
+    }
+
     /** Sends these characters (ISO-8859-1) in one write. */
     public RawClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
