@@ -1,7 +1,7 @@
 package dev.turnout.bench;
 
 import dev.turnout.proxy.http.HeadSyntax;
-import dev.turnout.proxy.listener.ForwardedHeaders;
+import dev.turnout.proxy.exchange.ForwardedHeaders;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -113,7 +113,7 @@ public class HeadCodecBenchmark {
         HttpRequest request = clientSide.readInbound();
         ReferenceCountUtil.release(clientSide.readInbound()); // the empty last content
         String requestId = ForwardedHeaders.requestId(request.headers());
-        ForwardedHeaders.prepareUpstreamRequest(request, "198.51.100.23", "shop.example.com", "10.0.3.17:8080", requestId,
+        ForwardedHeaders.prepareUpstreamRequest(request, "198.51.100.23", true, "shop.example.com", "10.0.3.17:8080", requestId,
                 false);
         backendSide.writeOutbound(request, LastHttpContent.EMPTY_LAST_CONTENT);
         return drained(backendSide);

@@ -1,6 +1,6 @@
 package dev.turnout.bench;
 
-import dev.turnout.proxy.listener.ForwardedHeaders;
+import dev.turnout.proxy.exchange.ForwardedHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;

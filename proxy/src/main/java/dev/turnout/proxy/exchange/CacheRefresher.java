@@ -4,7 +4,6 @@ import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
-import dev.turnout.proxy.listener.ForwardedHeaders;
 import dev.turnout.proxy.upstream.UpstreamListener;
 import dev.turnout.proxy.upstream.UpstreamStream;
 import io.netty.channel.EventLoop;

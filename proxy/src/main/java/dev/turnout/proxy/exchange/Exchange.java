@@ -1,6 +1,5 @@
 package dev.turnout.proxy.exchange;
 
-import dev.turnout.proxy.listener.ForwardedHeaders;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.policy.RoutePolicy;
 import dev.turnout.proxy.pool.Backend;

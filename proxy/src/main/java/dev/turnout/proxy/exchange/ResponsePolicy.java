@@ -1,6 +1,5 @@
 package dev.turnout.proxy.exchange;
 
-import dev.turnout.proxy.listener.ForwardedHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;

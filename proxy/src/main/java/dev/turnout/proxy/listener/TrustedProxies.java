@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.exchange.ForwardedHeaders;
 import dev.turnout.proxy.policy.AddressList;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.NetUtil;

@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.exchange;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class ForwardedHeaders {
 
-    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");

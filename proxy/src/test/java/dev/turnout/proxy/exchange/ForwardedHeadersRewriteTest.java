@@ -1,4 +1,4 @@
-package dev.turnout.proxy.listener;
+package dev.turnout.proxy.exchange;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
