@@ -7,7 +7,9 @@ import dev.turnout.admin.InstanceView;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.control.RuntimeControl;
+import dev.turnout.proxy.discovery.DnsDiscovery;
 import dev.turnout.proxy.health.HealthChecker;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
@@ -24,6 +26,8 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +44,8 @@ public final class Turnout implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Turnout.class);
     /** How long a takeover waits for the old Turnout to let go of the admin port. */
     private static final Duration ADMIN_TAKEOVER_WAIT = Duration.ofSeconds(120);
+    /** How long start-up waits for discovery pools' first lookups, so that they do not start empty. */
+    private static final Duration FIRST_LOOKUP_WAIT = Duration.ofSeconds(10);
 
     private final TurnoutConfig config;
     private final RuntimeControl control;
@@ -50,6 +56,7 @@ public final class Turnout implements AutoCloseable {
     private final AdminServer admin;
     private final ScheduledExecutorService healthThread;
     private final TrafficMetrics metrics;
+    private final DnsDiscovery discovery;
     private final InetSocketAddress tlsAddress;
 
     private Turnout(TurnoutConfig config, boolean takeover) throws IOException, InterruptedException {
@@ -89,6 +96,20 @@ public final class Turnout implements AutoCloseable {
                     backend.closeTunnels(); // still out of rotation: its WebSocket tunnels have had their time
                 }
             }, tunnelDrainMillis, TimeUnit.MILLISECONDS));
+            this.discovery = new DnsDiscovery(config.dns(), healthThread,
+                    (pool, announced) -> control.discovered(pool, announced, healthThread),
+                    metrics == null ? null : metrics.registry());
+            Map<String, DiscoveryConfig> discovering = new LinkedHashMap<>();
+            config.pools().forEach((name, pool) -> {
+                if (pool.discovery() != null) {
+                    discovering.put(name, pool.discovery());
+                }
+            });
+            discovery.sync(discovering);
+            if (!discovery.awaitFirstLookups(FIRST_LOOKUP_WAIT)) {
+                LOG.warn("discovery: some first lookups were still going after {}; those pools start with no backends",
+                        FIRST_LOOKUP_WAIT);
+            }
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {
@@ -216,6 +237,9 @@ public final class Turnout implements AutoCloseable {
     }
 
     private void stopEventLoops() {
+        if (discovery != null) {
+            discovery.close();
+        }
         if (control != null) {
             control.close();
         }

@@ -27,7 +27,7 @@ public final class ConfigKeys {
     }
 
     static final Section TOP = new Section("turnout", Set.of("listen", "io-threads", "admin", "state-file", "state",
-            "pools", "routes", "timeouts", "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults"));
+            "pools", "routes", "timeouts", "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults", "dns"));
     static final Section ADMIN = new Section("turnout.admin", Set.of("listen", "token", "token-file", "tokens", "hosts",
             "insecure", "tls"));
     static final Section ADMIN_TOKEN = new Section("turnout.admin.tokens[]", Set.of("name", "token-file", "role"));
@@ -47,8 +47,10 @@ public final class ConfigKeys {
             "gzip-level", "brotli-quality", "zstd-level"));
     static final Section TLS = new Section("turnout.tls", Set.of("listen", "certificates", "redirect-http"));
     static final Section TLS_CERTIFICATE = new Section("turnout.tls.certificates[]", Set.of("cert", "key"));
-    static final Section POOL = new Section("turnout.pools.<name>", Set.of("balancer", "backends", "health-check",
+    static final Section POOL = new Section("turnout.pools.<name>", Set.of("balancer", "backends", "discovery", "health-check",
             "retries", "retry-budget", "passive-ejection", "slow-start", "max-connections", "max-pending"));
+    static final Section DISCOVERY = new Section("turnout.pools.<name>.discovery", Set.of("dns", "port", "type", "interval"));
+    static final Section DNS = new Section("turnout.dns", Set.of("resolvers"));
     /** What {@code turnout.defaults} gives every pool: the pool's keys that are not its own identity. */
     static final Section DEFAULTS = new Section("turnout.defaults", Set.of("health-check", "retries", "retry-budget",
             "passive-ejection", "slow-start", "max-connections", "max-pending"));
@@ -62,7 +64,7 @@ public final class ConfigKeys {
     static final Section STICKY = new Section("turnout.routes[].sticky", Set.of("cookie", "header"));
 
     private static final List<Section> ALL = List.of(TOP, ADMIN, ADMIN_TOKEN, ADMIN_TLS, STATE, ETCD, TIMEOUTS, LIMITS,
-            SHUTDOWN, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND, HEALTH_CHECK,
+            SHUTDOWN, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DISCOVERY, DNS, DEFAULTS, BACKEND, HEALTH_CHECK,
             PASSIVE_EJECTION, ROUTE, STICKY);
 
     private ConfigKeys() {

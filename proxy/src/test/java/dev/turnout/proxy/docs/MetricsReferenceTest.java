@@ -9,6 +9,7 @@ import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestDnsServer;
 import dev.turnout.proxy.testing.TestProxy;
 import java.net.http.HttpResponse;
 import java.util.LinkedHashMap;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code docs/metrics.md} against a scrape of a running Turnout that has seen traffic, a 5xx, an unrouted
- * request, a health-checked pool and a cache hit: every family it serves is documented, Turnout's own with
- * exactly their labels, and every family documented is served.
+ * request, a health-checked pool, a pool found through DNS and a cache hit: every family it serves is
+ * documented, Turnout's own with exactly their labels, and every family documented is served.
  */
 class MetricsReferenceTest {
 
@@ -61,10 +62,13 @@ class MetricsReferenceTest {
     private static Map<String, Set<String>> scrape() throws Exception {
         try (FakeBackend ok = FakeBackend.start(Reply.ok("ok").header("Cache-Control", "max-age=60"));
                 FakeBackend failing = FakeBackend.start(Reply.status(500, "boom"));
+                TestDnsServer dns = TestDnsServer.start().addresses("found.test", "127.0.0.1");
                 Turnout proxy = TestProxy.start("pools {\n"
                         + "  stable { health-check { path = \"/\" }, backends = [ " + TestProxy.backend("s1", ok, 1) + " ] }\n"
                         + "  canary { backends = [ " + TestProxy.backend("c1", failing, 1) + " ] }\n"
+                        + "  found { discovery { dns = \"found.test\", port = " + ok.port() + " } }\n"
                         + "}\n"
+                        + "dns.resolvers = [\"" + dns.resolver() + "\"]\n"
                         + "routes = [ { name = web, host = \"web.test\", split { stable = 50, canary = 50 } } ]");
                 RawClient client = RawClient.connect(proxy.address());
                 RawClient stranger = RawClient.connect(proxy.address())) {
