@@ -33,7 +33,8 @@ final class DiscoveryConfigReader {
         String key = poolKey + ".discovery";
         Config d = object(p, poolKey, "discovery").toConfig();
         if (hasBackends) {
-            throw ConfigError.of(key, d.root().unwrapped(), "either backends = [...] or discovery { ... } in a pool, not both");
+            throw new ConfigError(key + ": set beside backends (expected: either backends = [...] or discovery { ... }, "
+                    + "not both)");
         }
         requireKnownKeys(d.root(), key, ConfigKeys.DISCOVERY.keys());
         String name = string(d, key, "dns").trim();

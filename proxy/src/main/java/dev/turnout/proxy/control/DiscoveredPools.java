@@ -46,8 +46,37 @@ record DiscoveredPools(Map<String, DiscoveredSet> sets) {
         return set(pool).member(id) != null;
     }
 
-    /** {@code state} with each discovery pool's backends being those discovered, under the admin changes kept for them. */
+    /**
+     * {@code state} with an admin change to one of {@code pool}'s backends. A change that leaves a discovered backend as
+     * DNS has it (active, at the record's weight) keeps nothing for it, so the record's weight applies again.
+     */
+    RuntimeState withChange(RuntimeState state, String pool, BackendState changed) {
+        String id = changed.config().id();
+        DiscoveredSet.Member member = set(pool).member(id);
+        if (changed.origin() == Origin.DISCOVERED && member != null && changed.state() == AdminState.ACTIVE
+                && changed.config().weight() == member.endpoint().weight()) {
+            return state.pools().get(pool).backend(id) == null ? state : state.withoutBackend(pool, id);
+        }
+        return state.withBackend(pool, changed);
+    }
+
+    /**
+     * {@code state} with each discovery pool's backends being those discovered, under the admin changes kept for them,
+     * a vanished one draining: what a snapshot is compiled from.
+     */
     RuntimeState over(RuntimeState state) {
+        return layered(state, true);
+    }
+
+    /**
+     * As {@link #over}, but a vanished backend shows the admin's intent, not its drain: what an admin change starts
+     * from, so that a change made while an address is gone does not save its drain as intent.
+     */
+    RuntimeState intentOver(RuntimeState state) {
+        return layered(state, false);
+    }
+
+    private RuntimeState layered(RuntimeState state, boolean drainVanished) {
         Map<String, PoolState> pools = new LinkedHashMap<>();
         state.pools().forEach((name, pool) -> {
             if (pool.discovery() == null) {
@@ -59,7 +88,7 @@ record DiscoveredPools(Map<String, DiscoveredSet> sets) {
             for (DiscoveredSet.Member member : set(name).members().values()) {
                 BackendState kept = pool.backend(member.endpoint().id());
                 if (kept == null || kept.origin() == Origin.DISCOVERED) {
-                    backends.add(backend(member, kept));
+                    backends.add(backend(member, kept, drainVanished));
                 }
             }
             pools.put(name, pool.withBackends(backends));
@@ -67,13 +96,13 @@ record DiscoveredPools(Map<String, DiscoveredSet> sets) {
         return new RuntimeState(pools, state.routes(), state.removedFromConfig(), state.rollouts());
     }
 
-    private static BackendState backend(DiscoveredSet.Member member, BackendState kept) {
+    private static BackendState backend(DiscoveredSet.Member member, BackendState kept, boolean drainVanished) {
         InetSocketAddress address = member.endpoint().address();
         BackendConfig config = new BackendConfig(member.endpoint().id(),
                 new HostPort(address.getAddress().getHostAddress(), address.getPort()), address,
                 kept != null ? kept.config().weight() : member.endpoint().weight());
         AdminState intent = kept != null ? kept.state() : AdminState.ACTIVE;
-        AdminState state = member.vanished() && intent == AdminState.ACTIVE ? AdminState.DRAINING : intent;
+        AdminState state = drainVanished && member.vanished() && intent == AdminState.ACTIVE ? AdminState.DRAINING : intent;
         return new BackendState(config, state, Origin.DISCOVERED);
     }
 }

@@ -489,7 +489,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     public synchronized Change<BackendView> setWeight(String pool, String id, int weight) {
         BackendView before = backend(pool, id);
         requireWeight(weight);
-        apply(state.withBackend(pool, stateBackend(pool, id).withWeight(weight)), () -> backend(pool, id));
+        apply(discovered.withChange(state, pool, stateBackend(pool, id).withWeight(weight)), () -> backend(pool, id));
         return new Change<>(before, backend(pool, id));
     }
 
@@ -514,7 +514,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     private Change<BackendView> changeState(String pool, String id, AdminState next) {
         BackendView before = backend(pool, id);
-        apply(state.withBackend(pool, stateBackend(pool, id).withState(next)), () -> backend(pool, id));
+        apply(discovered.withChange(state, pool, stateBackend(pool, id).withState(next)), () -> backend(pool, id));
         return new Change<>(before, backend(pool, id));
     }
 
@@ -634,7 +634,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     /** A pool as the admin API sees it: with its discovered backends. */
     private PoolState statePool(String pool) {
-        PoolState p = discovered.over(state).pools().get(pool);
+        PoolState p = discovered.intentOver(state).pools().get(pool);
         if (p == null) {
             throw ControlException.notFound("no pool named " + pool);
         }

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * DNS discovery end to end: a DNS server on a loopback port, backends on 127.0.0.2, 127.0.0.3 and 127.0.0.4 (one port,
  * as type A wants), and a Turnout whose pool is what the name resolves to, looked up every second.
  */
-class DnsDiscoveryTest {
+class DnsDiscoveryEndToEndTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
