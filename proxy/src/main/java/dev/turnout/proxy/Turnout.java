@@ -7,7 +7,6 @@ import dev.turnout.admin.InstanceView;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
-import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.discovery.DnsDiscovery;
 import dev.turnout.proxy.health.HealthChecker;
@@ -26,8 +25,6 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -99,13 +96,7 @@ public final class Turnout implements AutoCloseable {
             this.discovery = new DnsDiscovery(config.dns(), healthThread,
                     (pool, announced) -> control.discovered(pool, announced, healthThread),
                     metrics == null ? null : metrics.registry());
-            Map<String, DiscoveryConfig> discovering = new LinkedHashMap<>();
-            config.pools().forEach((name, pool) -> {
-                if (pool.discovery() != null) {
-                    discovering.put(name, pool.discovery());
-                }
-            });
-            discovery.sync(discovering);
+            discovery.sync(DnsDiscovery.discoveries(config.pools()));
             if (!discovery.awaitFirstLookups(FIRST_LOOKUP_WAIT)) {
                 LOG.warn("discovery: some first lookups were still going after {}; those pools start with no backends",
                         FIRST_LOOKUP_WAIT);

@@ -2,6 +2,7 @@ package dev.turnout.proxy.discovery;
 
 import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.config.DnsConfig;
+import dev.turnout.proxy.config.PoolConfig;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -61,6 +63,17 @@ public final class DnsDiscovery implements AutoCloseable {
             BiConsumer<String, List<Endpoint>> announced, MeterRegistry registry) {
         this(new DnsConfig(List.of()), executor, announced, registry);
         this.lookup = lookup;
+    }
+
+    /** The pools of {@code pools} that have discovery, with it. */
+    public static Map<String, DiscoveryConfig> discoveries(Map<String, PoolConfig> pools) {
+        Map<String, DiscoveryConfig> discoveries = new LinkedHashMap<>();
+        pools.forEach((name, pool) -> {
+            if (pool.discovery() != null) {
+                discoveries.put(name, pool.discovery());
+            }
+        });
+        return discoveries;
     }
 
     /**

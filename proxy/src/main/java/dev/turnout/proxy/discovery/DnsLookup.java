@@ -140,21 +140,24 @@ public final class DnsLookup implements AutoCloseable {
                 }
                 return;
             }
-            List<T> values = new ArrayList<>();
-            long ttl = Long.MAX_VALUE;
-            for (DnsRecord record : done.getNow()) {
-                try {
+            List<DnsRecord> records = done.getNow();
+            try {
+                List<T> values = new ArrayList<>();
+                long ttl = Long.MAX_VALUE;
+                for (DnsRecord record : records) {
                     T value = record.type().equals(type) && record instanceof DnsRawRecord raw
                             ? parse.apply(raw.content()) : null;
                     if (value != null) {
                         values.add(value);
                         ttl = Math.min(ttl, record.timeToLive());
                     }
-                } finally {
-                    ReferenceCountUtil.release(record);
                 }
+                answer.complete(new Answer<>(values, ttl));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            } finally {
+                records.forEach(ReferenceCountUtil::release);
             }
-            answer.complete(new Answer<>(values, ttl));
         });
         return answer;
     }

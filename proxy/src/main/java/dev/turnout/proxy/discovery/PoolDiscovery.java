@@ -28,6 +28,8 @@ final class PoolDiscovery {
     /** The shortest wait between lookups, whatever the TTL says (0 is common). */
     static final Duration MIN_WAIT = Duration.ofSeconds(1);
     static final Duration LOG_EVERY = Duration.ofMinutes(1);
+    /** A lookup still going after this long has failed: an answer that never comes must not stop the lookups. */
+    static final Duration LOOKUP_DEADLINE = Duration.ofSeconds(60);
     private static final Logger LOG = LoggerFactory.getLogger(PoolDiscovery.class);
 
     /** How a lookup went, as {@code turnout_discovery_lookups_total} counts it. */
@@ -120,7 +122,8 @@ final class PoolDiscovery {
         } catch (RuntimeException e) {
             pending = CompletableFuture.failedFuture(e);
         }
-        pending.whenCompleteAsync(this::looked, executor);
+        pending.toCompletableFuture().orTimeout(LOOKUP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync(this::looked, executor);
     }
 
     private void looked(Resolution answer, Throwable failure) {

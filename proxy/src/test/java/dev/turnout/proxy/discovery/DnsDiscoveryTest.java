@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -79,6 +80,19 @@ class DnsDiscoveryTest {
         discovery.sync(Map.of("web", a("web.test", 80, Duration.ofMinutes(5))));
         Await.until("the changed pool looked up again", () -> lookupsOf("web.test") == 2);
         assertEquals(2.0, counters().get("web").get("ok"), "a restart keeps counting where it was");
+    }
+
+    @Test
+    void thePoolsThatDiscoverAreThoseWithADiscoverySection() {
+        Map<String, DiscoveryConfig> discoveries = DnsDiscovery.discoveries(ConfigLoader.parse("""
+                turnout.pools {
+                  listed { backends = [ { id = a, address = "127.0.0.1:9001" } ] }
+                  found { discovery { dns = "found.test", port = 80 } }
+                }
+                """).pools());
+
+        assertEquals(Map.of("found", new DiscoveryConfig("found.test", DiscoveryConfig.Type.A, 80, Duration.ofSeconds(5))),
+                discoveries);
     }
 
     @Test
