@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -106,7 +107,8 @@ public final class DnsDiscovery implements AutoCloseable {
         PoolDiscovery discovery = new PoolDiscovery(pool, config, lookup, executor, announced,
                 result -> poolCounts.get(result).increment(), System::nanoTime);
         running.put(pool, discovery);
-        LOG.info("discovery of pool {}: {} records of {} every {}{}", pool, config.type(), config.name(), config.interval(),
+        LOG.info("discovery of pool {}: {} records of {} every {}{}", pool, config.type(), config.name(),
+                config.interval().toString().substring(2).toLowerCase(Locale.ROOT),
                 config.type() == DiscoveryConfig.Type.A ? ", port " + config.port() : "");
         discovery.start();
     }

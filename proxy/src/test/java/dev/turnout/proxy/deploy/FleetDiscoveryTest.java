@@ -80,6 +80,9 @@ class FleetDiscoveryTest {
         String four = "127.0.0.4:" + port;
         assertEquals(Map.of(two, "active", three, "active"), states(a));
         assertEquals(Map.of(three, "active", four, "active"), states(b));
+        // Both have joined the fleet (each publishes its counts to etcd): the store takes changes.
+        Await.until("a and b see each other", () -> a.control().backend("app", three).fleet().size() == 2
+                && b.control().backend("app", three).fleet().size() == 2);
 
         HttpResponse<String> drained = AdminCalls.send(a, "POST", "/api/v1/pools/app/backends/" + three + "/drain", null);
         assertEquals(200, drained.statusCode(), drained.body());
