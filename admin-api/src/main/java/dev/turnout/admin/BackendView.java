@@ -12,11 +12,13 @@ import java.util.TreeMap;
  *                 (draining with nothing in flight) or {@code disabled}
  * @param health   observed health: {@code up}, {@code down} or {@code unknown}
  * @param inflight requests sent to it and not yet answered in full; in a fleet, by every instance
- * @param ejected  whether passive ejection has it out of rotation for now
- * @param fleet    in a fleet (etcd state store), the in-flight count per instance; null otherwise
+ * @param ejected    whether passive ejection has it out of rotation for now
+ * @param discovered whether DNS discovery found it (its id is its address), rather than the file or the admin API
+ * @param fleet      in a fleet (etcd state store), the in-flight count per instance; null otherwise
  */
 public record BackendView(String pool, String id, String address, int weight, String state, String health,
-        int inflight, boolean ejected, @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Integer> fleet) {
+        int inflight, boolean ejected, boolean discovered,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Integer> fleet) {
 
     public BackendView {
         fleet = fleet == null ? null : Collections.unmodifiableMap(new TreeMap<>(fleet));
@@ -24,7 +26,7 @@ public record BackendView(String pool, String id, String address, int weight, St
 
     public BackendView(String pool, String id, String address, int weight, String state, String health, int inflight,
             boolean ejected) {
-        this(pool, id, address, weight, state, health, inflight, ejected, null);
+        this(pool, id, address, weight, state, health, inflight, ejected, false, null);
     }
 
     public BackendView(String pool, String id, String address, int weight, String state, String health, int inflight) {

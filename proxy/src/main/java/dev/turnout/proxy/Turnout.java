@@ -14,6 +14,7 @@ import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeControl;
+import dev.turnout.proxy.discovery.DnsDiscovery;
 import dev.turnout.proxy.health.HealthChecker;
 import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
@@ -49,6 +50,8 @@ public final class Turnout implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Turnout.class);
     /** How long a takeover waits for the old Turnout to let go of the admin port. */
     private static final Duration ADMIN_TAKEOVER_WAIT = Duration.ofSeconds(120);
+    /** How long start-up waits for discovery pools' first lookups, so that they do not start empty. */
+    private static final Duration FIRST_LOOKUP_WAIT = Duration.ofSeconds(10);
 
     private final TurnoutConfig config;
     private final RuntimeControl control;
@@ -59,6 +62,7 @@ public final class Turnout implements AutoCloseable {
     private final AdminServer admin;
     private final ScheduledExecutorService healthThread;
     private final TrafficMetrics metrics;
+    private final DnsDiscovery discovery;
     private final InetSocketAddress tlsAddress;
     private final AccessLog accessLog;
 
@@ -99,6 +103,14 @@ public final class Turnout implements AutoCloseable {
                     backend.closeTunnels(); // still out of rotation: its WebSocket tunnels have had their time
                 }
             }, tunnelDrainMillis, TimeUnit.MILLISECONDS));
+            this.discovery = new DnsDiscovery(config.dns(), healthThread,
+                    (pool, announced) -> control.discovered(pool, announced, healthThread),
+                    metrics == null ? null : metrics.registry());
+            discovery.sync(DnsDiscovery.discoveries(config.pools()));
+            if (!discovery.awaitFirstLookups(FIRST_LOOKUP_WAIT)) {
+                LOG.warn("discovery: some first lookups were still going after {}; those pools start with no backends",
+                        FIRST_LOOKUP_WAIT);
+            }
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {
@@ -260,6 +272,9 @@ public final class Turnout implements AutoCloseable {
     }
 
     private void stopEventLoops() {
+        if (discovery != null) {
+            discovery.close();
+        }
         if (control != null) {
             control.close();
         }

@@ -519,7 +519,8 @@
     const cell = (name, numeric) => el('td', { 'data-field': name, class: numeric ? 'num' : '' });
     return el('tr', { 'data-pool': pool, 'data-backend': backend.id },
       el('td', { text: backend.id, 'data-field': 'id' }),
-      el('td', { text: backend.address, 'data-field': 'address' }),
+      el('td', { 'data-field': 'address' }, backend.address,
+        backend.discovered ? el('span', { class: 'tag discovered', text: 'dns', title: 'found by DNS discovery' }) : ''),
       el('td', {}, el('span', { 'data-field': 'state' }), el('span', { class: 'countdown', 'data-field': 'drain-countdown' })),
       el('td', {}, el('span', { 'data-field': 'health' })),
       el('td', {}, el('span', { 'data-field': 'ejected' })),

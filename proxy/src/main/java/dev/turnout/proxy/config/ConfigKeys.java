@@ -28,7 +28,7 @@ public final class ConfigKeys {
 
     static final Section TOP = new Section("turnout", Set.of("listen", "io-threads", "admin", "state-file", "state",
             "pools", "routes", "timeouts", "compression", "cache", "metrics", "limits", "shutdown", "tls", "defaults",
-            "access-log", "proxy-protocol", "trusted-proxies"));
+            "access-log", "proxy-protocol", "trusted-proxies", "dns"));
     static final Section ADMIN = new Section("turnout.admin", Set.of("listen", "token", "token-file", "tokens", "hosts",
             "insecure", "tls"));
     static final Section ADMIN_TOKEN = new Section("turnout.admin.tokens[]", Set.of("name", "token-file", "role"));
@@ -51,8 +51,10 @@ public final class ConfigKeys {
             "gzip-level", "brotli-quality", "zstd-level"));
     static final Section TLS = new Section("turnout.tls", Set.of("listen", "certificates", "redirect-http"));
     static final Section TLS_CERTIFICATE = new Section("turnout.tls.certificates[]", Set.of("cert", "key"));
-    static final Section POOL = new Section("turnout.pools.<name>", Set.of("balancer", "backends", "health-check",
+    static final Section POOL = new Section("turnout.pools.<name>", Set.of("balancer", "backends", "discovery", "health-check",
             "retries", "retry-budget", "passive-ejection", "slow-start", "max-connections", "max-pending"));
+    static final Section DISCOVERY = new Section("turnout.pools.<name>.discovery", Set.of("dns", "port", "type", "interval"));
+    static final Section DNS = new Section("turnout.dns", Set.of("resolvers"));
     /** What {@code turnout.defaults} gives every pool: the pool's keys that are not its own identity. */
     static final Section DEFAULTS = new Section("turnout.defaults", Set.of("health-check", "retries", "retry-budget",
             "passive-ejection", "slow-start", "max-connections", "max-pending"));
@@ -72,8 +74,9 @@ public final class ConfigKeys {
     static final Section REWRITE = new Section("turnout.routes[].rewrite", Set.of("strip-prefix", "regex", "replacement"));
 
     private static final List<Section> ALL = List.of(TOP, ADMIN, ADMIN_TOKEN, ADMIN_TLS, STATE, ETCD, TIMEOUTS, LIMITS,
-            LIMITS_HTTP2, SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DEFAULTS, BACKEND,
-            HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY, REDIRECT, RATE_LIMIT, REQUEST_HEADERS, RESPONSE_HEADERS, REWRITE);
+            LIMITS_HTTP2, SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DISCOVERY, DNS, DEFAULTS,
+            BACKEND, HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY, REDIRECT, RATE_LIMIT, REQUEST_HEADERS, RESPONSE_HEADERS,
+            REWRITE);
 
     private ConfigKeys() {
     }

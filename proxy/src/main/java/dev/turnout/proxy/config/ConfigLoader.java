@@ -97,7 +97,8 @@ public final class ConfigLoader {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
         return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), state(c),
-                pools, routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c), accessLog(c), grace,
+                pools, DiscoveryConfigReader.dns(c), routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c),
+                accessLog(c), grace,
                 RoutePolicyReader.clientAddress(c, ROOT));
     }
 
@@ -323,13 +324,14 @@ public final class ConfigLoader {
             requireName(key, name);
             ConfigValue value = poolsObject.get(name);
             if (value.valueType() != ConfigValueType.OBJECT) {
-                throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...]");
+                throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...] or discovery { ... }");
             }
             Config p = ((ConfigObject) value).toConfig();
             requireKnownKeys(p.root(), key, ConfigKeys.POOL.keys());
             PoolConfig.Balancer balancer = balancer(p, key);
-            pools.put(name, new PoolConfig(name, balancer, backends(p, key), healthCheck(p, key, defaults),
-                    resilience(p, key, defaults)));
+            List<BackendConfig> backends = backends(p, key);
+            pools.put(name, new PoolConfig(name, balancer, backends, healthCheck(p, key, defaults),
+                    resilience(p, key, defaults), DiscoveryConfigReader.discovery(p, key, p.hasPath("backends"))));
         }
         return new LinkedHashMap<>(pools);
     }
@@ -598,7 +600,7 @@ public final class ConfigLoader {
         return d;
     }
 
-    private static Duration positive(Config c, String parentKey, String path) {
+    static Duration positive(Config c, String parentKey, String path) {
         Duration d = duration(c, parentKey, path);
         if (d.isNegative() || d.isZero()) {
             throw ConfigError.of(parentKey + "." + path, c.getValue(path).unwrapped(), "a duration above 0, such as 2s");

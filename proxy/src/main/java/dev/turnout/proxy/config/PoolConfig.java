@@ -2,12 +2,15 @@ package dev.turnout.proxy.config;
 
 import java.util.List;
 
-/** A named group of interchangeable backends and how to pick among them. */
 /**
+ * A named group of interchangeable backends and how to pick among them.
+ *
+ * @param backends    the backends listed in the file; none with discovery
  * @param healthCheck the active health check, or null when the pool has none
+ * @param discovery   where the backends come from instead, or null when the file lists them
  */
 public record PoolConfig(String name, Balancer balancer, List<BackendConfig> backends, HealthCheckConfig healthCheck,
-        ResilienceConfig resilience) {
+        ResilienceConfig resilience, DiscoveryConfig discovery) {
 
     public PoolConfig {
         backends = List.copyOf(backends);

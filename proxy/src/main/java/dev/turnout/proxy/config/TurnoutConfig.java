@@ -14,6 +14,7 @@ import java.util.Map;
  * @param stateFile where runtime changes are saved, or null to keep them in memory only; with an etcd
  *                  store, where the last state applied is kept for a start while etcd is unreachable
  * @param state     where runtime changes are shared with other instances, if anywhere
+ * @param dns       where pools with discovery look their names up
  * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
  * @param clientAddress  PROXY protocol and trusted proxies: where the client's address comes from
  */
@@ -25,6 +26,7 @@ public record TurnoutConfig(
         Path stateFile,
         StateStoreConfig state,
         Map<String, PoolConfig> pools,
+        DnsConfig dns,
         List<RouteConfig> routes,
         Timeouts timeouts,
         ClientLimits limits,

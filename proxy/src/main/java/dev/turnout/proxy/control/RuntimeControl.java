@@ -17,14 +17,16 @@ import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Limits;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeState.BackendState;
+import dev.turnout.proxy.control.RuntimeState.Origin;
 import dev.turnout.proxy.control.RuntimeState.PoolState;
+import dev.turnout.proxy.control.SnapshotCompiler.Compiled;
+import dev.turnout.proxy.discovery.DiscoveredSet;
+import dev.turnout.proxy.discovery.Endpoint;
 import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
-import dev.turnout.proxy.pool.RetryBudget;
-import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
@@ -33,14 +35,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -66,8 +66,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private final RoutingState routing;
     private final StateStore store;
     private final Consumer<Backend> closeIdleConnections;
-    private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
     private final RoutePolicies policies;
+    private final SnapshotCompiler compiler;
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
@@ -79,6 +79,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private Supplier<InstanceView> instanceSource = () -> null;
     private Map<String, Backend> backends = Map.of();
     private RuntimeState state;
+    /** Replaced whole under the lock; read without it by the views. */
+    private volatile DiscoveredPools discovered = DiscoveredPools.NONE;
     /** The revision of {@link #state} in the store; read without the lock by the store's thread. */
     private volatile long revision;
     private boolean leading;
@@ -95,13 +97,14 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
                 : new FileStateStore(stateFile);
         this.closeIdleConnections = closeIdleConnections;
         this.policies = new RoutePolicies(store::liveInstances, System::nanoTime); // rate limits are shared over the fleet
+        this.compiler = new SnapshotCompiler(policies);
         StateStore.Versioned loaded = store.load(RuntimeState.fromConfig(config));
         this.state = loaded.state();
         this.revision = loaded.revision();
         Compiled first = compile(state);
         this.backends = first.backends();
         this.routing = new RoutingState(first.table());
-        applyConnectionPolicy(first.table());
+        SnapshotCompiler.applyConnectionPolicy(first.table(), closeIdleConnections);
     }
 
     /** What the data plane reads. */
@@ -343,6 +346,51 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         onPublish.accept(compiled.table());
     }
 
+    /**
+     * What DNS announces for a discovery pool now, on the control thread: new addresses join, vanished ones drain as
+     * an admin drain does and leave once nothing is in flight to them ({@code controlThread} removes them). Published,
+     * never saved: each instance resolves on its own.
+     */
+    public synchronized void discovered(String pool, List<Endpoint> announced, Executor controlThread) {
+        PoolState configured = state.pools().get(pool);
+        DiscoveredSet before = discovered.set(pool);
+        DiscoveredSet after = before.next(announced);
+        if (configured == null || configured.discovery() == null || after.equals(before)) {
+            return;
+        }
+        discovered = discovered.with(pool, after);
+        after.returnedSince(before).forEach(id -> backends.get(pool + "/" + id).startRamp(System.nanoTime()));
+        publish(state, compile(state));
+        LOG.info("discovery of pool {}: {} announces {} addresses; joined {}, returned {}, vanished (draining) {}", pool,
+                configured.discovery().name(), announced.size(), after.joinedSince(before), after.returnedSince(before),
+                after.vanishedSince(before));
+        for (String id : after.vanishedSince(before)) {
+            Backend leaving = backends.get(pool + "/" + id);
+            onDrain.accept(leaving);
+            leaving.whenIdle().thenRunAsync(() -> leave(pool, id, leaving), controlThread);
+        }
+    }
+
+    /** A vanished address with nothing in flight leaves its pool, with any admin change kept for it. */
+    private synchronized void leave(String pool, String id, Backend backend) {
+        if (backends.get(pool + "/" + id) != backend || !discovered.set(pool).vanished(id)) {
+            return; // announced again meanwhile
+        }
+        discovered = discovered.with(pool, discovered.set(pool).without(id));
+        LOG.info("discovery of pool {}: {} is no longer announced and has nothing in flight: removed", pool, id);
+        PoolState kept = state.pools().get(pool);
+        if (kept != null && kept.backend(id) != null && kept.backend(id).origin() == Origin.DISCOVERED) {
+            try {
+                apply(state.withoutBackend(pool, id), () -> null);
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("discovery of pool {}: the admin change kept for {} could not be dropped ({})", pool, id,
+                        e.getMessage());
+            }
+        }
+        publish(state, compile(state));
+    }
+
     // ---- reads ------------------------------------------------------------------------------
 
     @Override
@@ -380,6 +428,10 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public synchronized Change<BackendView> addBackend(String pool, String id, String address, int weight) {
         PoolState current = statePool(pool);
+        if (current.discovery() != null) {
+            throw ControlException.conflict("pool " + pool + " discovers its backends: they are what "
+                    + current.discovery().name() + " resolves to");
+        }
         if (!Limits.validName(id)) {
             throw ControlException.badRequest("id \"" + id + "\": " + Limits.NAME_RULE);
         }
@@ -394,13 +446,17 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         } catch (ConfigError e) {
             throw ControlException.badRequest(e.getMessage());
         }
-        apply(state.withBackend(pool, new BackendState(config, AdminState.ACTIVE, true)), () -> backend(pool, id));
+        apply(state.withBackend(pool, new BackendState(config, AdminState.ACTIVE, Origin.RUNTIME)), () -> backend(pool, id));
         return new Change<>(null, backend(pool, id));
     }
 
     @Override
     public synchronized Change<BackendView> removeBackend(String pool, String id, boolean force) {
         BackendView before = backend(pool, id);
+        if (before.discovered()) {
+            throw ControlException.conflict(pool + "/" + id + " was discovered: it leaves when DNS no longer announces it; "
+                    + "drain it to take it out of rotation");
+        }
         if (before.inflight() > 0 && !force) {
             throw ControlException.conflict(pool + "/" + id + " has " + before.inflight()
                     + " requests in flight; drain it first, or remove with ?force=true");
@@ -437,7 +493,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     public synchronized Change<BackendView> setWeight(String pool, String id, int weight) {
         BackendView before = backend(pool, id);
         requireWeight(weight);
-        apply(state.withBackend(pool, stateBackend(pool, id).withWeight(weight)), () -> backend(pool, id));
+        apply(discovered.withChange(state, pool, stateBackend(pool, id).withWeight(weight)), () -> backend(pool, id));
         return new Change<>(before, backend(pool, id));
     }
 
@@ -462,7 +518,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     private Change<BackendView> changeState(String pool, String id, AdminState next) {
         BackendView before = backend(pool, id);
-        apply(state.withBackend(pool, stateBackend(pool, id).withState(next)), () -> backend(pool, id));
+        apply(discovered.withChange(state, pool, stateBackend(pool, id).withState(next)), () -> backend(pool, id));
         return new Change<>(before, backend(pool, id));
     }
 
@@ -566,7 +622,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         // Retired before the listeners hear of it, so metrics can drop its series for good.
         gone.forEach(Backend::retire);
         routing.publish(compiled.table());
-        applyConnectionPolicy(compiled.table());
+        SnapshotCompiler.applyConnectionPolicy(compiled.table(), closeIdleConnections);
         onPublish.accept(compiled.table());
         for (Backend backend : gone) {
             backend.keepConnections(false);
@@ -574,62 +630,15 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         }
     }
 
-    /** Backends out of rotation keep no idle connections; those in rotation do. */
-    private void applyConnectionPolicy(RouteTable table) {
-        Map<Backend, Boolean> keep = new HashMap<>();
-        for (Pool pool : table.pools().values()) {
-            for (PoolMember member : pool.members()) {
-                keep.put(member.backend(), member.state() == AdminState.ACTIVE);
-            }
-        }
-        for (Map.Entry<Backend, Boolean> entry : keep.entrySet()) {
-            Backend backend = entry.getKey();
-            backend.keepConnections(entry.getValue());
-            if (!entry.getValue()) {
-                closeIdleConnections.accept(backend);
-            }
-        }
-    }
-
-    private record Compiled(RouteTable table, Map<String, Backend> backends) {
-    }
-
-    /**
-     * Builds a snapshot, reusing the {@link Backend} of every backend whose pool, id and address
-     * are unchanged, so its in-flight count and pooled connections carry over.
-     */
     private Compiled compile(RuntimeState next) {
-        Map<String, Backend> nextBackends = new HashMap<>();
-        Map<String, Pool> pools = new LinkedHashMap<>();
-        next.pools().forEach((name, pool) -> {
-            List<PoolMember> members = new ArrayList<>();
-            for (BackendState b : pool.backends()) {
-                String key = name + "/" + b.config().id();
-                String address = b.config().address().toString();
-                Backend existing = backends.get(key);
-                Backend backend = existing;
-                if (existing == null || !existing.address().equals(address)) {
-                    backend = new Backend(name, b.config().id(), address, b.config().socketAddress());
-                    // Added at runtime to a checked pool: no traffic until a probe says it is up.
-                    backend.mustProveHealthy(b.addedAtRuntime() && pool.healthCheck() != null);
-                }
-                nextBackends.put(key, backend);
-                members.add(PoolMember.of(backend, b.config().weight(), b.state()));
-            }
-            RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget(pool.resilience().retryBudgetPercent()));
-            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget,
-                    System.nanoTime()));
-        });
-        List<Route> routes = next.routes().stream()
-                .map(r -> new Route(r, pools, policies))
-                .toList();
-        return new Compiled(new RouteTable(routes, pools), nextBackends);
+        return compiler.compile(discovered.over(next), backends, System.nanoTime());
     }
 
     // ---- lookups and views ------------------------------------------------------------------
 
+    /** A pool as the admin API sees it: with its discovered backends. */
     private PoolState statePool(String pool) {
-        PoolState p = state.pools().get(pool);
+        PoolState p = discovered.intentOver(state).pools().get(pool);
         if (p == null) {
             throw ControlException.notFound("no pool named " + pool);
         }
@@ -672,22 +681,10 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     }
 
     private PoolView view(Pool pool) {
-        return new PoolView(pool.name(), pool.balancer().configName(),
-                pool.members().stream().map(m -> view(pool.name(), m)).toList(),
-                pool.healthCheck() == null ? null : pool.healthCheck().path());
+        return Views.pool(pool, this::view);
     }
 
-    /** In a fleet, {@code inflight} counts every instance's requests, and {@code fleet} shows them per instance. */
     private BackendView view(String pool, PoolMember member) {
-        Backend b = member.backend();
-        int inflight = b.inflight();
-        Map<String, Integer> fleet = null;
-        if (store.shared()) {
-            fleet = new TreeMap<>(store.othersInflight(pool + "/" + b.id()));
-            fleet.put(store.instance(), inflight);
-            inflight = fleet.values().stream().mapToInt(Integer::intValue).sum();
-        }
-        return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight),
-                member.health().displayName(), inflight, member.ejected(), fleet);
+        return Views.backend(pool, member, store, discovered.discovered(pool, member.backend().id()));
     }
 }

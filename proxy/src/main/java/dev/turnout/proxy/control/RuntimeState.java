@@ -2,6 +2,7 @@ package dev.turnout.proxy.control;
 
 import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
+import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolConfig;
 import dev.turnout.proxy.config.ResilienceConfig;
@@ -13,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -37,16 +39,21 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         rollouts = Collections.unmodifiableMap(new LinkedHashMap<>(rollouts));
     }
 
-    /** A pool's backends in order, with their runtime weight and state. */
+    /**
+     * A pool's backends in order, with their runtime weight and state.
+     *
+     * @param discovery where the pool's backends come from when DNS discovers them, or null; its {@code backends} are
+     *                  then only those an admin changed ({@link DiscoveredPools} lays the discovered ones over them)
+     */
     record PoolState(String name, PoolConfig.Balancer balancer, List<BackendState> backends, HealthCheckConfig healthCheck,
-            ResilienceConfig resilience) {
+            ResilienceConfig resilience, DiscoveryConfig discovery) {
 
         PoolState {
             backends = List.copyOf(backends);
         }
 
         PoolState withBackends(List<BackendState> next) {
-            return new PoolState(name, balancer, next, healthCheck, resilience);
+            return new PoolState(name, balancer, next, healthCheck, resilience, discovery);
         }
 
         BackendState backend(String id) {
@@ -54,24 +61,37 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         }
     }
 
-    /** @param addedAtRuntime false for a backend that came from the configuration file */
-    record BackendState(BackendConfig config, AdminState state, boolean addedAtRuntime) {
+    /** Where a backend came from, as the state file records it. */
+    enum Origin {
+        /** The configuration file. */
+        CONFIG,
+        /** The admin API. */
+        RUNTIME,
+        /** DNS discovery; the state holds such a backend only while an admin change to it applies. */
+        DISCOVERED;
+
+        String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    record BackendState(BackendConfig config, AdminState state, Origin origin) {
 
         BackendState withState(AdminState newState) {
-            return new BackendState(config, newState, addedAtRuntime);
+            return new BackendState(config, newState, origin);
         }
 
         BackendState withWeight(int weight) {
             return new BackendState(new BackendConfig(config.id(), config.address(), config.socketAddress(), weight), state,
-                    addedAtRuntime);
+                    origin);
         }
     }
 
     static RuntimeState fromConfig(TurnoutConfig config) {
         Map<String, PoolState> pools = new LinkedHashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, new PoolState(name, pool.balancer(),
-                pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, false)).toList(),
-                pool.healthCheck(), pool.resilience())));
+                pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, Origin.CONFIG)).toList(),
+                pool.healthCheck(), pool.resilience(), pool.discovery())));
         return new RuntimeState(pools, config.routes(), Map.of(), Map.of());
     }
 
@@ -101,7 +121,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         List<BackendState> backends = new ArrayList<>(current.backends());
         BackendState gone = backends.remove(indexOf(backends, id));
         Map<String, Set<String>> removed = new LinkedHashMap<>(removedFromConfig);
-        if (!gone.addedAtRuntime()) {
+        if (gone.origin() == Origin.CONFIG) {
             Set<String> ids = new LinkedHashSet<>(removed.getOrDefault(pool, Set.of()));
             ids.add(id);
             removed.put(pool, ids);

@@ -12,6 +12,7 @@ import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Limits;
 import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.control.RuntimeState.BackendState;
+import dev.turnout.proxy.control.RuntimeState.Origin;
 import dev.turnout.proxy.control.RuntimeState.PoolState;
 import dev.turnout.proxy.pool.AdminState;
 import java.io.IOException;
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
  * dropped with a warning), a backend added at runtime comes back while its pool exists and its id
  * is free, a configured backend removed at runtime stays removed, and a saved split applies while
  * the route and every pool it names exist. A configured backend deleted from the file is gone.
+ * Discovered backends are saved only as an admin change to one (a drain, a weight), which comes back
+ * while its pool still has discovery; the addresses themselves are looked up again, never saved.
  */
 final class StateJson {
 
@@ -58,7 +61,7 @@ final class StateJson {
                         .put("address", b.config().address().toString())
                         .put("weight", b.config().weight())
                         .put("state", b.state().configName())
-                        .put("origin", b.addedAtRuntime() ? "runtime" : "config");
+                        .put("origin", b.origin().configName());
             }
             ArrayNode removed = p.putArray("removed");
             state.removedFromConfig().getOrDefault(name, Set.of()).forEach(removed::add);
@@ -130,7 +133,7 @@ final class StateJson {
                             entry.path("address").asText(), b.config().address());
                     backends.add(b);
                 } else {
-                    backends.add(restore(name, entry, b.addedAtRuntime(), b.config(), source));
+                    backends.add(restore(name, entry, b.origin(), b.config(), source));
                 }
             }
             for (JsonNode entry : savedById.values()) {
@@ -138,11 +141,18 @@ final class StateJson {
                 if (ids.contains(id)) {
                     continue;
                 }
-                if (!"runtime".equals(entry.path("origin").asText())) {
+                Origin origin = savedOrigin(entry);
+                if (origin == Origin.CONFIG) {
                     LOG.info("{}: {}/{} is no longer configured: dropped", source, name, id);
                     continue;
                 }
-                BackendState added = restore(name, entry, true, null, source);
+                if ((origin == Origin.DISCOVERED) != (pool.discovery() != null)) {
+                    LOG.info("{}: {}/{} was {} but pool {} {}: dropped", source, name, id,
+                            origin == Origin.DISCOVERED ? "discovered" : "added at runtime", name,
+                            pool.discovery() != null ? "now discovers its backends" : "no longer has discovery");
+                    continue;
+                }
+                BackendState added = restore(name, entry, origin, null, source);
                 if (added != null) {
                     backends.add(added);
                 }
@@ -154,8 +164,18 @@ final class StateJson {
         return new RuntimeState(pools, configured.routes(), removedFromConfig, Map.of());
     }
 
-    /** A saved backend; {@code configured} is its configuration entry, or null if it was added at runtime. */
-    private static BackendState restore(String pool, JsonNode entry, boolean addedAtRuntime, BackendConfig configured,
+    private static Origin savedOrigin(JsonNode entry) {
+        String text = entry.path("origin").asText();
+        for (Origin origin : Origin.values()) {
+            if (origin.configName().equals(text)) {
+                return origin;
+            }
+        }
+        return Origin.CONFIG;
+    }
+
+    /** A saved backend; {@code configured} is its configuration entry, or null if it was added at runtime or discovered. */
+    private static BackendState restore(String pool, JsonNode entry, Origin origin, BackendConfig configured,
             String source) {
         String id = entry.path("id").asText();
         try {
@@ -169,12 +189,11 @@ final class StateJson {
                 HostPort address = HostPort.parse(source + " " + pool + "/" + id, entry.path("address").asText(), false);
                 config = new BackendConfig(id, address, address.resolve(source + " " + pool + "/" + id), weight);
             }
-            return new BackendState(new BackendConfig(id, config.address(), config.socketAddress(), weight), state,
-                    addedAtRuntime);
+            return new BackendState(new BackendConfig(id, config.address(), config.socketAddress(), weight), state, origin);
         } catch (IllegalArgumentException | ConfigError e) {
             LOG.warn("{}: {}/{} has an unusable entry ({}): {}", source, pool, id, e.getMessage(),
                     configured == null ? "dropped" : "configuration used");
-            return configured == null ? null : new BackendState(configured, AdminState.ACTIVE, false);
+            return configured == null ? null : new BackendState(configured, AdminState.ACTIVE, Origin.CONFIG);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestDnsServer;
 import dev.turnout.proxy.testing.TestProxy;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -25,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code docs/metrics.md} against a scrape of a running Turnout that has seen traffic, a 5xx, an unrouted
- * request, a health-checked pool, a cache hit and an access-log file: every family it serves is documented, Turnout's own with
- * exactly their labels, and every family documented is served.
+ * request, a health-checked pool, a pool found through DNS, a cache hit and an access-log file: every family it
+ * serves is documented, Turnout's own with exactly their labels, and every family documented is served.
  */
 class MetricsReferenceTest {
 
@@ -65,11 +66,14 @@ class MetricsReferenceTest {
         accessLog.toFile().deleteOnExit();
         try (FakeBackend ok = FakeBackend.start(Reply.ok("ok").header("Cache-Control", "max-age=60"));
                 FakeBackend failing = FakeBackend.start(Reply.status(500, "boom"));
+                TestDnsServer dns = TestDnsServer.start().addresses("found.test", "127.0.0.1");
                 Turnout proxy = TestProxy.start("access-log.file = \"" + accessLog + "\"\n"
                         + "pools {\n"
                         + "  stable { health-check { path = \"/\" }, backends = [ " + TestProxy.backend("s1", ok, 1) + " ] }\n"
                         + "  canary { backends = [ " + TestProxy.backend("c1", failing, 1) + " ] }\n"
+                        + "  found { discovery { dns = \"found.test\", port = " + ok.port() + " } }\n"
                         + "}\n"
+                        + "dns.resolvers = [\"" + dns.resolver() + "\"]\n"
                         + "routes = [ { name = web, host = \"web.test\", split { stable = 50, canary = 50 } } ]");
                 RawClient client = RawClient.connect(proxy.address());
                 RawClient stranger = RawClient.connect(proxy.address())) {

@@ -70,9 +70,15 @@ public final class FakeBackend implements AutoCloseable {
     private final ConcurrentLinkedQueue<Reply> queued = new ConcurrentLinkedQueue<>();
     private volatile Function<RecordedRequest, Reply> replies;
     private final Channel server;
+    private final String host;
     private final int port;
 
     private FakeBackend(Function<RecordedRequest, Reply> replies) throws InterruptedException {
+        this("127.0.0.1", 0, replies);
+    }
+
+    private FakeBackend(String host, int bindPort, Function<RecordedRequest, Reply> replies) throws InterruptedException {
+        this.host = host;
         this.replies = replies;
         ChannelFuture bound = new ServerBootstrap()
                 .group(GROUP)
@@ -88,7 +94,7 @@ public final class FakeBackend implements AutoCloseable {
                                 .addLast("backend", new Connection(accepted.incrementAndGet()));
                     }
                 })
-                .bind("127.0.0.1", 0).sync();
+                .bind(host, bindPort).sync();
         this.server = bound.channel();
         this.port = ((InetSocketAddress) server.localAddress()).getPort();
     }
@@ -104,6 +110,15 @@ public final class FakeBackend implements AutoCloseable {
 
     public static FakeBackend start(Function<RecordedRequest, Reply> replies) throws InterruptedException {
         return new FakeBackend(replies);
+    }
+
+    /**
+     * A backend on {@code host} (another loopback address, such as 127.0.0.2, works on Linux) at {@code port}, 0 for
+     * any free one: discovery gives every address of a name the same port.
+     */
+    public static FakeBackend startOn(String host, int port, Function<RecordedRequest, Reply> replies)
+            throws InterruptedException {
+        return new FakeBackend(host, port, replies);
     }
 
     /** From now on, answer every request (not served by {@link #enqueue}) this way. */
@@ -127,9 +142,9 @@ public final class FakeBackend implements AutoCloseable {
         return port;
     }
 
-    /** {@code 127.0.0.1:port}, as a backend address in the proxy's configuration. */
+    /** {@code 127.0.0.1:port} (or the host it was started on), as a backend address in the proxy's configuration. */
     public String address() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     /** Connections accepted so far. */
