@@ -8,13 +8,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The whole validated configuration. Built once at start; never changed afterwards.
+ * The whole validated configuration, immutable. Read at start, and again by each reload, which swaps in
+ * a new one.
  *
  * @param tls       the TLS listener, or null for none
  * @param stateFile where runtime changes are saved, or null to keep them in memory only; with an etcd
  *                  store, where the last state applied is kept for a start while etcd is unreachable
  * @param state     where runtime changes are shared with other instances, if anywhere
  * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
+ * @param hash      a digest of the configuration as read, which tells two configurations apart
  */
 public record TurnoutConfig(
         HostPort listen,
@@ -30,11 +32,17 @@ public record TurnoutConfig(
         CompressionConfig compression,
         CacheConfig cache,
         boolean metricsEnabled,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        String hash) {
 
     public TurnoutConfig {
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         routes = List.copyOf(routes);
+    }
+
+    /** The settings the data plane reads per connection and per request, which a reload swaps with the routes. */
+    public DataPlaneSettings settings() {
+        return new DataPlaneSettings(timeouts, limits, compression, cache);
     }
 
     /** The event loop count to use: {@code io-threads}, or one per core when it is 0. */

@@ -10,6 +10,7 @@ import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
 import dev.turnout.admin.HistoryView;
 import dev.turnout.admin.InstanceView;
+import dev.turnout.admin.ReloadView;
 import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
@@ -22,7 +23,6 @@ import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
-import dev.turnout.proxy.pool.RetryBudget;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.LatencyReservoir;
@@ -32,9 +32,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,10 +59,8 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeControl.class);
 
-    private final RoutingState routing;
     private final StateStore store;
-    private final Consumer<Backend> closeIdleConnections;
-    private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
+    private final SnapshotCompiler compiler;
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
@@ -75,7 +70,11 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         throw ControlException.notFound("no history: turnout.metrics.enabled is false");
     };
     private Supplier<InstanceView> instanceSource = () -> null;
-    private Map<String, Backend> backends = Map.of();
+    private Supplier<ReloadView> reloader = () -> {
+        throw ControlException.conflict("this Turnout was started without a configuration to read again");
+    };
+    /** What the configuration in force says, before any runtime change: a reload tells the changes by it. */
+    private RuntimeState configured;
     private RuntimeState state;
     /** The revision of {@link #state} in the store; read without the lock by the store's thread. */
     private volatile long revision;
@@ -91,25 +90,22 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         StateFile stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
         this.store = config.state().shared() ? new EtcdStateStore(config.state().etcd(), stateFile)
                 : new FileStateStore(stateFile);
-        this.closeIdleConnections = closeIdleConnections;
-        StateStore.Versioned loaded = store.load(RuntimeState.fromConfig(config));
+        this.configured = RuntimeState.fromConfig(config);
+        StateStore.Versioned loaded = store.load(configured);
         this.state = loaded.state();
         this.revision = loaded.revision();
-        Compiled first = compile(state);
-        this.backends = first.backends();
-        this.routing = new RoutingState(first.table());
-        applyConnectionPolicy(first.table());
+        this.compiler = new SnapshotCompiler(state, config.settings(), closeIdleConnections);
     }
 
     /** What the data plane reads. */
     public RoutingState routing() {
-        return routing;
+        return compiler.routing();
     }
 
     /** Called with every snapshot published from now on (the health checker follows the fleet). */
     public synchronized void onPublish(Consumer<RouteTable> listener) {
         this.onPublish = listener;
-        listener.accept(routing.current());
+        listener.accept(routing().current());
     }
 
     /** Where {@link #purgeCache} goes: the response cache, when there is one. */
@@ -171,7 +167,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
             MeterRegistry registry) {
         this.rollouts = new RolloutRunner(scheduler, clock, tallies, latencies, registry);
         // Every route's rollout series exist from the start, at zero, so dashboards show an idle route as such.
-        routing.current().routes().forEach(route -> rollouts.watch(route.name()));
+        routing().current().routes().forEach(route -> rollouts.watch(route.name()));
         state.rollouts().values().forEach(rollouts::show);
         Gauge.builder("turnout.state.store.up", store, s -> s.up() ? 1 : 0)
                 .description("1 while the state store can be reached (always 1 for a file); 0: changes answer 503")
@@ -324,7 +320,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     }
 
     private int inRotation(String pool) {
-        Pool p = routing.current().pools().get(pool);
+        Pool p = routing().current().pools().get(pool);
         return p == null ? 0 : (int) p.members().stream().filter(PoolMember::inRotation).count();
     }
 
@@ -334,17 +330,61 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      * from the health thread, never from an event loop.
      */
     public synchronized void refresh() {
-        Compiled compiled = compile(state);
-        backends = compiled.backends();
-        routing.publish(compiled.table());
-        onPublish.accept(compiled.table());
+        compiler.publish(compiler.compile(state), onPublish);
+    }
+
+    // ---- reload -----------------------------------------------------------------------------
+
+    /** Where {@link #reloadConfiguration} goes: the process's {@link ConfigReloader}, which reads and checks the file. */
+    public void reloader(Supplier<ReloadView> reload) {
+        this.reloader = reload;
+    }
+
+    @Override
+    public ReloadView reloadConfiguration() {
+        return reloader.get();
+    }
+
+    /**
+     * Puts a new configuration's pools, routes and settings in force in one snapshot, with the runtime changes
+     * that still fit laid over them ({@link RuntimeChanges}). Backends that remain keep their objects
+     * (connections, counters, health); rollouts that no longer fit stop. Alone, the new state is saved to the
+     * state file, so that a restart routes as this does; in a fleet nothing is written to the shared store, so a
+     * reload never overwrites the fleet's runtime state: this instance lays the fleet's changes over its own
+     * file, as it does for every change that arrives.
+     */
+    synchronized Reconfigured reconfigure(TurnoutConfig config) {
+        RuntimeState nextConfigured = RuntimeState.fromConfig(config);
+        RuntimeChanges.Reapplied reapplied = RuntimeChanges.reapply(state, configured, nextConfigured);
+        RuntimeState next = reapplied.state();
+        SnapshotCompiler.Compiled compiled = compiler.compile(next, config.settings());
+        if (!store.shared()) {
+            revision = store.commit(next, revision);
+        }
+        store.reconfigure(nextConfigured);
+        RuntimeState previous = state;
+        configured = nextConfigured;
+        publish(next, compiled);
+        if (rollouts != null) {
+            next.routes().forEach(route -> rollouts.watch(route.name()));
+            previous.rollouts().forEach((route, rollout) -> {
+                if (!next.rollouts().containsKey(route)) {
+                    rollouts.dropped(rollout, pool -> next.route(route) != null && next.pools().containsKey(pool));
+                }
+            });
+        }
+        return new Reconfigured(StateChanges.between(previous, next), reapplied.dropped());
+    }
+
+    /** What a reload changed in the routing state, and the runtime changes it dropped. */
+    record Reconfigured(StateChanges changes, List<String> dropped) {
     }
 
     // ---- reads ------------------------------------------------------------------------------
 
     @Override
     public List<PoolView> pools() {
-        return routing.current().pools().values().stream().map(this::view).toList();
+        return routing().current().pools().values().stream().map(this::view).toList();
     }
 
     @Override
@@ -359,7 +399,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     @Override
     public List<RouteView> routes() {
-        return routing.current().routes().stream().map(RuntimeControl::view).toList();
+        return routing().current().routes().stream().map(RuntimeControl::view).toList();
     }
 
     @Override
@@ -409,7 +449,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public synchronized Change<BackendView> drain(String pool, String id) {
         Change<BackendView> change = changeState(pool, id, AdminState.DRAINING);
-        Backend drained = backends.get(pool + "/" + id);
+        Backend drained = compiler.backend(pool, id);
         if (drained != null) {
             onDrain.accept(drained);
         }
@@ -423,7 +463,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     @Override
     public synchronized Change<BackendView> enable(String pool, String id) {
-        Backend backend = backends.get(pool + "/" + id);
+        Backend backend = compiler.backend(pool, id);
         if (backend != null && stateBackend(pool, id).state() != AdminState.ACTIVE) {
             backend.startRamp(System.nanoTime());
         }
@@ -469,7 +509,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      * a conflict showing {@code current}: the object the change was about, as it now stands.
      */
     private void apply(RuntimeState next, Supplier<Object> current) {
-        Compiled compiled = compile(next);
+        SnapshotCompiler.Compiled compiled = compiler.compile(next);
         try {
             revision = store.commit(next, revision);
         } catch (StateStore.Conflict conflict) {
@@ -499,7 +539,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public Map<String, Integer> localInflight() {
         Map<String, Integer> counts = new TreeMap<>();
-        for (Pool pool : routing.current().pools().values()) {
+        for (Pool pool : routing().current().pools().values()) {
             for (PoolMember member : pool.members()) {
                 int inflight = member.backend().inflight();
                 if (inflight > 0) {
@@ -517,14 +557,14 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         }
         RuntimeState previous = state;
         RuntimeState next = shared.state();
-        Compiled compiled = compile(next);
+        SnapshotCompiler.Compiled compiled = compiler.compile(next);
         revision = shared.revision();
         publish(next, compiled);
         next.pools().forEach((name, pool) -> {
             RuntimeState.PoolState before = previous.pools().get(name);
             for (BackendState b : pool.backends()) {
                 BackendState was = before == null ? null : before.backend(b.config().id());
-                Backend backend = backends.get(name + "/" + b.config().id());
+                Backend backend = compiler.backend(name, b.config().id());
                 if (was == null || was.state() == b.state() || backend == null) {
                     continue;
                 }
@@ -554,73 +594,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         store.close();
     }
 
-    private void publish(RuntimeState next, Compiled compiled) {
-        Map<String, Backend> previous = backends;
+    private void publish(RuntimeState next, SnapshotCompiler.Compiled compiled) {
         state = next;
-        backends = compiled.backends();
-        List<Backend> gone = previous.entrySet().stream().filter(e -> backends.get(e.getKey()) != e.getValue())
-                .map(Map.Entry::getValue).toList();
-        // Retired before the listeners hear of it, so metrics can drop its series for good.
-        gone.forEach(Backend::retire);
-        routing.publish(compiled.table());
-        applyConnectionPolicy(compiled.table());
-        onPublish.accept(compiled.table());
-        for (Backend backend : gone) {
-            backend.keepConnections(false);
-            closeIdleConnections.accept(backend);
-        }
-    }
-
-    /** Backends out of rotation keep no idle connections; those in rotation do. */
-    private void applyConnectionPolicy(RouteTable table) {
-        Map<Backend, Boolean> keep = new HashMap<>();
-        for (Pool pool : table.pools().values()) {
-            for (PoolMember member : pool.members()) {
-                keep.put(member.backend(), member.state() == AdminState.ACTIVE);
-            }
-        }
-        for (Map.Entry<Backend, Boolean> entry : keep.entrySet()) {
-            Backend backend = entry.getKey();
-            backend.keepConnections(entry.getValue());
-            if (!entry.getValue()) {
-                closeIdleConnections.accept(backend);
-            }
-        }
-    }
-
-    private record Compiled(RouteTable table, Map<String, Backend> backends) {
-    }
-
-    /**
-     * Builds a snapshot, reusing the {@link Backend} of every backend whose pool, id and address
-     * are unchanged, so its in-flight count and pooled connections carry over.
-     */
-    private Compiled compile(RuntimeState next) {
-        Map<String, Backend> nextBackends = new HashMap<>();
-        Map<String, Pool> pools = new LinkedHashMap<>();
-        next.pools().forEach((name, pool) -> {
-            List<PoolMember> members = new ArrayList<>();
-            for (BackendState b : pool.backends()) {
-                String key = name + "/" + b.config().id();
-                String address = b.config().address().toString();
-                Backend existing = backends.get(key);
-                Backend backend = existing;
-                if (existing == null || !existing.address().equals(address)) {
-                    backend = new Backend(name, b.config().id(), address, b.config().socketAddress());
-                    // Added at runtime to a checked pool: no traffic until a probe says it is up.
-                    backend.mustProveHealthy(b.addedAtRuntime() && pool.healthCheck() != null);
-                }
-                nextBackends.put(key, backend);
-                members.add(PoolMember.of(backend, b.config().weight(), b.state()));
-            }
-            RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget(pool.resilience().retryBudgetPercent()));
-            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget,
-                    System.nanoTime()));
-        });
-        List<Route> routes = next.routes().stream()
-                .map(r -> new Route(r, pools))
-                .toList();
-        return new Compiled(new RouteTable(routes, pools), nextBackends);
+        compiler.publish(compiled, onPublish);
     }
 
     // ---- lookups and views ------------------------------------------------------------------
@@ -642,7 +618,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     }
 
     private Pool snapshotPool(String pool) {
-        Pool p = routing.current().pools().get(pool);
+        Pool p = routing().current().pools().get(pool);
         if (p == null) {
             throw ControlException.notFound("no pool named " + pool);
         }

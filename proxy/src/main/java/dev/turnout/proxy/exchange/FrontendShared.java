@@ -7,15 +7,16 @@ import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 
 /**
- * What every client connection and its exchanges share: the routing snapshot, the connector, the ejector,
- * the response cache (null when caching is off) and the metrics (null when they are off).
+ * What every client connection and its exchanges share: the routing snapshot (with the timeouts and limits
+ * that go with it), the connector, the ejector, the response cache (null when caching is off) and the
+ * metrics (null when they are off).
  * {@code httpsRedirectPort}, when not null, makes the plain listener redirect to https on that
  * port ("" for 443).
  */
 public record FrontendShared(RoutingState routing, UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache,
-        TrafficMetrics metrics, long responseTimeoutNanos, int maxHeaderCount, String httpsRedirectPort) {
+        TrafficMetrics metrics, String httpsRedirectPort) {
 
     public FrontendShared withHttpsRedirectPort(String port) {
-        return new FrontendShared(routing, connector, ejector, cache, metrics, responseTimeoutNanos, maxHeaderCount, port);
+        return new FrontendShared(routing, connector, ejector, cache, metrics, port);
     }
 }

@@ -4,6 +4,7 @@ import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.compression.ResponseCompressor;
 import dev.turnout.proxy.config.ClientLimits;
 import dev.turnout.proxy.config.CompressionConfig;
+import dev.turnout.proxy.config.DataPlaneSettings;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
@@ -71,23 +72,41 @@ public final class ProxyServer {
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private FrontendShared shared;
-    private final Timeouts timeouts;
-    private final ClientLimits limits;
-    private final Supplier<ResponseCompressor> compressors;
     private final boolean takeover;
+    /** The compressors of the compression settings last seen; made again when a reload changes them. */
+    private volatile Compressors compressors = new Compressors(null, null);
+
+    /** A compression configuration and its compressor factory (null when compression is off). */
+    private record Compressors(CompressionConfig config, Supplier<ResponseCompressor> factory) {
+    }
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
-            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, Timeouts timeouts,
-            ClientLimits limits, CompressionConfig compression, boolean takeover) {
+            UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics,
+            boolean takeover) {
         this.takeover = takeover;
         this.transport = transport;
         this.acceptors = acceptors;
         this.workers = workers;
-        this.timeouts = timeouts;
-        this.limits = limits;
-        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, timeouts.request().toNanos(),
-                limits.headerCount(), null);
-        this.compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
+        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, null);
+    }
+
+    /**
+     * The settings a new connection takes for its whole life: the client timeouts, limits and compression of
+     * the snapshot in force when it is accepted (a reload changes them for the connections accepted after it).
+     */
+    private record ConnectionSettings(Timeouts timeouts, ClientLimits limits, Supplier<ResponseCompressor> compressors) {
+    }
+
+    private ConnectionSettings connectionSettings(FrontendShared shared) {
+        DataPlaneSettings settings = shared.routing().current().settings();
+        CompressionConfig compression = settings.compression();
+        Compressors known = compressors;
+        if (!compression.equals(known.config())) {
+            // Rare (a reload); two loops racing here make equal factories, and either one serves.
+            known = new Compressors(compression, compression.enabled() ? ResponseCompressor.factory(compression) : null);
+            compressors = known;
+        }
+        return new ConnectionSettings(settings.timeouts(), settings.limits(), known.factory());
     }
 
     /**
@@ -105,14 +124,15 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (connections.size() >= limits.connections()) {
+                        ConnectionSettings settings = connectionSettings(shared);
+                        if (connections.size() >= settings.limits().connections()) {
                             // Refused politely, not dropped: a plain answer, then a lingering close.
                             LingeringClose.afterWrite(ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)));
                             return;
                         }
                         connections.add(ch);
                         if (tls == null) {
-                            addHttp1(ch.pipeline(), shared, false);
+                            addHttp1(ch.pipeline(), shared, settings, false);
                             return;
                         }
                         ch.pipeline()
@@ -122,9 +142,9 @@ public final class ProxyServer {
                                     @Override
                                     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                            addHttp2(ctx.pipeline(), shared, true);
+                                            addHttp2(ctx.pipeline(), shared, settings, true);
                                         } else {
-                                            addHttp1(ctx.pipeline(), shared, true);
+                                            addHttp1(ctx.pipeline(), shared, settings, true);
                                         }
                                     }
                                 });
@@ -133,10 +153,13 @@ public final class ProxyServer {
     }
 
     /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
-    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
+    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
+        Timeouts timeouts = settings.timeouts();
+        ClientLimits limits = settings.limits();
         pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PipelineNames.READ_TIMEOUT, new RequestHeadGuard(timeouts.headerRead().toNanos(),
-                        timeouts.bodyRead().toNanos(), secure ? null : guard -> switchToH2c(guard.pipeline(), shared)))
+                        timeouts.bodyRead().toNanos(), secure ? null : guard -> switchToH2c(guard.pipeline(), shared,
+                        settings)))
                 .addLast(PipelineNames.HTTP, new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(limits.requestLine())
                         .setMaxHeaderSize(limits.headerSize())
@@ -144,8 +167,8 @@ public final class ProxyServer {
                         .setStrictLineParsing(true)
                         .setUseRfc9112TransferEncoding(true)
                         .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS)));
-        if (compressors != null) {
-            pipeline.addLast(PipelineNames.COMPRESS, compressors.get());
+        if (settings.compressors() != null) {
+            pipeline.addLast(PipelineNames.COMPRESS, settings.compressors().get());
         }
         pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
     }
@@ -157,17 +180,17 @@ public final class ProxyServer {
      * control applies per stream: a stream whose client stops reading pauses its backend.
      */
     /** A plain connection that opened with the HTTP/2 preface (h2c with prior knowledge) leaves HTTP/1.1. */
-    private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared) {
+    private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings) {
         for (String name : PipelineNames.HTTP1) {
             if (pipeline.get(name) != null) {
                 pipeline.remove(name);
             }
         }
-        addHttp2(pipeline, shared, false);
+        addHttp2(pipeline, shared, settings, false);
     }
 
-    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
-        pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
+        pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(settings.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PipelineNames.IDLE_CLOSE, new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -179,15 +202,15 @@ public final class ProxyServer {
                     }
                 })
                 .addLast(PipelineNames.H2, Http2FrameCodecBuilder.forServer()
-                        .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(limits.headerSize()))
+                        .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(settings.limits().headerSize()))
                         .build())
                 .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         stream.pipeline().addLast(PipelineNames.H2_HTTP, new Http2StreamFrameToHttpObjectCodec(true))
                                 .addLast(PipelineNames.H2_ADAPT, new Http2RequestAdapter());
-                        if (compressors != null) {
-                            stream.pipeline().addLast(PipelineNames.COMPRESS, compressors.get());
+                        if (settings.compressors() != null) {
+                            stream.pipeline().addLast(PipelineNames.COMPRESS, settings.compressors().get());
                         }
                         stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure));
                     }

@@ -3,6 +3,8 @@ package dev.turnout.proxy.testing;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.ConfigLoader;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.StringJoiner;
 
 /**
@@ -17,7 +19,25 @@ public final class TestProxy {
 
     /** Starts a proxy; {@code hocon} is placed inside {@code turnout { }} after the test defaults. */
     public static Turnout start(String hocon) throws IOException, InterruptedException {
-        String config = "turnout {\n"
+        return Turnout.start(ConfigLoader.parse(config(hocon)));
+    }
+
+    /**
+     * Starts a proxy from {@code file}, written with {@code hocon} as {@link #start(String)} would run it, and
+     * read again (as {@code --config FILE} is) by each reload: rewrite it with {@link #write}, then reload.
+     */
+    public static Turnout startFromFile(Path file, String hocon) throws IOException, InterruptedException {
+        write(file, hocon);
+        return Turnout.start(ConfigLoader.load(file.toFile()), () -> ConfigLoader.load(file.toFile()));
+    }
+
+    /** Writes {@code hocon} with the test defaults to {@code file}, for {@link #startFromFile} and its reloads. */
+    public static void write(Path file, String hocon) throws IOException {
+        Files.writeString(file, config(hocon));
+    }
+
+    private static String config(String hocon) {
+        return "turnout {\n"
                 + "  listen = \"127.0.0.1:0\"\n"
                 + "  io-threads = 1\n"
                 + "  admin { listen = \"127.0.0.1:0\" }\n"
@@ -26,7 +46,6 @@ public final class TestProxy {
                 + "  shutdown.grace = 0s\n"
                 + hocon + "\n"
                 + "}\n";
-        return Turnout.start(ConfigLoader.parse(config));
     }
 
     /** One pool {@code app} with these backends (weight 1 each) behind one catch-all route. */
