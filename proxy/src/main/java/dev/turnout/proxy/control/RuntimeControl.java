@@ -23,7 +23,6 @@ import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
-import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
@@ -54,6 +53,10 @@ import org.slf4j.LoggerFactory;
  * <p>With a shared (etcd) store, a commit is conditioned on the revision the change was validated
  * against; changes made on other instances arrive through {@link #applied} on the store's thread
  * and are published the same way. Rollouts are judged only on the instance the store elects.
+ *
+ * <p>Snapshots are built by {@link SnapshotCompiler} (the one place pools are built) and read through
+ * {@link SnapshotViews}; a configuration reload comes in through {@link #reconfigure}, which lays the
+ * runtime changes over the new configuration ({@link RuntimeChanges}) and publishes it like any change.
  */
 public final class RuntimeControl implements ControlPlane, StateStore.Listener, AutoCloseable {
 
@@ -61,6 +64,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     private final StateStore store;
     private final SnapshotCompiler compiler;
+    private final SnapshotViews views;
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
@@ -95,6 +99,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         this.state = loaded.state();
         this.revision = loaded.revision();
         this.compiler = new SnapshotCompiler(state, config.settings(), closeIdleConnections);
+        this.views = new SnapshotViews(compiler.routing(), store);
     }
 
     /** What the data plane reads. */
@@ -384,27 +389,27 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     @Override
     public List<PoolView> pools() {
-        return routing().current().pools().values().stream().map(this::view).toList();
+        return views.pools();
     }
 
     @Override
     public PoolView pool(String pool) {
-        return view(snapshotPool(pool));
+        return views.pool(pool);
     }
 
     @Override
     public BackendView backend(String pool, String id) {
-        return view(pool, snapshotMember(pool, id));
+        return views.backend(pool, id);
     }
 
     @Override
     public List<RouteView> routes() {
-        return routing().current().routes().stream().map(RuntimeControl::view).toList();
+        return views.routes();
     }
 
     @Override
     public CompletionStage<Void> whenIdle(String pool, String id) {
-        CompletionStage<Void> local = snapshotMember(pool, id).backend().whenIdle();
+        CompletionStage<Void> local = views.member(pool, id).backend().whenIdle();
         if (!store.shared()) {
             return local;
         }
@@ -492,9 +497,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         if (problem != null) {
             throw ControlException.badRequest("split " + split + ": " + problem);
         }
-        RouteView before = routeView(route);
-        apply(state.withSplit(route, split), () -> routeView(route));
-        return new Change<>(before, routeView(route));
+        RouteView before = views.route(route);
+        apply(state.withSplit(route, split), () -> views.route(route));
+        return new Change<>(before, views.route(route));
     }
 
     private Change<BackendView> changeState(String pool, String id, AdminState next) {
@@ -617,54 +622,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         return b;
     }
 
-    private Pool snapshotPool(String pool) {
-        Pool p = routing().current().pools().get(pool);
-        if (p == null) {
-            throw ControlException.notFound("no pool named " + pool);
-        }
-        return p;
-    }
-
-    private PoolMember snapshotMember(String pool, String id) {
-        for (PoolMember member : snapshotPool(pool).members()) {
-            if (member.backend().id().equals(id)) {
-                return member;
-            }
-        }
-        throw ControlException.notFound("pool " + pool + " has no backend " + id);
-    }
-
-    private RouteView routeView(String route) {
-        return routes().stream().filter(r -> r.name().equals(route)).findFirst().orElseThrow();
-    }
-
     private static void requireWeight(int weight) {
         if (weight < 0 || weight > Limits.MAX_WEIGHT) {
             throw ControlException.badRequest("weight " + weight + " (expected: 0 to " + Limits.MAX_WEIGHT + ")");
         }
-    }
-
-    private PoolView view(Pool pool) {
-        return new PoolView(pool.name(), pool.balancer().configName(),
-                pool.members().stream().map(m -> view(pool.name(), m)).toList(),
-                pool.healthCheck() == null ? null : pool.healthCheck().path());
-    }
-
-    /** In a fleet, {@code inflight} counts every instance's requests, and {@code fleet} shows them per instance. */
-    private BackendView view(String pool, PoolMember member) {
-        Backend b = member.backend();
-        int inflight = b.inflight();
-        Map<String, Integer> fleet = null;
-        if (store.shared()) {
-            fleet = new TreeMap<>(store.othersInflight(pool + "/" + b.id()));
-            fleet.put(store.instance(), inflight);
-            inflight = fleet.values().stream().mapToInt(Integer::intValue).sum();
-        }
-        return new BackendView(pool, b.id(), b.address(), member.weight(), member.state().displayName(inflight),
-                member.health().displayName(), inflight, member.ejected(), fleet);
-    }
-
-    private static RouteView view(Route route) {
-        return new RouteView(route.name(), route.host(), route.pathPrefix(), route.split());
     }
 }
