@@ -62,7 +62,9 @@ final class RuntimeChanges {
         newConfigured.pools().forEach((name, pool) -> {
             Set<String> keptRemovals = new LinkedHashSet<>();
             pools.put(name, pool.withBackends(backends(name, pool, keptRemovals)));
-            removed.put(name, keptRemovals);
+            if (!keptRemovals.isEmpty()) {
+                removed.put(name, keptRemovals);
+            }
         });
         current.pools().forEach((name, pool) -> {
             if (!newConfigured.pools().containsKey(name)) {
