@@ -65,9 +65,12 @@ public final class ConfigLoader {
         }
         try {
             ConfigFactory.invalidateCaches();
+            // This class's loader, not the thread's: a reload on SIGHUP runs on a thread that has none.
+            ClassLoader loader = ConfigLoader.class.getClassLoader();
             Config base = file == null
-                    ? ConfigFactory.load()
-                    : ConfigFactory.load(ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false)));
+                    ? ConfigFactory.load(loader)
+                    : ConfigFactory.load(loader, ConfigFactory.parseFile(file, ConfigParseOptions.defaults()
+                            .setAllowMissing(false).setClassLoader(loader)));
             return EnvironmentVariables.compile(base, System.getenv(), ConfigLoader::compile, LOG::warn);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());

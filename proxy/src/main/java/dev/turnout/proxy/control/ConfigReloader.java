@@ -109,6 +109,7 @@ public final class ConfigReloader {
             metrics.reloaded(result, active.hash(), at.toEpochMilli());
         }
         LOG.error("configuration reload {}: {}", result.label(), message);
-        problems.forEach(p -> LOG.error("configuration reload {}: {}: {}", result.label(), p.key(), p.problem()));
+        problems.forEach(p -> LOG.error("configuration reload {}: {}{}", result.label(), p.key().isEmpty() ? "" : p.key() + ": ",
+                p.problem()));
     }
 }
