@@ -29,7 +29,9 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /api/v1/config/reload} on a running proxy, over real sockets: what a reload changes, what it
@@ -122,7 +124,7 @@ class ConfigReloadTest {
     }
 
     @Test
-    void aReloadUnderSteadyKeepAliveLoadFailsNoRequestAndKeepsADrainedBackendDrained() throws Exception {
+    void aReloadUnderSteadyKeepAliveLoadFailsNoRequestAndKeepsADrainedBackendDrained(TestReporter report) throws Exception {
         FakeBackend b0 = backend("b0");
         FakeBackend b1 = backend("b1");
         FakeBackend b2 = backend("b2");
@@ -155,6 +157,10 @@ class ConfigReloadTest {
             }
             load.close();
 
+            String figures = load.sent() + " requests over " + load.connections() + " connections, " + load.failures().size()
+                    + " failed";
+            report.publishEntry("across 6 reloads", figures);
+            LoggerFactory.getLogger("turnout.test.load").info("across 6 reloads: {}", figures);
             assertEquals(List.of(), load.failures(), "failed requests across 6 reloads (of " + load.sent() + ")");
             assertEquals(clients, load.connections(), "every client kept its one keep-alive connection");
             assertTrue(load.servedBy("b0") > 0 && load.servedBy("b1") > 0, "the kept backends served");
@@ -295,6 +301,10 @@ class ConfigReloadTest {
         assertTrue(dropped.get(1).startsWith("the split {app=80, canary=20} of route web"), dropped::toString);
         assertEquals(100, json(admin("GET", "/api/v1/routes/web")).path("split").path("app").intValue());
         assertEquals(404, admin("GET", "/api/v1/pools/canary").statusCode());
+        List<String> canarySeries = admin("GET", "/metrics").body().lines().filter(line -> !line.startsWith("#")
+                && line.contains("pool=\"canary\"") && (line.startsWith("turnout_route_split_percent")
+                || line.startsWith("turnout_retries_total") || line.startsWith("turnout_backend_"))).toList();
+        assertEquals(List.of(), canarySeries, "the removed pool's gauges and retry counters are gone");
     }
 
     @Test

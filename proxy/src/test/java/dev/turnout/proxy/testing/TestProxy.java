@@ -17,9 +17,13 @@ public final class TestProxy {
     private TestProxy() {
     }
 
-    /** Starts a proxy; {@code hocon} is placed inside {@code turnout { }} after the test defaults. */
+    /**
+     * Starts a proxy; {@code hocon} is placed inside {@code turnout { }} after the test defaults. A reload reads
+     * the same text again (and so changes nothing).
+     */
     public static Turnout start(String hocon) throws IOException, InterruptedException {
-        return Turnout.start(ConfigLoader.parse(config(hocon)));
+        String text = config(hocon);
+        return Turnout.start(ConfigLoader.parse(text), () -> ConfigLoader.parse(text));
     }
 
     /**
