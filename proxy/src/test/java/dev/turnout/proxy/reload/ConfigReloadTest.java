@@ -307,6 +307,27 @@ class ConfigReloadTest {
         assertEquals(List.of(), canarySeries, "the removed pool's gauges and retry counters are gone");
     }
 
+    /** Alone, the reload saves the state it routes by: a restart then routes the same way, the file's new weight too. */
+    @Test
+    void aRestartAfterAReloadRoutesAsTheReloadDid() throws Exception {
+        FakeBackend b0 = backend("b0");
+        FakeBackend b1 = backend("b1");
+        String state = "state-file = \"" + dir.resolve("state.json") + "\"\n";
+        start(state + "pools { " + pool("app", entry("b0", b0, 1), entry("b1", b1, 1)) + " }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]");
+        assertStatus(200, admin("POST", "/api/v1/pools/app/backends/b0/drain"));
+        String reloaded = state + "pools { " + pool("app", entry("b0", b0, 1), entry("b1", b1, 4)) + " }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]";
+        assertStatus(200, reload(reloaded));
+        turnout.close();
+
+        turnout = TestProxy.startFromFile(file(), reloaded);
+
+        JsonNode app = json(admin("GET", "/api/v1/pools/app"));
+        assertEquals("drained", app.path("backends").get(0).path("state").asText(), app::toString);
+        assertEquals(4, app.path("backends").get(1).path("weight").intValue(), app::toString);
+    }
+
     @Test
     void aNewResponseTimeoutAppliesToTheNextRequest() throws Exception {
         FakeBackend slow = backend(Reply.ok("slow").delayed(Duration.ofMillis(600)));

@@ -2,10 +2,13 @@ package dev.turnout.proxy.testing;
 
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.ConfigLoader;
+import dev.turnout.proxy.config.TurnoutConfig;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.StringJoiner;
+import java.util.function.Supplier;
 
 /**
  * Starts a {@link Turnout} on a loopback ephemeral port from a HOCON snippet (the inside of the
@@ -28,11 +31,19 @@ public final class TestProxy {
 
     /**
      * Starts a proxy from {@code file}, written with {@code hocon} as {@link #start(String)} would run it, and
-     * read again (as {@code --config FILE} is) by each reload: rewrite it with {@link #write}, then reload.
+     * read again by each reload: rewrite it with {@link #write}, then reload. The file alone, over the defaults:
+     * the {@code -Dturnout.*} properties the build sets for every test (no state file) do not apply to it.
      */
     public static Turnout startFromFile(Path file, String hocon) throws IOException, InterruptedException {
         write(file, hocon);
-        return Turnout.start(ConfigLoader.load(file.toFile()), () -> ConfigLoader.load(file.toFile()));
+        Supplier<TurnoutConfig> read = () -> {
+            try {
+                return ConfigLoader.parse(Files.readString(file));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        return Turnout.start(read.get(), read);
     }
 
     /** Writes {@code hocon} with the test defaults to {@code file}, for {@link #startFromFile} and its reloads. */
