@@ -112,6 +112,7 @@ final class AdminRoutes {
                     StatusSummary.of(r.control, Instant.now())))),
             Endpoint.of("/api/v1/history", "GET", now((r, c) -> AdminResponse.json(200, r.control.history()))),
             Endpoint.of("/api/v1/cache/purge", "POST", now((r, c) -> r.purge(c.request()))),
+            Endpoint.of("/api/v1/config/reload", "POST", now((r, c) -> r.reload(c.request()))),
             Endpoint.of("/api/v1/pools", "GET", now((r, c) -> AdminResponse.json(200, Map.of("pools", r.control.pools())))),
             Endpoint.of("/api/v1/pools/{pool}", "GET", now((r, c) -> AdminResponse.json(200, r.control.pool(c.param("pool"))))),
             Endpoint.of("/api/v1/pools/{pool}/backends",
@@ -145,8 +146,15 @@ final class AdminRoutes {
         try {
             route(request, reply);
         } catch (ControlException e) {
-            reply.accept(e.current() == null ? AdminResponse.error(e.kind().status(), e.getMessage())
-                    : AdminResponse.json(e.kind().status(), Map.of("error", e.getMessage(), "current", e.current())));
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("error", e.getMessage());
+            if (e.current() != null) {
+                body.put("current", e.current());
+            }
+            if (e.errors() != null) {
+                body.put("errors", e.errors());
+            }
+            reply.accept(AdminResponse.json(e.kind().status(), body));
         }
     }
 
@@ -266,6 +274,17 @@ final class AdminRoutes {
         int purged = control.purgeCache(prefix);
         AUDIT.info("{} purge cache {}: {} answers dropped", request.who(), prefix.isEmpty() ? "(all)" : prefix, purged);
         return AdminResponse.json(200, Map.of("prefix", prefix, "purged", purged));
+    }
+
+    /**
+     * Reloads the configuration. The audit line says what changed and, one line each, the runtime changes that
+     * no longer fit and were dropped; a refused reload changed nothing, so it is not audited (the log says why).
+     */
+    private AdminResponse reload(AdminRequest request) {
+        ReloadView reloaded = control.reloadConfiguration();
+        AUDIT.info("{} reload configuration: {}", request.who(), reloaded.summary());
+        reloaded.dropped().forEach(dropped -> AUDIT.info("{} reload configuration: dropped {}", request.who(), dropped));
+        return AdminResponse.json(200, reloaded);
     }
 
     private static Set<String> tags(JsonNode node) {

@@ -66,6 +66,13 @@ public interface ControlPlane {
     RolloutView abortRollout(String route);
 
     /**
+     * Reads the configuration again (the file, the environment, system properties), validates all of it, and
+     * puts it in force in one step, keeping the runtime changes that still fit. UNPROCESSABLE with every
+     * problem when it does not validate, CONFLICT naming the keys that need a restart; either changes nothing.
+     */
+    ReloadView reloadConfiguration();
+
+    /**
      * Drops cached answers whose request target starts with {@code prefix} ("" for all).
      *
      * @return how many were dropped

@@ -12,8 +12,10 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * @param clientConnections client connections open now, on every data-plane listener
  * @param cacheHitRatio     answers served from the cache (fresh or stale) among all cache lookups; null when
  *                          nothing was looked up yet, the cache is off, or metrics are off
+ * @param configHash        the digest of the configuration in force
+ * @param lastReload        the last configuration reload (SIGHUP or the admin call), or null when there was none
  */
 @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
 public record InstanceView(String version, long startedMillis, long uptimeSeconds, int clientConnections,
-        Double cacheHitRatio) {
+        Double cacheHitRatio, String configHash, ReloadStatus lastReload) {
 }

@@ -36,6 +36,8 @@ final class FakeControlPlane implements ControlPlane {
     private final List<String> whenIdleCalls = new ArrayList<>();
     private final Semaphore whenIdleSignal = new Semaphore(0);
     private TrafficView traffic;
+    private ReloadView reloadAnswer;
+    private ControlException reloadRefusal;
 
     /**
      * Pools {@code stable} (app1 weight 1, app2 weight 2) and {@code canary} (c1), route {@code web}
@@ -168,7 +170,22 @@ final class FakeControlPlane implements ControlPlane {
 
     @Override
     public InstanceView instance() {
-        return new InstanceView("test", 1000, 1, 0, null);
+        return new InstanceView("test", 1000, 1, 0, null, "0123456789abcdef", null);
+    }
+
+    /** What the next reloads answer: {@code answer}, or {@code refusal} thrown when it is not null. */
+    synchronized void reloadAnswers(ReloadView answer, ControlException refusal) {
+        this.reloadAnswer = answer;
+        this.reloadRefusal = refusal;
+    }
+
+    @Override
+    public synchronized ReloadView reloadConfiguration() {
+        calls.add("reloadConfiguration");
+        if (reloadRefusal != null) {
+            throw reloadRefusal;
+        }
+        return reloadAnswer;
     }
 
     @Override

@@ -7,11 +7,15 @@ import dev.turnout.proxy.demo.Demo;
 import java.io.File;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-/** Command line: {@code [--config FILE] [--takeover] | --demo | --version | --help}. */
+/** Command line: {@code [--config FILE] [--takeover] | --demo | --version | --help}; SIGTERM stops, SIGHUP reloads. */
 @SuppressWarnings("checkstyle:regexp") // usage and configuration errors go to the terminal, not the log
 public final class Main {
 
@@ -58,10 +62,26 @@ public final class Main {
             }
         }
 
-        // Handlers first: a SIGTERM that arrives while the listeners start still drains and exits 0.
+        // Handlers first: a SIGTERM that arrives while the listeners start still drains and exits 0, and a
+        // SIGHUP (whose default would end the JVM) is ignored until there is a configuration to reload.
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
+        AtomicReference<Turnout> reloadable = new AtomicReference<>();
+        ExecutorService reloads = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "turnout-reload");
+            thread.setDaemon(true);
+            return thread;
+        });
+        Signal.handle(new Signal("HUP"), s -> reloads.execute(() -> {
+            Turnout running = reloadable.get();
+            if (running == null) {
+                LOG.warn("SIGHUP ignored: Turnout is still starting, or runs --demo, which has no configuration to reload");
+            } else {
+                LOG.info("SIGHUP received: reloading the configuration");
+                running.reloadOnSignal();
+            }
+        }));
         Runnable onStop;
         try {
             if (demo) {
@@ -69,8 +89,11 @@ public final class Main {
                 System.out.print(running.instructions());
                 onStop = running::shutdown;
             } else {
-                TurnoutConfig config = ConfigLoader.load(configFile);
-                Turnout turnout = takeover ? Turnout.takeOver(config) : Turnout.start(config);
+                File file = configFile;
+                TurnoutConfig config = ConfigLoader.load(file);
+                Supplier<TurnoutConfig> source = () -> ConfigLoader.load(file);
+                Turnout turnout = takeover ? Turnout.takeOver(config, source) : Turnout.start(config, source);
+                reloadable.set(turnout);
                 onStop = () -> {
                     try {
                         turnout.shutdown();
@@ -80,7 +103,8 @@ public final class Main {
                 };
             }
         } catch (ConfigError e) {
-            fatal(2, "turnout: configuration error: " + e.getMessage());
+            // One line per problem, so each names its key.
+            fatal(2, String.join("\n", e.all().stream().map(p -> "turnout: configuration error: " + p.getMessage()).toList()));
             return;
         } catch (IOException e) {
             fatal(1, "turnout: " + e.getMessage());

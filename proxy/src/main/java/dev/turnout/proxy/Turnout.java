@@ -3,7 +3,9 @@ package dev.turnout.proxy;
 import dev.turnout.admin.AdminServer;
 import dev.turnout.admin.AdminSettings;
 import dev.turnout.admin.ControlPlane;
+import dev.turnout.admin.ControlException;
 import dev.turnout.admin.InstanceView;
+import dev.turnout.admin.ReloadView;
 import dev.turnout.proxy.accesslog.AccessLog;
 import dev.turnout.proxy.accesslog.FileAccessLog;
 import dev.turnout.proxy.accesslog.LineFormat;
@@ -12,7 +14,9 @@ import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.config.AccessLogConfig;
 import dev.turnout.proxy.config.AdminConfig;
 import dev.turnout.proxy.config.ConfigError;
+import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.config.TurnoutConfig;
+import dev.turnout.proxy.control.ConfigReloader;
 import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.discovery.DnsDiscovery;
 import dev.turnout.proxy.health.HealthChecker;
@@ -20,6 +24,7 @@ import dev.turnout.proxy.health.OutlierEjector;
 import dev.turnout.proxy.health.SlowStartTicker;
 import dev.turnout.proxy.listener.Http2Abuse;
 import dev.turnout.proxy.listener.ProxyServer;
+import dev.turnout.proxy.metrics.ReloadMetrics;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.AdminTlsContext;
 import dev.turnout.proxy.tls.TlsContexts;
@@ -37,6 +42,7 @@ import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +59,10 @@ public final class Turnout implements AutoCloseable {
     /** How long start-up waits for discovery pools' first lookups, so that they do not start empty. */
     private static final Duration FIRST_LOOKUP_WAIT = Duration.ofSeconds(10);
 
-    private final TurnoutConfig config;
+    private static final Logger AUDIT = LoggerFactory.getLogger("turnout.audit");
+
     private final RuntimeControl control;
+    private final ConfigReloader reloader;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final ProxyServer server;
@@ -66,8 +74,8 @@ public final class Turnout implements AutoCloseable {
     private final InetSocketAddress tlsAddress;
     private final AccessLog accessLog;
 
-    private Turnout(TurnoutConfig config, boolean takeover) throws IOException, InterruptedException {
-        this.config = config;
+    private Turnout(TurnoutConfig config, Supplier<TurnoutConfig> source, boolean takeover)
+            throws IOException, InterruptedException {
         Transport transport = Transport.best();
         this.acceptors = transport.newGroup(1, "turnout-accept");
         this.workers = transport.newGroup(config.effectiveIoThreads(), "turnout-io");
@@ -77,16 +85,20 @@ public final class Turnout implements AutoCloseable {
             return thread;
         });
         try {
-            UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts());
+            UpstreamConnector connector = new UpstreamConnector(transport, this::timeouts);
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
             HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
             SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);
             this.metrics = config.metricsEnabled() ? new TrafficMetrics(control.routing(), workers) : null;
+            ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             control.onPublish(table -> {
                 checker.follow(table);
                 ticker.follow(table);
                 if (metrics != null) {
                     metrics.follow(table);
+                }
+                if (cache != null) {
+                    cache.follow(table.settings().cache());
                 }
             });
             if (metrics != null) {
@@ -97,12 +109,11 @@ public final class Turnout implements AutoCloseable {
             } else {
                 control.abortSavedRollouts("turnout.metrics.enabled is false, so no rollout can be judged");
             }
-            long tunnelDrainMillis = config.timeouts().tunnelDrain().toMillis();
             control.onDrain(backend -> healthThread.schedule(() -> {
                 if (!control.routing().current().inRotation(backend)) {
                     backend.closeTunnels(); // still out of rotation: its WebSocket tunnels have had their time
                 }
-            }, tunnelDrainMillis, TimeUnit.MILLISECONDS));
+            }, timeouts().tunnelDrain().toMillis(), TimeUnit.MILLISECONDS));
             this.discovery = new DnsDiscovery(config.dns(), healthThread,
                     (pool, announced) -> control.discovered(pool, announced, healthThread),
                     metrics == null ? null : metrics.registry());
@@ -112,7 +123,6 @@ public final class Turnout implements AutoCloseable {
                         FIRST_LOOKUP_WAIT);
             }
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
-            ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             if (cache != null) {
                 control.cachePurger(cache::purge, cache::purgeTags);
                 if (metrics != null) {
@@ -135,7 +145,7 @@ public final class Turnout implements AutoCloseable {
                         .register(metrics.registry());
             }
             this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
-                    accessLog, config.timeouts(), config.limits(), config.compression(), config.clientAddress(), takeover);
+                    accessLog, config.clientAddress(), takeover);
             if (config.tls() != null) {
                 TlsContexts tls = TlsContexts.load(config.tls());
                 this.tlsAddress = server.startTls(config.tls().listen(), tls, config.tls().redirectHttp());
@@ -154,9 +164,18 @@ public final class Turnout implements AutoCloseable {
             this.address = server.start(config.listen());
             long startedMillis = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli)
                     .orElseGet(System::currentTimeMillis);
+            ReloadMetrics reloadMetrics = metrics == null ? null
+                    : new ReloadMetrics(metrics.registry(), config.hash(), System.currentTimeMillis());
+            // Discovery follows the reloaded pools: lookups start, stop or change with them.
+            this.reloader = new ConfigReloader(source, config, control, reloadMetrics, Clock.systemUTC(),
+                    reloaded -> discovery.sync(DnsDiscovery.discoveries(reloaded.pools())));
+            if (source != null) {
+                control.reloader(reloader::reload);
+            }
             control.instanceSource(() -> new InstanceView(Main.version(), startedMillis,
                     (System.currentTimeMillis() - startedMillis) / 1000, server.openConnections(),
-                    metrics == null || cache == null ? null : metrics.cacheHitRatio()));
+                    metrics == null || cache == null ? null : metrics.cacheHitRatio(), reloader.active().hash(),
+                    reloader.lastReload()));
             if (takeover) {
                 LOG.info("data plane listening on http://{}:{} beside the Turnout being replaced; send it SIGTERM",
                         address.getAddress().getHostAddress(), address.getPort());
@@ -195,9 +214,18 @@ public final class Turnout implements AutoCloseable {
         }
     }
 
-    /** Starts a proxy; both listeners are bound when this returns. */
+    /** Starts a proxy that cannot reload (it has no configuration to read again); both listeners are bound when this returns. */
     public static Turnout start(TurnoutConfig config) throws IOException, InterruptedException {
-        return new Turnout(config, false);
+        return new Turnout(config, null, false);
+    }
+
+    /**
+     * Starts a proxy; both listeners are bound when this returns.
+     *
+     * @param source reads the configuration again for a reload (as {@code config} was read)
+     */
+    public static Turnout start(TurnoutConfig config, Supplier<TurnoutConfig> source) throws IOException, InterruptedException {
+        return new Turnout(config, source, false);
     }
 
     /**
@@ -205,8 +233,31 @@ public final class Turnout implements AutoCloseable {
      * shared with it (SO_REUSEPORT), and the admin port is taken over once the old one, stopping
      * on SIGTERM, lets go of it.
      */
-    public static Turnout takeOver(TurnoutConfig config) throws IOException, InterruptedException {
-        return new Turnout(config, true);
+    public static Turnout takeOver(TurnoutConfig config, Supplier<TurnoutConfig> source)
+            throws IOException, InterruptedException {
+        return new Turnout(config, source, true);
+    }
+
+    /** The timeouts in force: a reload may change them. */
+    private Timeouts timeouts() {
+        return control.routing().current().settings().timeouts();
+    }
+
+    /**
+     * Reloads the configuration on SIGHUP, as {@code POST /api/v1/config/reload} does. The reloader logs the
+     * outcome either way; a good one is also audited, with the runtime changes it dropped, under the caller
+     * {@code SIGHUP}.
+     */
+    public void reloadOnSignal() {
+        try {
+            ReloadView reloaded = control.reloadConfiguration();
+            AUDIT.info("SIGHUP reload configuration: {}", reloaded.summary());
+            reloaded.dropped().forEach(dropped -> AUDIT.info("SIGHUP reload configuration: dropped {}", dropped));
+        } catch (ControlException refused) {
+            LOG.debug("reload on SIGHUP refused (logged above): {}", refused.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("reload on SIGHUP failed", e);
+        }
     }
 
     private AdminServer startAdmin(AdminConfig adminConfig, boolean takeover) throws IOException, InterruptedException {
@@ -255,7 +306,7 @@ public final class Turnout implements AutoCloseable {
 
     /** Graceful stop within {@code turnout.shutdown.grace}; see {@link ProxyServer#shutdown}. */
     public void shutdown() throws InterruptedException {
-        shutdown(config.shutdownGrace());
+        shutdown(reloader.active().shutdownGrace());
     }
 
     /** @return whether every client connection closed by itself within {@code grace} */

@@ -217,6 +217,13 @@
     byId('uptime').textContent = uptime(turnout['uptime-seconds']);
     byId('client-connections').textContent = turnout['client-connections'].toLocaleString('en-US');
     byId('cache-hit-ratio').textContent = percent(turnout['cache-hit-ratio']);
+    byId('config-hash').textContent = turnout['config-hash'] || '';
+    const reload = turnout['last-reload'];
+    const last = byId('last-reload');
+    last.textContent = reload ? '(last reload ' + reload.result + ' at '
+        + new Date(reload.at).toLocaleTimeString() + ')' : '(not reloaded since start)';
+    last.dataset.result = reload ? reload.result : 'none';
+    last.title = reload ? reload.message : '';
   }
 
   function recordSamples(summary) {

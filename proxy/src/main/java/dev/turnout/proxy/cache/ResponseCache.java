@@ -78,7 +78,8 @@ public final class ResponseCache {
             HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_UNMODIFIED_SINCE,
             HttpHeaderNames.IF_RANGE, HttpHeaderNames.RANGE);
 
-    private final CacheConfig config;
+    // Replaced by a reload (sizes, Cache-Status); each use reads it once.
+    private volatile CacheConfig config;
     private final LongSupplier nanoClock;
     private final Cache<String, CachedResponse> answers;
     // The header names each resource varies on, to build the full key of a request.
@@ -131,6 +132,20 @@ public final class ResponseCache {
         this.passThrough = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(PASS_THROUGH)
                 .ticker(nanoClock::getAsLong).build();
         this.invalidatedAt = Caffeine.newBuilder().maximumSize(100_000).build();
+    }
+
+    /**
+     * Takes a reload's settings: {@code max-size} bounds the cache at once (Caffeine evicts down to it),
+     * {@code max-object-size} and {@code status-header} apply to the answers stored and served from now on.
+     */
+    public void follow(CacheConfig next) {
+        if (next.equals(config)) {
+            return;
+        }
+        if (next.maxSize() != config.maxSize()) {
+            answers.policy().eviction().ifPresent(eviction -> eviction.setMaximum(next.maxSize()));
+        }
+        config = next;
     }
 
     /** The cache's decision for one request, made when its head arrives. */

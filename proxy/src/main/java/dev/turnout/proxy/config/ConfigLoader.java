@@ -5,21 +5,26 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -39,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * {@code TURNOUT_IO__THREADS=4} sets {@code turnout.io-threads}. A {@code TURNOUT_*} variable that names
  * no key is not configuration: {@link EnvironmentVariables} leaves it out with a warning.
  *
- * <p>The first problem found stops loading with a {@link ConfigError} naming the key.
+ * <p>Every part is read even after a problem is found ({@link ConfigProblems}), and loading then stops with
+ * one {@link ConfigError} listing each problem with its key.
  */
 public final class ConfigLoader {
 
@@ -49,15 +55,22 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
-    /** Loads the layered configuration; {@code file} may be null to use only the other layers. */
+    /**
+     * Loads the layered configuration; {@code file} may be null to use only the other layers. Each call reads
+     * every layer again (a reload): the file, {@code -Dconfig.file}, system properties and the environment.
+     */
     public static TurnoutConfig load(File file) {
         if (file != null && !file.isFile()) {
             throw new ConfigError("--config " + file + ": no such file");
         }
         try {
+            ConfigFactory.invalidateCaches();
+            // This class's loader, not the thread's: a reload on SIGHUP runs on a thread that has none.
+            ClassLoader loader = ConfigLoader.class.getClassLoader();
             Config base = file == null
-                    ? ConfigFactory.load()
-                    : ConfigFactory.load(ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false)));
+                    ? ConfigFactory.load(loader)
+                    : ConfigFactory.load(loader, ConfigFactory.parseFile(file, ConfigParseOptions.defaults()
+                            .setAllowMissing(false).setClassLoader(loader)));
             return EnvironmentVariables.compile(base, System.getenv(), ConfigLoader::compile, LOG::warn);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
@@ -75,31 +88,67 @@ public final class ConfigLoader {
 
     static TurnoutConfig compile(Config root) {
         Config c = root.getConfig(ROOT);
-        requireKnownKeys(c.root(), ROOT, ConfigKeys.TOP.keys());
+        ConfigProblems problems = new ConfigProblems();
+        problems.check(() -> requireKnownKeys(c.root(), ROOT, ConfigKeys.TOP.keys()));
 
-        HostPort listen = HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true);
-        int ioThreads = intIn(c, ROOT, "io-threads", 0, 1024);
-        AdminConfig admin = AdminConfigReader.read(c);
-        String stateFile = string(c, ROOT, "state-file").trim();
+        HostPort listen = problems.read(() -> HostPort.parse(ROOT + ".listen", string(c, ROOT, "listen"), true));
+        Integer ioThreads = problems.read(() -> intIn(c, ROOT, "io-threads", 0, 1024));
+        AdminConfig admin = problems.read(() -> AdminConfigReader.read(c));
+        String stateFile = problems.read(() -> string(c, ROOT, "state-file").trim());
+        StateStoreConfig state = problems.read(() -> state(c));
+        TlsConfig tls = problems.read(() -> tls(c));
 
-        Map<String, PoolConfig> pools = pools(c);
-        List<RouteConfig> routes = routes(c, pools);
+        Map<String, PoolConfig> pools = pools(c, problems);
+        List<RouteConfig> routes = RouteConfigReader.read(c, problems);
+        Timeouts timeouts = timeouts(c, problems);
+        Duration grace = problems.read(() -> shutdownGrace(c));
+        ClientLimits limits = problems.read(() -> limits(c));
+        CompressionConfig compression = problems.read(() -> compression(c));
+        CacheConfig cache = problems.read(() -> cache(c));
+        Boolean metricsEnabled = problems.read(() -> metricsEnabled(c));
+        DnsConfig dns = problems.read(() -> DiscoveryConfigReader.dns(c));
+        AccessLogConfig accessLog = problems.read(() -> accessLog(c));
+        ClientAddressConfig clientAddress = problems.read(() -> RoutePolicyReader.clientAddress(c, ROOT));
+        problems.throwIfAny();
+        return new TurnoutConfig(listen, tls, ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), state,
+                pools, dns, routes, timeouts, limits, compression, cache, metricsEnabled, accessLog, grace, clientAddress,
+                hash(c));
+    }
 
-        Config t = c.getConfig("timeouts");
+    /**
+     * A digest of the configuration in force (the file, the environment, system properties and the defaults, as
+     * read), to tell which configuration an instance runs. The admin token's value is left out: the digest is
+     * served without a token on /metrics.
+     */
+    private static String hash(Config c) {
+        String rendered = c.withoutPath("admin.token").root().render(ConfigRenderOptions.concise());
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(rendered.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    private static Timeouts timeouts(Config c, ConfigProblems problems) {
         String tk = ROOT + ".timeouts";
-        requireKnownKeys(t.root(), tk, ConfigKeys.TIMEOUTS.keys());
-        Timeouts timeouts = new Timeouts(positive(t, tk, "connect"), positive(t, tk, "request"), positive(t, tk, "idle"),
-                positive(t, tk, "header-read"), positive(t, tk, "body-read"), positive(t, tk, "tunnel-drain"));
+        Config t = problems.read(() -> object(c, ROOT, "timeouts").toConfig());
+        if (t == null) {
+            return null;
+        }
+        problems.check(() -> requireKnownKeys(t.root(), tk, ConfigKeys.TIMEOUTS.keys()));
+        return new Timeouts(problems.read(() -> positive(t, tk, "connect")), problems.read(() -> positive(t, tk, "request")),
+                problems.read(() -> positive(t, tk, "idle")), problems.read(() -> positive(t, tk, "header-read")),
+                problems.read(() -> positive(t, tk, "body-read")), problems.read(() -> positive(t, tk, "tunnel-drain")));
+    }
 
+    private static Duration shutdownGrace(Config c) {
         requireKnownKeys(object(c, ROOT, "shutdown"), ROOT + ".shutdown", ConfigKeys.SHUTDOWN.keys());
         Duration grace = duration(c, ROOT, "shutdown.grace");
         if (grace.isNegative()) {
             throw ConfigError.of(ROOT + ".shutdown.grace", c.getValue("shutdown.grace").unwrapped(), "0s or more");
         }
-        return new TurnoutConfig(listen, tls(c), ioThreads, admin, stateFile.isEmpty() ? null : Path.of(stateFile), state(c),
-                pools, DiscoveryConfigReader.dns(c), routes, timeouts, limits(c), compression(c), cache(c), metricsEnabled(c),
-                accessLog(c), grace,
-                RoutePolicyReader.clientAddress(c, ROOT));
+        return grace;
     }
 
     private static AccessLogConfig accessLog(Config c) {
@@ -234,7 +283,7 @@ public final class ConfigLoader {
                 (int) bytesIn(h2, h2Key, "initial-window-size", 1024, Integer.MAX_VALUE));
     }
 
-    private static long bytesIn(Config c, String parentKey, String path, long min, long max) {
+    static long bytesIn(Config c, String parentKey, String path, long min, long max) {
         long bytes;
         try {
             bytes = c.getBytes(path);
@@ -313,27 +362,44 @@ public final class ConfigLoader {
                 intIn(z, key, "gzip-level", 1, 9), intIn(z, key, "brotli-quality", 0, 11), intIn(z, key, "zstd-level", 1, 19));
     }
 
-    private static Map<String, PoolConfig> pools(Config c) {
-        ConfigObject poolsObject = object(c, ROOT, "pools");
-        Config defaults = object(c, ROOT, "defaults").toConfig();
-        requireKnownKeys(defaults.root(), ROOT + ".defaults", ConfigKeys.DEFAULTS.keys());
+    private static Map<String, PoolConfig> pools(Config c, ConfigProblems problems) {
+        ConfigObject poolsObject = problems.read(() -> object(c, ROOT, "pools"));
+        Config defaults = problems.read(() -> {
+            Config d = object(c, ROOT, "defaults").toConfig();
+            requireKnownKeys(d.root(), ROOT + ".defaults", ConfigKeys.DEFAULTS.keys());
+            return d;
+        });
+        if (poolsObject == null || defaults == null) {
+            return Map.of();
+        }
         // Sorted so that listings and logs do not depend on HOCON's map ordering.
         Map<String, PoolConfig> pools = new TreeMap<>();
         for (String name : poolsObject.keySet()) {
-            String key = ROOT + ".pools." + name;
-            requireName(key, name);
-            ConfigValue value = poolsObject.get(name);
-            if (value.valueType() != ConfigValueType.OBJECT) {
-                throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...] or discovery { ... }");
+            PoolConfig pool = problems.read(() -> pool(name, poolsObject.get(name), defaults, problems));
+            if (pool != null) {
+                pools.put(name, pool);
             }
-            Config p = ((ConfigObject) value).toConfig();
-            requireKnownKeys(p.root(), key, ConfigKeys.POOL.keys());
-            PoolConfig.Balancer balancer = balancer(p, key);
-            List<BackendConfig> backends = backends(p, key);
-            pools.put(name, new PoolConfig(name, balancer, backends, healthCheck(p, key, defaults),
-                    resilience(p, key, defaults), DiscoveryConfigReader.discovery(p, key, p.hasPath("backends"))));
         }
         return new LinkedHashMap<>(pools);
+    }
+
+    /** One pool; its parts are read one by one so that each bad one is reported, then null if any was. */
+    private static PoolConfig pool(String name, ConfigValue value, Config defaults, ConfigProblems problems) {
+        String key = ROOT + ".pools." + name;
+        requireName(key, name);
+        if (value.valueType() != ConfigValueType.OBJECT) {
+            throw ConfigError.of(key, value.unwrapped(), "an object with backends = [...] or discovery { ... }");
+        }
+        Config p = ((ConfigObject) value).toConfig();
+        ConfigProblems own = new ConfigProblems();
+        own.check(() -> requireKnownKeys(p.root(), key, ConfigKeys.POOL.keys()));
+        PoolConfig.Balancer balancer = own.read(() -> balancer(p, key));
+        List<BackendConfig> backends = backends(p, key, own);
+        HealthCheckConfig healthCheck = own.read(() -> healthCheck(p, key, defaults));
+        ResilienceConfig resilience = own.read(() -> resilience(p, key, defaults));
+        DiscoveryConfig discovery = own.read(() -> DiscoveryConfigReader.discovery(p, key, p.hasPath("backends")));
+        own.throwIfAny();
+        return new PoolConfig(name, balancer, backends, healthCheck, resilience, discovery);
     }
 
     private static HealthCheckConfig healthCheck(Config p, String poolKey, Config defaults) {
@@ -400,136 +466,43 @@ public final class ConfigLoader {
         throw ConfigError.of(poolKey + ".balancer", name, "weighted-round-robin or least-request");
     }
 
-    private static List<BackendConfig> backends(Config p, String poolKey) {
+    private static List<BackendConfig> backends(Config p, String poolKey, ConfigProblems problems) {
         if (!p.hasPath("backends")) {
             return List.of();
         }
-        List<? extends ConfigObject> list;
-        try {
-            list = p.getObjectList("backends");
-        } catch (ConfigException.WrongType e) {
-            throw ConfigError.of(poolKey + ".backends", p.getValue("backends").unwrapped(),
-                    "a list of { id, address, weight } objects");
-        }
+        List<? extends ConfigObject> list = problems.read(() -> {
+            try {
+                return p.getObjectList("backends");
+            } catch (ConfigException.WrongType e) {
+                throw ConfigError.of(poolKey + ".backends", p.getValue("backends").unwrapped(),
+                        "a list of { id, address, weight } objects");
+            }
+        });
         List<BackendConfig> backends = new ArrayList<>();
         Set<String> ids = new HashSet<>();
-        for (int i = 0; i < list.size(); i++) {
+        for (int i = 0; list != null && i < list.size(); i++) {
             String key = poolKey + ".backends[" + i + "]";
             Config b = list.get(i).toConfig();
-            requireKnownKeys(b.root(), key, ConfigKeys.BACKEND.keys());
-            String id = string(b, key, "id");
-            requireName(key + ".id", id);
-            if (!ids.add(id)) {
-                throw ConfigError.of(key + ".id", id, "an id not used by another backend of this pool");
+            problems.check(() -> requireKnownKeys(b.root(), key, ConfigKeys.BACKEND.keys()));
+            String id = problems.read(() -> {
+                String text = string(b, key, "id");
+                requireName(key + ".id", text);
+                if (ids.contains(text)) {
+                    throw ConfigError.of(key + ".id", text, "an id not used by another backend of this pool");
+                }
+                return text;
+            });
+            HostPort address = problems.read(() -> HostPort.parse(key + ".address", string(b, key, "address"), false));
+            InetSocketAddress resolved = address == null ? null : problems.read(() -> address.resolve(key + ".address"));
+            Integer weight = problems.read(() -> b.hasPath("weight") ? intIn(b, key, "weight", 0, Limits.MAX_WEIGHT) : 1);
+            if (id != null) {
+                ids.add(id);
             }
-            HostPort address = HostPort.parse(key + ".address", string(b, key, "address"), false);
-            int weight = b.hasPath("weight") ? intIn(b, key, "weight", 0, Limits.MAX_WEIGHT) : 1;
-            backends.add(new BackendConfig(id, address, address.resolve(key + ".address"), weight));
+            if (id != null && resolved != null && weight != null) {
+                backends.add(new BackendConfig(id, address, resolved, weight));
+            }
         }
         return backends;
-    }
-
-    private static List<RouteConfig> routes(Config c, Map<String, PoolConfig> pools) {
-        List<? extends ConfigObject> list;
-        try {
-            list = c.getObjectList("routes");
-        } catch (ConfigException.WrongType e) {
-            throw ConfigError.of(ROOT + ".routes", c.getValue("routes").unwrapped(), "a list of route objects");
-        }
-        List<RouteConfig> routes = new ArrayList<>();
-        Set<String> names = new HashSet<>();
-        for (int i = 0; i < list.size(); i++) {
-            String key = ROOT + ".routes[" + i + "]";
-            Config r = list.get(i).toConfig();
-            requireKnownKeys(r.root(), key, ConfigKeys.ROUTE.keys());
-            String name = string(r, key, "name");
-            requireName(key + ".name", name);
-            if (!names.add(name)) {
-                throw ConfigError.of(key + ".name", name, "a name not used by another route");
-            }
-            String host = r.hasPath("host") ? string(r, key, "host").toLowerCase(Locale.ROOT) : "*";
-            if (!validHostPattern(host)) {
-                throw ConfigError.of(key + ".host", host, "\"*\", an exact host such as example.com, or *.example.com");
-            }
-            String prefix = r.hasPath("path-prefix") ? string(r, key, "path-prefix") : "/";
-            if (!prefix.startsWith("/")) {
-                throw ConfigError.of(key + ".path-prefix", prefix, "a path starting with /");
-            }
-            boolean cache = !r.hasPath("cache") || bool(r, key, "cache");
-            String poolHeader = r.hasPath("pool-header") ? headerName(key + ".pool-header", string(r, key, "pool-header")) : null;
-            long maxBody = r.hasPath("max-body-size") ? bytesIn(r, key, "max-body-size", 0, Long.MAX_VALUE) : 0;
-            routes.add(new RouteConfig(name, host, prefix, split(r, key, pools), cache, sticky(r, key), poolHeader, maxBody,
-                    retryMethods(r, key), RoutePolicyReader.read(r, key)));
-        }
-        return routes;
-    }
-
-    private static Set<String> retryMethods(Config r, String routeKey) {
-        if (!r.hasPath("retry-methods")) {
-            return RouteConfig.IDEMPOTENT_METHODS;
-        }
-        String key = routeKey + ".retry-methods";
-        List<String> methods;
-        try {
-            methods = r.getStringList("retry-methods");
-        } catch (ConfigException.WrongType e) {
-            throw ConfigError.of(key, r.getValue("retry-methods").unwrapped(), "a list of methods such as [GET, HEAD]");
-        }
-        for (String method : methods) {
-            if (!method.matches("[A-Z][A-Z-]*")) {
-                throw ConfigError.of(key, method, "a method name in capitals, such as GET or PUT");
-            }
-        }
-        return Set.copyOf(methods);
-    }
-
-    private static RouteConfig.Sticky sticky(Config r, String routeKey) {
-        if (!r.hasPath("sticky")) {
-            return null;
-        }
-        String key = routeKey + ".sticky";
-        Config sticky = object(r, routeKey, "sticky").toConfig();
-        requireKnownKeys(sticky.root(), key, ConfigKeys.STICKY.keys());
-        if (sticky.hasPath("cookie") == sticky.hasPath("header")) {
-            throw ConfigError.of(key, sticky.root().unwrapped(), "either { cookie = NAME } or { header = NAME }");
-        }
-        return sticky.hasPath("cookie")
-                ? new RouteConfig.Sticky(headerName(key + ".cookie", string(sticky, key, "cookie")), null)
-                : new RouteConfig.Sticky(null, headerName(key + ".header", string(sticky, key, "header")));
-    }
-
-    /** A header or cookie name: an RFC 9110 token. */
-    private static String headerName(String key, String name) {
-        if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-            throw ConfigError.of(key, name, "a header or cookie name (letters, digits and !#$%&'*+.^_`|~-)");
-        }
-        return name;
-    }
-
-    private static Map<String, Integer> split(Config r, String routeKey, Map<String, PoolConfig> pools) {
-        ConfigObject splitObject = object(r, routeKey, "split");
-        String key = routeKey + ".split";
-        Map<String, Integer> split = new LinkedHashMap<>();
-        int sum = 0;
-        for (String pool : new TreeMap<>(splitObject).keySet()) {
-            if (!pools.containsKey(pool)) {
-                throw ConfigError.of(key + "." + pool, pool, "one of the pools defined under turnout.pools "
-                        + pools.keySet());
-            }
-            int share = intIn(splitObject.toConfig(), key, pool, 0, 100);
-            split.put(pool, share);
-            sum += share;
-        }
-        if (sum != 100) {
-            throw ConfigError.of(key, splitObject.unwrapped(), "shares that sum to 100, not " + sum);
-        }
-        return split;
-    }
-
-    static boolean validHostPattern(String host) {
-        String name = host.startsWith("*.") ? host.substring(2) : host;
-        return host.equals("*") || (!name.isEmpty() && name.chars().allMatch(
-                ch -> Character.isLetterOrDigit(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'));
     }
 
     static void requireKnownKeys(ConfigObject object, String key, Set<String> known) {

@@ -58,15 +58,23 @@ final class EnvironmentVariables {
                             + String.join("; ", ignored));
                 }
                 return config;
-            } catch (UnknownKeyError e) {
-                List<String> named = paths.entrySet().stream()
-                        .filter(v -> v.getValue().equals(e.key()) || v.getValue().startsWith(e.key() + "."))
-                        .map(Map.Entry::getKey).toList();
-                if (named.isEmpty() || has(base, e.key())) {
-                    throw e;
+            } catch (ConfigError e) {
+                // Every unknown key a variable named is left out at once; the file's own problems stay errors.
+                boolean leftOut = false;
+                for (ConfigError problem : e.all()) {
+                    if (!(problem instanceof UnknownKeyError unknown) || has(base, unknown.key())) {
+                        continue;
+                    }
+                    List<String> named = paths.entrySet().stream()
+                            .filter(v -> v.getValue().equals(unknown.key()) || v.getValue().startsWith(unknown.key() + "."))
+                            .map(Map.Entry::getKey).toList();
+                    for (String name : named) {
+                        ignored.add(name + suggestion(unknown, paths.remove(name)));
+                        leftOut = true;
+                    }
                 }
-                for (String name : named) {
-                    ignored.add(name + suggestion(e, paths.remove(name)));
+                if (!leftOut) {
+                    throw e;
                 }
             }
         }

@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The whole validated configuration. Built once at start; never changed afterwards.
+ * The whole validated configuration, immutable. Read at start, and again by each reload, which swaps in
+ * a new one.
  *
  * @param tls       the TLS listener, or null for none
  * @param stateFile where runtime changes are saved, or null to keep them in memory only; with an etcd
@@ -17,6 +18,7 @@ import java.util.Map;
  * @param dns       where pools with discovery look their names up
  * @param metricsEnabled whether requests are counted for /metrics (and rollouts)
  * @param clientAddress  PROXY protocol and trusted proxies: where the client's address comes from
+ * @param hash      a digest of the configuration as read, which tells two configurations apart
  */
 public record TurnoutConfig(
         HostPort listen,
@@ -35,11 +37,17 @@ public record TurnoutConfig(
         boolean metricsEnabled,
         AccessLogConfig accessLog,
         Duration shutdownGrace,
-        ClientAddressConfig clientAddress) {
+        ClientAddressConfig clientAddress,
+        String hash) {
 
     public TurnoutConfig {
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         routes = List.copyOf(routes);
+    }
+
+    /** The settings the data plane reads per connection and per request, which a reload swaps with the routes. */
+    public DataPlaneSettings settings() {
+        return new DataPlaneSettings(timeouts, limits, compression, cache);
     }
 
     /** The event loop count to use: {@code io-threads}, or one per core when it is 0. */

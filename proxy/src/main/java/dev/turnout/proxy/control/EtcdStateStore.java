@@ -180,6 +180,11 @@ final class EtcdStateStore implements StateStore {
     }
 
     @Override
+    public void reconfigure(RuntimeState configuredState) {
+        this.configured = configuredState;
+    }
+
+    @Override
     public void start(Listener control, boolean mayLead) {
         thread.execute(() -> {
             this.listener = control;

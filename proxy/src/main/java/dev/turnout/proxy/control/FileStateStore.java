@@ -28,6 +28,11 @@ final class FileStateStore implements StateStore {
     }
 
     @Override
+    public void reconfigure(RuntimeState configured) {
+        // nothing arrives from elsewhere to lay over it
+    }
+
+    @Override
     public void start(Listener listener, boolean campaign) {
         if (campaign) {
             listener.leading(true);

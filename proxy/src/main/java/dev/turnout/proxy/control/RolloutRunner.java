@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Runs rollouts for {@link RuntimeControl}: it takes the figures at the start of each interval (and
@@ -110,6 +111,21 @@ final class RolloutRunner {
         cancel(rollout.route());
         stopSampling(rollout);
         show(rollout);
+    }
+
+    /**
+     * A reload dropped the rollout (its route or a pool is gone): no judgement is pending, its gauges say none
+     * runs, and its pools' durations are no longer sampled where the route still sends to them.
+     */
+    void dropped(RolloutView rollout, Predicate<String> stillRouted) {
+        cancel(rollout.route());
+        for (String pool : List.of(rollout.from(), rollout.to())) {
+            if (stillRouted.test(pool)) {
+                latencies.apply(rollout.route(), pool).stop();
+            }
+        }
+        stepByRoute.computeIfPresent(rollout.route(), (route, step) -> 0);
+        runningByRoute.computeIfPresent(rollout.route(), (route, running) -> 0);
     }
 
     private void cancel(String route) {

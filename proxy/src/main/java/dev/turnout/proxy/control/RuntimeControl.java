@@ -10,6 +10,7 @@ import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
 import dev.turnout.admin.HistoryView;
 import dev.turnout.admin.InstanceView;
+import dev.turnout.admin.ReloadView;
 import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
@@ -19,7 +20,6 @@ import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeState.BackendState;
 import dev.turnout.proxy.control.RuntimeState.Origin;
 import dev.turnout.proxy.control.RuntimeState.PoolState;
-import dev.turnout.proxy.control.SnapshotCompiler.Compiled;
 import dev.turnout.proxy.discovery.DiscoveredSet;
 import dev.turnout.proxy.discovery.Endpoint;
 import dev.turnout.proxy.policy.RoutePolicies;
@@ -58,16 +58,18 @@ import org.slf4j.LoggerFactory;
  * <p>With a shared (etcd) store, a commit is conditioned on the revision the change was validated
  * against; changes made on other instances arrive through {@link #applied} on the store's thread
  * and are published the same way. Rollouts are judged only on the instance the store elects.
+ *
+ * <p>Snapshots are built by {@link SnapshotCompiler} (the one place pools are built) and read through
+ * {@link SnapshotViews}; a configuration reload comes in through {@link #reconfigure}, which lays the
+ * runtime changes over the new configuration ({@link RuntimeChanges}) and publishes it like any change.
  */
 public final class RuntimeControl implements ControlPlane, StateStore.Listener, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeControl.class);
 
-    private final RoutingState routing;
     private final StateStore store;
-    private final Consumer<Backend> closeIdleConnections;
-    private final RoutePolicies policies;
     private final SnapshotCompiler compiler;
+    private final SnapshotViews views;
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
     private ToIntFunction<String> cachePurger = prefix -> 0;
@@ -77,7 +79,11 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         throw ControlException.notFound("no history: turnout.metrics.enabled is false");
     };
     private Supplier<InstanceView> instanceSource = () -> null;
-    private Map<String, Backend> backends = Map.of();
+    private Supplier<ReloadView> reloader = () -> {
+        throw ControlException.conflict("this Turnout was started without a configuration to read again");
+    };
+    /** What the configuration in force says, before any runtime change: a reload tells the changes by it. */
+    private RuntimeState configured;
     private RuntimeState state;
     /** Replaced whole under the lock; read without it by the views. */
     private volatile DiscoveredPools discovered = DiscoveredPools.NONE;
@@ -95,27 +101,26 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         StateFile stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
         this.store = config.state().shared() ? new EtcdStateStore(config.state().etcd(), stateFile)
                 : new FileStateStore(stateFile);
-        this.closeIdleConnections = closeIdleConnections;
-        this.policies = new RoutePolicies(store::liveInstances, System::nanoTime); // rate limits are shared over the fleet
-        this.compiler = new SnapshotCompiler(policies);
-        StateStore.Versioned loaded = store.load(RuntimeState.fromConfig(config));
+        this.configured = RuntimeState.fromConfig(config);
+        StateStore.Versioned loaded = store.load(configured);
         this.state = loaded.state();
         this.revision = loaded.revision();
-        Compiled first = compile(state);
-        this.backends = first.backends();
-        this.routing = new RoutingState(first.table());
-        SnapshotCompiler.applyConnectionPolicy(first.table(), closeIdleConnections);
+        // Rate limits are shared out over the fleet's live instances.
+        RoutePolicies policies = new RoutePolicies(store::liveInstances, System::nanoTime);
+        this.compiler = new SnapshotCompiler(state, config.settings(), next -> discovered.over(next), policies,
+                closeIdleConnections);
+        this.views = new SnapshotViews(compiler.routing(), store, (pool, id) -> discovered.discovered(pool, id));
     }
 
     /** What the data plane reads. */
     public RoutingState routing() {
-        return routing;
+        return compiler.routing();
     }
 
     /** Called with every snapshot published from now on (the health checker follows the fleet). */
     public synchronized void onPublish(Consumer<RouteTable> listener) {
         this.onPublish = listener;
-        listener.accept(routing.current());
+        listener.accept(routing().current());
     }
 
     /** Where {@link #purgeCache} goes: the response cache, when there is one. */
@@ -177,7 +182,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
             MeterRegistry registry) {
         this.rollouts = new RolloutRunner(scheduler, clock, tallies, latencies, registry);
         // Every route's rollout series exist from the start, at zero, so dashboards show an idle route as such.
-        routing.current().routes().forEach(route -> rollouts.watch(route.name()));
+        routing().current().routes().forEach(route -> rollouts.watch(route.name()));
         state.rollouts().values().forEach(rollouts::show);
         Gauge.builder("turnout.state.store.up", store, s -> s.up() ? 1 : 0)
                 .description("1 while the state store can be reached (always 1 for a file); 0: changes answer 503")
@@ -330,7 +335,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     }
 
     private int inRotation(String pool) {
-        Pool p = routing.current().pools().get(pool);
+        Pool p = routing().current().pools().get(pool);
         return p == null ? 0 : (int) p.members().stream().filter(PoolMember::inRotation).count();
     }
 
@@ -340,10 +345,54 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      * from the health thread, never from an event loop.
      */
     public synchronized void refresh() {
-        Compiled compiled = compile(state);
-        backends = compiled.backends();
-        routing.publish(compiled.table());
-        onPublish.accept(compiled.table());
+        compiler.publish(compiler.compile(state), onPublish);
+    }
+
+    // ---- reload -----------------------------------------------------------------------------
+
+    /** Where {@link #reloadConfiguration} goes: the process's {@link ConfigReloader}, which reads and checks the file. */
+    public void reloader(Supplier<ReloadView> reload) {
+        this.reloader = reload;
+    }
+
+    @Override
+    public ReloadView reloadConfiguration() {
+        return reloader.get();
+    }
+
+    /**
+     * Puts a new configuration's pools, routes and settings in force in one snapshot, with the runtime changes
+     * that still fit laid over them ({@link RuntimeChanges}). Backends that remain keep their objects
+     * (connections, counters, health); rollouts that no longer fit stop. Alone, the new state is saved to the
+     * state file, so that a restart routes as this does; in a fleet nothing is written to the shared store, so a
+     * reload never overwrites the fleet's runtime state: this instance lays the fleet's changes over its own
+     * file, as it does for every change that arrives.
+     */
+    synchronized Reconfigured reconfigure(TurnoutConfig config) {
+        RuntimeState nextConfigured = RuntimeState.fromConfig(config);
+        RuntimeChanges.Reapplied reapplied = RuntimeChanges.reapply(state, configured, nextConfigured);
+        RuntimeState next = reapplied.state();
+        SnapshotCompiler.Compiled compiled = compiler.compile(next, config.settings());
+        if (!store.shared()) {
+            revision = store.commit(next, revision);
+        }
+        store.reconfigure(nextConfigured);
+        RuntimeState previous = state;
+        configured = nextConfigured;
+        publish(next, compiled);
+        if (rollouts != null) {
+            next.routes().forEach(route -> rollouts.watch(route.name()));
+            previous.rollouts().forEach((route, rollout) -> {
+                if (!next.rollouts().containsKey(route)) {
+                    rollouts.dropped(rollout, pool -> next.route(route) != null && next.pools().containsKey(pool));
+                }
+            });
+        }
+        return new Reconfigured(StateChanges.between(previous, next), reapplied.dropped());
+    }
+
+    /** What a reload changed in the routing state, and the runtime changes it dropped. */
+    record Reconfigured(StateChanges changes, List<String> dropped) {
     }
 
     /**
@@ -352,20 +401,20 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      * never saved: each instance resolves on its own.
      */
     public synchronized void discovered(String pool, List<Endpoint> announced, Executor controlThread) {
-        PoolState configured = state.pools().get(pool);
+        PoolState discovering = state.pools().get(pool);
         DiscoveredSet before = discovered.set(pool);
         DiscoveredSet after = before.next(announced);
-        if (configured == null || configured.discovery() == null || after.equals(before)) {
+        if (discovering == null || discovering.discovery() == null || after.equals(before)) {
             return;
         }
         discovered = discovered.with(pool, after);
-        after.returnedSince(before).forEach(id -> backends.get(pool + "/" + id).startRamp(System.nanoTime()));
-        publish(state, compile(state));
+        after.returnedSince(before).forEach(id -> compiler.backend(pool, id).startRamp(System.nanoTime()));
+        publish(state, compiler.compile(state));
         LOG.info("discovery of pool {}: {} announces {} addresses; joined {}, returned {}, vanished (draining) {}", pool,
-                configured.discovery().name(), announced.size(), after.joinedSince(before), after.returnedSince(before),
+                discovering.discovery().name(), announced.size(), after.joinedSince(before), after.returnedSince(before),
                 after.vanishedSince(before));
         for (String id : after.vanishedSince(before)) {
-            Backend leaving = backends.get(pool + "/" + id);
+            Backend leaving = compiler.backend(pool, id);
             onDrain.accept(leaving);
             leaving.whenIdle().thenRunAsync(() -> leave(pool, id, leaving), controlThread);
         }
@@ -373,7 +422,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     /** A vanished address with nothing in flight leaves its pool, with any admin change kept for it. */
     private synchronized void leave(String pool, String id, Backend backend) {
-        if (backends.get(pool + "/" + id) != backend || !discovered.set(pool).vanished(id)) {
+        if (compiler.backend(pool, id) != backend || !discovered.set(pool).vanished(id)) {
             return; // announced again meanwhile
         }
         discovered = discovered.with(pool, discovered.set(pool).without(id));
@@ -388,34 +437,34 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
                         e.getMessage());
             }
         }
-        publish(state, compile(state));
+        publish(state, compiler.compile(state));
     }
 
     // ---- reads ------------------------------------------------------------------------------
 
     @Override
     public List<PoolView> pools() {
-        return routing.current().pools().values().stream().map(this::view).toList();
+        return views.pools();
     }
 
     @Override
     public PoolView pool(String pool) {
-        return view(snapshotPool(pool));
+        return views.pool(pool);
     }
 
     @Override
     public BackendView backend(String pool, String id) {
-        return view(pool, snapshotMember(pool, id));
+        return views.backend(pool, id);
     }
 
     @Override
     public List<RouteView> routes() {
-        return routing.current().routes().stream().map(RouteViews::of).toList();
+        return views.routes();
     }
 
     @Override
     public CompletionStage<Void> whenIdle(String pool, String id) {
-        CompletionStage<Void> local = snapshotMember(pool, id).backend().whenIdle();
+        CompletionStage<Void> local = views.member(pool, id).backend().whenIdle();
         if (!store.shared()) {
             return local;
         }
@@ -468,7 +517,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public synchronized Change<BackendView> drain(String pool, String id) {
         Change<BackendView> change = changeState(pool, id, AdminState.DRAINING);
-        Backend drained = backends.get(pool + "/" + id);
+        Backend drained = compiler.backend(pool, id);
         if (drained != null) {
             onDrain.accept(drained);
         }
@@ -482,7 +531,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     @Override
     public synchronized Change<BackendView> enable(String pool, String id) {
-        Backend backend = backends.get(pool + "/" + id);
+        Backend backend = compiler.backend(pool, id);
         if (backend != null && stateBackend(pool, id).state() != AdminState.ACTIVE) {
             backend.startRamp(System.nanoTime());
         }
@@ -511,9 +560,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         if (problem != null) {
             throw ControlException.badRequest("split " + split + ": " + problem);
         }
-        RouteView before = routeView(route);
-        apply(state.withSplit(route, split), () -> routeView(route));
-        return new Change<>(before, routeView(route));
+        RouteView before = views.route(route);
+        apply(state.withSplit(route, split), () -> views.route(route));
+        return new Change<>(before, views.route(route));
     }
 
     private Change<BackendView> changeState(String pool, String id, AdminState next) {
@@ -528,7 +577,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      * a conflict showing {@code current}: the object the change was about, as it now stands.
      */
     private void apply(RuntimeState next, Supplier<Object> current) {
-        Compiled compiled = compile(next);
+        SnapshotCompiler.Compiled compiled = compiler.compile(next);
         try {
             revision = store.commit(next, revision);
         } catch (StateStore.Conflict conflict) {
@@ -558,7 +607,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     @Override
     public Map<String, Integer> localInflight() {
         Map<String, Integer> counts = new TreeMap<>();
-        for (Pool pool : routing.current().pools().values()) {
+        for (Pool pool : routing().current().pools().values()) {
             for (PoolMember member : pool.members()) {
                 int inflight = member.backend().inflight();
                 if (inflight > 0) {
@@ -576,14 +625,14 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         }
         RuntimeState previous = state;
         RuntimeState next = shared.state();
-        Compiled compiled = compile(next);
+        SnapshotCompiler.Compiled compiled = compiler.compile(next);
         revision = shared.revision();
         publish(next, compiled);
         next.pools().forEach((name, pool) -> {
             RuntimeState.PoolState before = previous.pools().get(name);
             for (BackendState b : pool.backends()) {
                 BackendState was = before == null ? null : before.backend(b.config().id());
-                Backend backend = backends.get(name + "/" + b.config().id());
+                Backend backend = compiler.backend(name, b.config().id());
                 if (was == null || was.state() == b.state() || backend == null) {
                     continue;
                 }
@@ -613,25 +662,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         store.close();
     }
 
-    private void publish(RuntimeState next, Compiled compiled) {
-        Map<String, Backend> previous = backends;
+    private void publish(RuntimeState next, SnapshotCompiler.Compiled compiled) {
         state = next;
-        backends = compiled.backends();
-        List<Backend> gone = previous.entrySet().stream().filter(e -> backends.get(e.getKey()) != e.getValue())
-                .map(Map.Entry::getValue).toList();
-        // Retired before the listeners hear of it, so metrics can drop its series for good.
-        gone.forEach(Backend::retire);
-        routing.publish(compiled.table());
-        SnapshotCompiler.applyConnectionPolicy(compiled.table(), closeIdleConnections);
-        onPublish.accept(compiled.table());
-        for (Backend backend : gone) {
-            backend.keepConnections(false);
-            closeIdleConnections.accept(backend);
-        }
-    }
-
-    private Compiled compile(RuntimeState next) {
-        return compiler.compile(discovered.over(next), backends, System.nanoTime());
+        compiler.publish(compiled, onPublish);
     }
 
     // ---- lookups and views ------------------------------------------------------------------
@@ -653,38 +686,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         return b;
     }
 
-    private Pool snapshotPool(String pool) {
-        Pool p = routing.current().pools().get(pool);
-        if (p == null) {
-            throw ControlException.notFound("no pool named " + pool);
-        }
-        return p;
-    }
-
-    private PoolMember snapshotMember(String pool, String id) {
-        for (PoolMember member : snapshotPool(pool).members()) {
-            if (member.backend().id().equals(id)) {
-                return member;
-            }
-        }
-        throw ControlException.notFound("pool " + pool + " has no backend " + id);
-    }
-
-    private RouteView routeView(String route) {
-        return routes().stream().filter(r -> r.name().equals(route)).findFirst().orElseThrow();
-    }
-
     private static void requireWeight(int weight) {
         if (weight < 0 || weight > Limits.MAX_WEIGHT) {
             throw ControlException.badRequest("weight " + weight + " (expected: 0 to " + Limits.MAX_WEIGHT + ")");
         }
-    }
-
-    private PoolView view(Pool pool) {
-        return Views.pool(pool, this::view);
-    }
-
-    private BackendView view(String pool, PoolMember member) {
-        return Views.backend(pool, member, store, discovered.discovered(pool, member.backend().id()));
     }
 }

@@ -59,6 +59,12 @@ interface StateStore extends AutoCloseable {
      */
     long commit(RuntimeState next, long expectedRevision);
 
+    /**
+     * A reload put a new configuration in force: changes that arrive from now on (and conflicts) are laid over
+     * {@code configured}, as {@link #load} laid the saved state over the first one.
+     */
+    void reconfigure(RuntimeState configured);
+
     /** Starts following the fleet; {@code campaign}: whether this instance may run rollouts. */
     void start(Listener listener, boolean campaign);
 

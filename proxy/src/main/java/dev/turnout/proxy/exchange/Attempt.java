@@ -533,7 +533,7 @@ final class Attempt implements UpstreamListener {
         awaitingResponse = true;
         lastUpstreamActivity = System.nanoTime();
         if (responseTimer == null) {
-            responseTimer = loop.schedule(responseTimerTick, shared.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+            responseTimer = loop.schedule(responseTimerTick, exchange.responseTimeoutNanos, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -547,7 +547,7 @@ final class Attempt implements UpstreamListener {
             lastUpstreamActivity = System.nanoTime();
         }
         long quiet = System.nanoTime() - lastUpstreamActivity;
-        long timeout = shared.responseTimeoutNanos();
+        long timeout = exchange.responseTimeoutNanos;
         if (quiet < timeout) {
             responseTimer = loop.schedule(responseTimerTick, timeout - quiet, TimeUnit.NANOSECONDS);
             return;

@@ -84,7 +84,8 @@ final class CacheRefresher implements UpstreamListener {
             finish(false); // the backend is at its connection cap: the entry stays stale
             return;
         }
-        timeout = loop.schedule(() -> finish(false), shared.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+        long responseTimeout = shared.routing().current().settings().timeouts().request().toNanos();
+        timeout = loop.schedule(() -> finish(false), responseTimeout, TimeUnit.NANOSECONDS);
         if (pooled != null) {
             write(pooled, request);
             return;

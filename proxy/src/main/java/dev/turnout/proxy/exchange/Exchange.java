@@ -62,6 +62,8 @@ public final class Exchange {
     private String requestId;
     private String clientIp;
     private long startNanos;
+    // From the snapshot the request started on: a reload changes it for the next request, not this one.
+    long responseTimeoutNanos;
     boolean http10Client;
     private boolean requestKeepAlive;
     boolean requestHasBody;
@@ -185,12 +187,13 @@ public final class Exchange {
             respondLocally(redirectToHttps());
             return;
         }
-        if (head.headers().size() > shared.maxHeaderCount()) {
+        RouteTable table = shared.routing().current();
+        responseTimeoutNanos = table.settings().timeouts().request().toNanos();
+        if (head.headers().size() > table.settings().limits().headerCount()) {
             requestKeepAlive = false;
             fail(ProxyFailure.HEADERS_TOO_LARGE);
             return;
         }
-        RouteTable table = shared.routing().current();
         route = table.match(host, uri);
         if (route == null) {
             fail(ProxyFailure.NO_ROUTE);

@@ -11,7 +11,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -48,7 +51,11 @@ public final class HealthChecker {
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    /** Follows a new snapshot: probes start for new backends and stop for those gone. */
+    /**
+     * Follows a new snapshot: probes start for new backends and stop for those gone, and restart for a pool whose
+     * health check a reload changed. A backend whose pool no longer has a check goes back to unknown health, in
+     * rotation by its admin state alone, as in a pool that never had one.
+     */
     public void follow(RouteTable table) {
         executor.execute(() -> reconcile(table));
     }
@@ -62,14 +69,29 @@ public final class HealthChecker {
                 }
             }
         }
-        probes.entrySet().removeIf(e -> {
-            if (wanted.get(e.getKey()) != e.getValue().config) {
-                e.getValue().cancel();
-                return true;
+        Set<Backend> inTable = new HashSet<>();
+        table.pools().values().forEach(pool -> pool.members().forEach(member -> inTable.add(member.backend())));
+        boolean healthReset = false;
+        for (Iterator<Map.Entry<Backend, Probe>> it = probes.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<Backend, Probe> e = it.next();
+            HealthCheckConfig config = wanted.get(e.getKey());
+            if (config != null && config.equals(e.getValue().config)) {
+                continue;
             }
-            return false;
-        });
+            e.getValue().cancel();
+            it.remove();
+            Backend backend = e.getKey();
+            if (config == null && inTable.contains(backend) && (backend.health() != Health.UNKNOWN
+                    || backend.mustProveHealthy())) {
+                backend.health(Health.UNKNOWN);
+                backend.mustProveHealthy(false);
+                healthReset = true;
+            }
+        }
         wanted.forEach((backend, config) -> probes.computeIfAbsent(backend, b -> new Probe(b, config)));
+        if (healthReset) {
+            onHealthChange.run();
+        }
     }
 
     /** The probe loop of one backend. */

@@ -5,6 +5,7 @@ import dev.turnout.proxy.compression.ResponseCompressor;
 import dev.turnout.proxy.config.ClientAddressConfig;
 import dev.turnout.proxy.config.ClientLimits;
 import dev.turnout.proxy.config.CompressionConfig;
+import dev.turnout.proxy.config.DataPlaneSettings;
 import dev.turnout.proxy.config.HostPort;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.control.RoutingState;
@@ -70,17 +71,20 @@ public final class ProxyServer {
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private FrontendShared shared;
-    private final Timeouts timeouts;
-    private final ClientLimits limits;
-    private final Supplier<ResponseCompressor> compressors;
     private final boolean takeover;
     private final Http2Abuse http2Abuse = new Http2Abuse();
     private final boolean proxyProtocol;
     private final TrustedProxies trustedProxies;
+    /** The compressors of the compression settings last seen; made again when a reload changes them. */
+    private volatile Compressors compressors = new Compressors(null, null);
+
+    /** A compression configuration and its compressor factory (null when compression is off). */
+    private record Compressors(CompressionConfig config, Supplier<ResponseCompressor> factory) {
+    }
 
     public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, AccessLog accessLog,
-            Timeouts timeouts, ClientLimits limits, CompressionConfig compression, ClientAddressConfig clientAddress,
+            ClientAddressConfig clientAddress,
             boolean takeover) {
         this.takeover = takeover;
         this.proxyProtocol = clientAddress.proxyProtocol();
@@ -88,11 +92,26 @@ public final class ProxyServer {
         this.transport = transport;
         this.acceptors = acceptors;
         this.workers = workers;
-        this.timeouts = timeouts;
-        this.limits = limits;
-        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, accessLog, timeouts.request().toNanos(),
-                limits.headerCount(), null);
-        this.compressors = compression.enabled() ? ResponseCompressor.factory(compression) : null;
+        this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, accessLog, null);
+    }
+
+    /**
+     * The settings a new connection takes for its whole life: the client timeouts, limits and compression of
+     * the snapshot in force when it is accepted (a reload changes them for the connections accepted after it).
+     */
+    private record ConnectionSettings(Timeouts timeouts, ClientLimits limits, Supplier<ResponseCompressor> compressors) {
+    }
+
+    private ConnectionSettings connectionSettings(FrontendShared shared) {
+        DataPlaneSettings settings = shared.routing().current().settings();
+        CompressionConfig compression = settings.compression();
+        Compressors known = compressors;
+        if (!compression.equals(known.config())) {
+            // Rare (a reload); two loops racing here make equal factories, and either one serves.
+            known = new Compressors(compression, compression.enabled() ? ResponseCompressor.factory(compression) : null);
+            compressors = known;
+        }
+        return new ConnectionSettings(settings.timeouts(), settings.limits(), known.factory());
     }
 
     /**
@@ -110,7 +129,8 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (connections.size() >= limits.connections()) {
+                        ConnectionSettings settings = connectionSettings(shared);
+                        if (connections.size() >= settings.limits().connections()) {
                             // Refused politely, not dropped: a plain answer, then a lingering close.
                             LingeringClose.afterWrite(ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)));
                             return;
@@ -122,7 +142,7 @@ public final class ProxyServer {
                                     .addLast(PipelineNames.PROXY_SOURCE, new ProxyProtocolSource());
                         }
                         if (tls == null) {
-                            addHttp1(ch.pipeline(), shared, false);
+                            addHttp1(ch.pipeline(), shared, settings, false);
                             return;
                         }
                         ch.pipeline()
@@ -132,9 +152,9 @@ public final class ProxyServer {
                                     @Override
                                     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                            addHttp2(ctx.pipeline(), shared, true);
+                                            addHttp2(ctx.pipeline(), shared, settings, true);
                                         } else {
-                                            addHttp1(ctx.pipeline(), shared, true);
+                                            addHttp1(ctx.pipeline(), shared, settings, true);
                                         }
                                     }
                                 });
@@ -143,10 +163,13 @@ public final class ProxyServer {
     }
 
     /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
-    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
+    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
+        Timeouts timeouts = settings.timeouts();
+        ClientLimits limits = settings.limits();
         pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PipelineNames.READ_TIMEOUT, new RequestHeadGuard(timeouts.headerRead().toNanos(),
-                        timeouts.bodyRead().toNanos(), secure ? null : guard -> switchToH2c(guard.pipeline(), shared)))
+                        timeouts.bodyRead().toNanos(), secure ? null : guard -> switchToH2c(guard.pipeline(), shared,
+                        settings)))
                 .addLast(PipelineNames.HTTP, new HttpServerCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(limits.requestLine())
                         .setMaxHeaderSize(limits.headerSize())
@@ -154,8 +177,8 @@ public final class ProxyServer {
                         .setStrictLineParsing(true)
                         .setUseRfc9112TransferEncoding(true)
                         .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS)));
-        if (compressors != null) {
-            pipeline.addLast(PipelineNames.COMPRESS, compressors.get());
+        if (settings.compressors() != null) {
+            pipeline.addLast(PipelineNames.COMPRESS, settings.compressors().get());
         }
         pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
     }
@@ -167,19 +190,20 @@ public final class ProxyServer {
      * control applies per stream: a stream whose client stops reading pauses its backend.
      */
     /** A plain connection that opened with the HTTP/2 preface (h2c with prior knowledge) leaves HTTP/1.1. */
-    private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared) {
+    private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings) {
         for (String name : PipelineNames.HTTP1) {
             if (pipeline.get(name) != null) {
                 pipeline.remove(name);
             }
         }
-        addHttp2(pipeline, shared, false);
+        addHttp2(pipeline, shared, settings, false);
     }
 
-    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, boolean secure) {
+    private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
+        Timeouts timeouts = settings.timeouts();
         pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PipelineNames.H2_HEADER_BLOCK, new Http2HeaderBlockGuard(timeouts.headerRead().toNanos()))
-                .addLast(PipelineNames.H2, GuardedHttp2FrameCodec.forServer(limits, http2Abuse))
+                .addLast(PipelineNames.H2, GuardedHttp2FrameCodec.forServer(settings.limits(), http2Abuse))
                 .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
@@ -187,8 +211,8 @@ public final class ProxyServer {
                                 .addLast(PipelineNames.H2_ADAPT, new Http2RequestAdapter())
                                 .addLast(PipelineNames.READ_TIMEOUT, new Http2StreamGuard(timeouts.bodyRead().toNanos(),
                                         timeouts.idle().toNanos()));
-                        if (compressors != null) {
-                            stream.pipeline().addLast(PipelineNames.COMPRESS, compressors.get());
+                        if (settings.compressors() != null) {
+                            stream.pipeline().addLast(PipelineNames.COMPRESS, settings.compressors().get());
                         }
                         stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
                     }

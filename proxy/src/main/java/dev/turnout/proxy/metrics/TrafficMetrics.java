@@ -115,8 +115,9 @@ public final class TrafficMetrics implements AutoCloseable {
     private final Map<ResponseCache.Result, Counter> cacheResults = new HashMap<>();
     // Registered per backend object, per pool name and per route and pool; guarded by "this".
     private final Map<Backend, List<Meter>> backendMeters = new IdentityHashMap<>();
-    private final Set<String> poolsWatched = new HashSet<>();
-    private final Set<String> splitsWatched = new HashSet<>();
+    // By pool name, and by route and pool: removed when a reload takes the pool or the route's share away.
+    private final Map<String, List<Meter>> poolMeters = new HashMap<>();
+    private final Map<String, Meter> splitGauges = new HashMap<>();
     private final Set<String> rateLimitsWatched = new HashSet<>();
     // The status page's recent figures, replaced whole at each sample; guarded by recentLock.
     private final Object recentLock = new Object();
@@ -307,13 +308,15 @@ public final class TrafficMetrics implements AutoCloseable {
         Set<Backend> present = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Pool pool : table.pools().values()) {
             String poolName = pool.name();
-            if (poolsWatched.add(poolName)) {
+            poolMeters.computeIfAbsent(poolName, name -> {
+                List<Meter> meters = new ArrayList<>();
                 for (RetryReason reason : RetryReason.values()) {
-                    FunctionCounter.builder("turnout.retries", this, m -> m.retries(poolName, reason))
+                    meters.add(FunctionCounter.builder("turnout.retries", this, m -> m.retries(name, reason))
                             .description("Requests sent again after their backend failed before answering, by why")
-                            .tag("pool", poolName).tag("reason", reason.label()).register(registry);
+                            .tag("pool", name).tag("reason", reason.label()).register(registry));
                 }
-            }
+                return meters;
+            });
             for (PoolMember member : pool.members()) {
                 present.add(member.backend());
                 backendMeters.computeIfAbsent(member.backend(), this::registerBackend);
@@ -332,6 +335,7 @@ public final class TrafficMetrics implements AutoCloseable {
             routeMeters.pools.forEach((poolName, poolMeters) -> poolMeters.retainBackends(
                     liveIds.getOrDefault(poolName, Set.of())));
         }
+        Set<String> splits = new HashSet<>();
         for (Route route : table.routes()) {
             String routeName = route.name();
             if (rateLimitsWatched.add(routeName)) {
@@ -340,13 +344,28 @@ public final class TrafficMetrics implements AutoCloseable {
                         .tag("route", routeName).register(registry);
             }
             for (String poolName : route.split().keySet()) {
-                if (splitsWatched.add(routeName + '\n' + poolName)) {
-                    Gauge.builder("turnout.route.split.percent", this, m -> m.splitShare(routeName, poolName))
-                            .description("The share of the route's requests sent to the pool, in percent")
-                            .tags("route", routeName, "pool", poolName).register(registry);
-                }
+                splits.add(routeName + '\n' + poolName);
+                splitGauges.computeIfAbsent(routeName + '\n' + poolName, key -> Gauge.builder("turnout.route.split.percent",
+                                this, m -> m.splitShare(routeName, poolName))
+                        .description("The share of the route's requests sent to the pool, in percent")
+                        .tags("route", routeName, "pool", poolName).register(registry));
             }
         }
+        // A reload removed them: their series go (a pool's retries resume from its running totals if it returns).
+        splitGauges.entrySet().removeIf(e -> {
+            if (splits.contains(e.getKey())) {
+                return false;
+            }
+            registry.remove(e.getValue());
+            return true;
+        });
+        poolMeters.entrySet().removeIf(e -> {
+            if (table.pools().containsKey(e.getKey())) {
+                return false;
+            }
+            e.getValue().forEach(registry::remove);
+            return true;
+        });
     }
 
     private List<Meter> registerBackend(Backend backend) {

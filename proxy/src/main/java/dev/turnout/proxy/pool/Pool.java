@@ -74,7 +74,7 @@ public final class Pool {
         return new Pool(config.name(), config.balancer(), config.backends().stream()
                 .map(b -> PoolMember.of(new Backend(config.name(), b.id(), b.address().toString(), b.socketAddress()),
                         b.weight(), AdminState.ACTIVE))
-                .toList(), config.healthCheck(), config.resilience(), new RetryBudget(config.resilience().retryBudgetPercent()),
+                .toList(), config.healthCheck(), config.resilience(), new RetryBudget(),
                 System.nanoTime());
     }
 
@@ -115,7 +115,7 @@ public final class Pool {
             sum += inflight;
             busiest = Math.max(busiest, inflight);
         }
-        return retryBudget.tryAcquire(sum, busiest);
+        return retryBudget.tryAcquire(sum, busiest, resilience.retryBudgetPercent());
     }
 
     /** A backend in rotation other than {@code tried}, or null. */

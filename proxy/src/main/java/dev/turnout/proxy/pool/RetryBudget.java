@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Bounds the retries of requests that may have reached a backend, so that a failing pool is not
  * hammered (Envoy's retry budget), while the burst from one crashed backend still goes through.
  *
- * <p>Retries in flight may number at most the largest of: {@code percent} of the pool's requests
+ * <p>One per pool name, for good (the percentage comes from each snapshot, so a reload may change it).
+ * Retries in flight may number at most the largest of: {@code percent} of the pool's requests
  * in flight, the requests in flight on its busiest backend (when one backend dies, every request
  * it held fails at once, and each may be retried), and {@link #MIN_RETRIES_IN_FLIGHT}. So a pool
  * of N backends that all fail retries at most about 1/N of its load, not all of it.
@@ -18,12 +19,10 @@ public final class RetryBudget {
 
     private static final int MIN_RETRIES_IN_FLIGHT = 3;
 
-    private final int percent;
     private final AtomicInteger retriesInFlight = new AtomicInteger();
     private final Map<RetryReason, LongAdder> retries = new EnumMap<>(RetryReason.class);
 
-    public RetryBudget(int percent) {
-        this.percent = percent;
+    public RetryBudget() {
         for (RetryReason reason : RetryReason.values()) {
             retries.put(reason, new LongAdder());
         }
@@ -35,8 +34,9 @@ public final class RetryBudget {
      *
      * @param poolInflight    requests in flight over the whole pool
      * @param busiestInflight requests in flight on its busiest backend
+     * @param percent         the pool's {@code retry-budget} in the snapshot the request runs on
      */
-    public boolean tryAcquire(int poolInflight, int busiestInflight) {
+    public boolean tryAcquire(int poolInflight, int busiestInflight, int percent) {
         int allowed = Math.max(MIN_RETRIES_IN_FLIGHT, Math.max(busiestInflight, poolInflight * percent / 100));
         while (true) {
             int now = retriesInFlight.get();

@@ -1,5 +1,6 @@
 package dev.turnout.proxy.route;
 
+import dev.turnout.proxy.config.DataPlaneSettings;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.Backend;
@@ -12,17 +13,20 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One immutable routing snapshot: routes in match order and the pools they use. The data plane
- * reads the current snapshot through one volatile field and never sees a half-built one.
+ * One immutable routing snapshot: routes in match order, the pools they use, and the settings that go
+ * with them. The data plane reads the current snapshot through one volatile field and never sees a
+ * half-built one; a reload publishes its routes, pools and settings in one such snapshot.
  */
 public final class RouteTable {
 
     private final List<Route> routes;
     private final Map<String, Pool> pools;
+    private final DataPlaneSettings settings;
 
-    public RouteTable(List<Route> routes, Map<String, Pool> pools) {
+    public RouteTable(List<Route> routes, Map<String, Pool> pools, DataPlaneSettings settings) {
         this.routes = List.copyOf(routes);
         this.pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        this.settings = settings;
     }
 
     /** A snapshot of the configuration alone, for one Turnout outside a fleet (tests, benchmarks). */
@@ -31,7 +35,7 @@ public final class RouteTable {
         config.pools().forEach((name, pool) -> pools.put(name, Pool.fromConfig(pool)));
         RoutePolicies policies = RoutePolicies.alone();
         List<Route> routes = config.routes().stream().map(r -> new Route(r, pools, policies)).toList();
-        return new RouteTable(routes, pools);
+        return new RouteTable(routes, pools, config.settings());
     }
 
     public List<Route> routes() {
@@ -40,6 +44,11 @@ public final class RouteTable {
 
     public Map<String, Pool> pools() {
         return pools;
+    }
+
+    /** The timeouts, limits, compression and cache settings that go with these routes. */
+    public DataPlaneSettings settings() {
+        return settings;
     }
 
     /** Whether this snapshot would send new requests to {@code backend}. */

@@ -22,6 +22,7 @@ import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Opens backend connections and keeps the idle keep-alive ones, per (backend, event loop).
@@ -43,6 +44,7 @@ public final class UpstreamConnector {
     private static final AttributeKey<UpstreamHandler> RELAY = AttributeKey.valueOf(UpstreamConnector.class, "relay");
 
     private final Bootstrap bootstrap;
+    private final Supplier<Timeouts> timeouts;
     private final FastThreadLocal<Map<Backend, ArrayDeque<Channel>>> idleByBackend = new FastThreadLocal<>() {
         @Override
         protected Map<Backend, ArrayDeque<Channel>> initialValue() {
@@ -50,17 +52,17 @@ public final class UpstreamConnector {
         }
     };
 
-    public UpstreamConnector(Transport transport, Timeouts timeouts) {
-        long idleMillis = timeouts.idle().toMillis();
+    /** @param timeouts the timeouts in force, read for each new connection (a reload may change them) */
+    public UpstreamConnector(Transport transport, Supplier<Timeouts> timeouts) {
+        this.timeouts = timeouts;
         this.bootstrap = new Bootstrap()
                 .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        timeouts.connect().toMillis()))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        long idleMillis = timeouts.get().idle().toMillis();
                         UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(MAX_RESPONSE_LINE)
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
@@ -104,7 +106,9 @@ public final class UpstreamConnector {
      */
     public Future<UpstreamStream> connect(Backend backend, EventLoop loop) {
         backend.connectStarted();
-        ChannelFuture connected = bootstrap.clone(loop).connect(backend.socketAddress());
+        int connectMillis = (int) Math.min(Integer.MAX_VALUE, timeouts.get().connect().toMillis());
+        ChannelFuture connected = bootstrap.clone(loop).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+                .connect(backend.socketAddress());
         connected.addListener(f -> backend.connectEnded());
         Channel ch = connected.channel();
         Promise<UpstreamStream> stream = loop.newPromise();

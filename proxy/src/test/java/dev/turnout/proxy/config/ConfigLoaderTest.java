@@ -130,6 +130,52 @@ class ConfigLoaderTest {
                 .endsWith("-" + ProcessHandle.current().pid()), "by default the instance is named after its host and pid");
     }
 
+    /** One reading reports every problem, each with its key, in the order of the file's sections. */
+    @Test
+    void everyProblemIsReportedAtOnceEachWithItsKey() {
+        ConfigError error = assertThrows(ConfigError.class, () -> ConfigLoader.parse("""
+                turnout {
+                  listen = "nowhere"
+                  pools {
+                    app { backends = [ { id = a1, address = "127.0.0.1", weight = 2000 }, { id = a1, address = "127.0.0.1:1" } ] }
+                    bad { balancer = random, backends = [] }
+                  }
+                  routes = [ { name = web, host = "a b", split { app = 50, bad = 40 } }, { name = web, split { nope = 100 } } ]
+                  timeouts { connect = 0s, request = soon }
+                  cache.max-sise = 1MiB
+                }
+                """));
+
+        assertEquals(List.of("turnout.listen", "turnout.pools.app.backends[0].address", "turnout.pools.app.backends[0].weight",
+                "turnout.pools.app.backends[1].id", "turnout.pools.bad.balancer", "turnout.routes[0].host",
+                "turnout.routes[0].split", "turnout.routes[1].name", "turnout.routes[1].split.nope",
+                "turnout.timeouts.connect", "turnout.timeouts.request", "turnout.cache.max-sise"),
+                error.all().stream().map(ConfigError::key).toList(), error::getMessage);
+        assertTrue(error.getMessage().startsWith("12 problems: turnout.listen: \"nowhere\" (expected: "), error.getMessage());
+        assertTrue(error.all().get(6).problem().contains("sum to 100, not 90"), error.all().get(6)::problem);
+    }
+
+    @Test
+    void oneProblemIsItsOwnErrorWithItsKeyAndProblemApart() {
+        ConfigError error = assertThrows(ConfigError.class, () -> ConfigLoader.parse("turnout.timeouts.idle = -1s"));
+
+        assertEquals(List.of(error), error.all());
+        assertEquals("turnout.timeouts.idle", error.key());
+        assertEquals("\"-1s\" (expected: a duration above 0, such as 2s)", error.problem());
+        assertEquals(error.key() + ": " + error.problem(), error.getMessage());
+    }
+
+    @Test
+    void theHashTellsConfigurationsApartButNotTheirAdminToken() {
+        String base = ConfigLoader.parse(VALID).hash();
+
+        assertEquals(16, base.length());
+        assertEquals(base, ConfigLoader.parse(VALID).hash(), "the same configuration, the same hash");
+        assertFalse(base.equals(ConfigLoader.parse(VALID.replace("500ms", "600ms")).hash()));
+        assertEquals(base, ConfigLoader.parse(VALID.replace("timeouts {", "admin.token = s3cret\n  timeouts {")).hash(),
+                "the token's value is left out of a hash that /metrics shows");
+    }
+
     @Test
     void reportsHoconSyntaxErrorsAsConfigErrors() {
         ConfigError error = assertThrows(ConfigError.class, () -> ConfigLoader.parse("turnout { listen = "));

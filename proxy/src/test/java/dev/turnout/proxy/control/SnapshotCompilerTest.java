@@ -6,103 +6,134 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.HostPort;
+import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RuntimeState.BackendState;
 import dev.turnout.proxy.control.RuntimeState.Origin;
-import dev.turnout.proxy.control.SnapshotCompiler.Compiled;
+import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.route.RouteTable;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
+/** Snapshots built from a state: backends that stay keep their object, those that go are retired, settings ride along. */
 class SnapshotCompilerTest {
 
-    private static final long NOW = 1_000_000_000L;
+    private final List<Backend> closedIdle = new ArrayList<>();
+    private final List<RouteTable> published = new ArrayList<>();
 
-    private static RuntimeState configured(String poolExtra) {
-        return RuntimeState.fromConfig(ConfigLoader.parse("""
-                turnout {
-                  pools { app { backends = [ { id = a, address = "127.0.0.1:9001" } ], %s } }
-                  routes = [ { name = web, split { app = 100 } } ]
-                }
-                """.formatted(poolExtra)));
+    private static TurnoutConfig config(String app2Address, String extra) {
+        return ConfigLoader.parse("turnout { state-file = \"\"\npools { app { backends = [ "
+                + "{ id = app1, address = \"127.0.0.1:9001\" }, { id = app2, address = \"" + app2Address + "\" } ] } }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]\n" + extra + "\n}");
+    }
+
+    private SnapshotCompiler compiler(RuntimeState initial, TurnoutConfig config) {
+        return new SnapshotCompiler(initial, config.settings(), UnaryOperator.identity(),
+                new RoutePolicies(() -> 1, System::nanoTime), closedIdle::add);
     }
 
     private static BackendState joining(String id, int port, Origin origin) {
-        HostPort address = new HostPort("127.0.0.1", port);
-        return new BackendState(new BackendConfig(id, address, new InetSocketAddress("127.0.0.1", port), 1), AdminState.ACTIVE,
-                origin);
+        return new BackendState(new BackendConfig(id, new HostPort("127.0.0.1", port), new InetSocketAddress("127.0.0.1", port),
+                1), AdminState.ACTIVE, origin);
     }
 
     @Test
-    void aBackendWhosePoolIdAndAddressAreUnchangedKeepsItsObject() {
-        SnapshotCompiler compiler = new SnapshotCompiler(new RoutePolicies(() -> 1, System::nanoTime));
-        RuntimeState state = configured("slow-start = 0s");
-        Compiled first = compiler.compile(state, Map.of(), NOW);
-        Backend a = first.backends().get("app/a");
+    void aBackendWhosePoolIdAndAddressStayKeepsItsObjectAndAMovedOneIsRetired() {
+        TurnoutConfig first = config("127.0.0.1:9002", "");
+        SnapshotCompiler compiler = compiler(RuntimeState.fromConfig(first), first);
+        Backend app1 = compiler.backend("app", "app1");
+        Backend app2 = compiler.backend("app", "app2");
 
-        Compiled second = compiler.compile(state.withBackend("app", state.pools().get("app").backend("a").withWeight(3)),
-                first.backends(), NOW);
-        BackendState moved = new BackendState(new BackendConfig("a", new HostPort("127.0.0.1", 9999),
-                new InetSocketAddress("127.0.0.1", 9999), 1), AdminState.ACTIVE, Origin.CONFIG);
-        Compiled third = compiler.compile(state.withBackend("app", moved), second.backends(), NOW);
+        TurnoutConfig next = config("127.0.0.1:9012", "timeouts.request = 7s");
+        SnapshotCompiler.Compiled compiled = compiler.compile(RuntimeState.fromConfig(next), next.settings());
+        assertSame(app2, compiler.backend("app", "app2"), "nothing changes before publish");
+        compiler.publish(compiled, published::add);
 
-        assertSame(a, second.backends().get("app/a"));
-        assertEquals(3, second.table().pools().get("app").members().get(0).weight());
-        assertNotSame(a, third.backends().get("app/a"), "a new address is a new backend");
-        assertSame(first.table().pools().get("app").retryBudget(), third.table().pools().get("app").retryBudget());
+        assertSame(app1, compiler.backend("app", "app1"));
+        assertNotSame(app2, compiler.backend("app", "app2"));
+        assertTrue(app2.retired());
+        assertFalse(app2.keepsConnections());
+        assertEquals(List.of(app2), closedIdle);
+        assertFalse(app1.retired());
+        assertEquals(List.of(compiled.table()), published);
+        assertSame(compiled.table(), compiler.routing().current());
+        assertEquals(7, compiler.routing().current().settings().timeouts().request().toSeconds());
+    }
+
+    @Test
+    void aBackendOutOfRotationKeepsNoIdleConnectionsAndARefreshKeepsTheSettings() {
+        TurnoutConfig config = config("127.0.0.1:9002", "timeouts.idle = 42s");
+        RuntimeState state = RuntimeState.fromConfig(config);
+        SnapshotCompiler compiler = compiler(state, config);
+        RuntimeState drained = state.withBackend("app", state.pools().get("app").backend("app1")
+                .withState(AdminState.DRAINING));
+
+        compiler.publish(compiler.compile(drained), published::add);
+
+        Backend app1 = compiler.backend("app", "app1");
+        assertFalse(app1.keepsConnections());
+        assertEquals(List.of(app1), closedIdle);
+        assertFalse(compiler.routing().current().inRotation(app1));
+        assertEquals(42, compiler.routing().current().settings().timeouts().idle().toSeconds());
+    }
+
+    @Test
+    void aPoolKeepsItsRetryBudgetAcrossSnapshots() {
+        TurnoutConfig config = config("127.0.0.1:9002", "");
+        SnapshotCompiler compiler = compiler(RuntimeState.fromConfig(config), config);
+        var budget = compiler.routing().current().pools().get("app").retryBudget();
+
+        TurnoutConfig next = config("127.0.0.1:9002", "defaults.retry-budget = 50%");
+        compiler.publish(compiler.compile(RuntimeState.fromConfig(next), next.settings()), published::add);
+
+        assertSame(budget, compiler.routing().current().pools().get("app").retryBudget());
+        assertEquals(50, compiler.routing().current().pools().get("app").resilience().retryBudgetPercent());
     }
 
     @Test
     void aBackendDiscoveredInAServingPoolRampsAndOneInAStartingPoolDoesNot() {
-        SnapshotCompiler compiler = new SnapshotCompiler(new RoutePolicies(() -> 1, System::nanoTime));
-        RuntimeState state = configured("slow-start = 10s");
-        Compiled first = compiler.compile(state.withBackend("app", joining("d1", 9002, Origin.DISCOVERED)), Map.of(), NOW);
-        assertEquals(0, first.backends().get("app/d1").rampStartNanos(), "the pool as it starts");
+        TurnoutConfig config = config("127.0.0.1:9002", "defaults.slow-start = 10s");
+        RuntimeState state = RuntimeState.fromConfig(config);
+        SnapshotCompiler compiler = compiler(state.withBackend("app", joining("d1", 9003, Origin.DISCOVERED)), config);
+        assertEquals(0, compiler.backend("app", "d1").rampStartNanos(), "the pool as it starts");
 
-        Compiled later = compiler.compile(state.withBackend("app", joining("d2", 9003, Origin.DISCOVERED))
-                .withBackend("app", joining("r1", 9004, Origin.RUNTIME)), first.backends(), NOW);
+        compiler.publish(compiler.compile(state.withBackend("app", joining("d2", 9004, Origin.DISCOVERED))
+                .withBackend("app", joining("r1", 9005, Origin.RUNTIME))), published::add);
 
-        assertEquals(NOW, later.backends().get("app/d2").rampStartNanos());
-        assertFalse(later.backends().get("app/d2").mustProveHealthy());
-        assertEquals(0, later.backends().get("app/r1").rampStartNanos(), "an unchecked pool takes an added backend whole");
-        assertTrue(later.table().pools().get("app").ramping());
+        assertTrue(compiler.backend("app", "d2").rampStartNanos() != 0, "discovered later: ramps up");
+        assertFalse(compiler.backend("app", "d2").mustProveHealthy());
+        assertEquals(0, compiler.backend("app", "r1").rampStartNanos(), "an unchecked pool takes an added backend whole");
     }
 
     @Test
     void inACheckedPoolABackendThatJoinsLaterWaitsForAProbe() {
-        SnapshotCompiler compiler = new SnapshotCompiler(new RoutePolicies(() -> 1, System::nanoTime));
-        RuntimeState state = configured("health-check { path = \"/\" }");
-        Compiled first = compiler.compile(state.withBackend("app", joining("r1", 9004, Origin.RUNTIME)), Map.of(), NOW);
-        assertTrue(first.backends().get("app/r1").mustProveHealthy(), "added at runtime, even restored at start");
-        assertFalse(first.backends().get("app/a").mustProveHealthy());
+        TurnoutConfig config = ConfigLoader.parse("turnout { state-file = \"\"\npools { app { health-check { path = \"/\" }, "
+                + "backends = [ { id = app1, address = \"127.0.0.1:9001\" } ] } }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]\n}");
+        RuntimeState state = RuntimeState.fromConfig(config);
+        SnapshotCompiler compiler = compiler(state.withBackend("app", joining("r1", 9004, Origin.RUNTIME)), config);
+        assertTrue(compiler.backend("app", "r1").mustProveHealthy(), "added at runtime, even restored at start");
+        assertFalse(compiler.backend("app", "app1").mustProveHealthy());
 
-        Compiled later = compiler.compile(state.withBackend("app", joining("d2", 9003, Origin.DISCOVERED)), first.backends(),
-                NOW);
+        compiler.publish(compiler.compile(state.withBackend("app", joining("d2", 9003, Origin.DISCOVERED))), published::add);
 
-        assertTrue(later.backends().get("app/d2").mustProveHealthy());
-        assertEquals(0, later.backends().get("app/d2").rampStartNanos(), "its ramp starts when a probe says it is up");
+        assertTrue(compiler.backend("app", "d2").mustProveHealthy());
+        assertEquals(0, compiler.backend("app", "d2").rampStartNanos(), "its ramp starts when a probe says it is up");
     }
 
     @Test
-    void backendsOutOfRotationKeepNoIdleConnections() {
-        SnapshotCompiler compiler = new SnapshotCompiler(new RoutePolicies(() -> 1, System::nanoTime));
-        RuntimeState state = configured("slow-start = 0s");
-        RuntimeState drained = state.withBackend("app", state.pools().get("app").backend("a").withState(AdminState.DRAINING))
-                .withBackend("app", joining("b", 9002, Origin.RUNTIME));
-        Compiled compiled = compiler.compile(drained, Map.of(), NOW);
-        List<Backend> closed = new ArrayList<>();
-
-        SnapshotCompiler.applyConnectionPolicy(compiled.table(), closed::add);
-
-        assertEquals(List.of(compiled.backends().get("app/a")), closed);
-        assertFalse(compiled.backends().get("app/a").keepsConnections());
-        assertTrue(compiled.backends().get("app/b").keepsConnections());
+    void discoveredBackendsAreLaidOverEachState() {
+        TurnoutConfig config = config("127.0.0.1:9002", "");
+        SnapshotCompiler compiler = new SnapshotCompiler(RuntimeState.fromConfig(config), config.settings(),
+                state -> state.withBackend("app", joining("d1", 9009, Origin.DISCOVERED)),
+                new RoutePolicies(() -> 1, System::nanoTime), closedIdle::add);
+        assertEquals(3, compiler.routing().current().pools().get("app").members().size());
     }
 }

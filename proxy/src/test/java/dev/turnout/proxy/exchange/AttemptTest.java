@@ -29,7 +29,7 @@ class AttemptTest {
         Pool pool = table.pools().get("app");
         Pool drained = new Pool(pool.name(), pool.balancer(), List.of(PoolMember.of(backend, 1, AdminState.DRAINING)),
                 pool.healthCheck(), pool.resilience(), pool.retryBudget(), System.nanoTime());
-        return new RouteTable(table.routes(), Map.of("app", drained));
+        return new RouteTable(table.routes(), Map.of("app", drained), table.settings());
     }
 
     @Test

@@ -31,7 +31,7 @@ class CacheStageTest {
     private long now = 1_000_000_000L;
     private final ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)),
             () -> now);
-    private final FrontendShared shared = new FrontendShared(null, null, null, cache, null, new LoggerAccessLog(), 0, 100, null);
+    private final FrontendShared shared = new FrontendShared(null, null, null, cache, null, new LoggerAccessLog(), null);
     private final Pool pool = RouteTable.fromConfig(ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n"
             + "pools { app { backends = [ { id = b0, address = \"127.0.0.1:9\" } ] } }\n"
             + "routes = [ { name = r, split { app = 100 } } ] }")).pools().get("app");

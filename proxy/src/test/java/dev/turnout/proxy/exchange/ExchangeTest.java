@@ -43,8 +43,7 @@ class ExchangeTest {
     private Exchange exchange(String redirectPort) {
         TurnoutConfig config = ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n" + ROUTES + "\n}");
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)), null, null, null, null,
-                new LoggerAccessLog(),
-                config.timeouts().request().toNanos(), config.limits().headerCount(), redirectPort);
+                new LoggerAccessLog(), redirectPort);
         // No backend is ever reached, so no event loop is needed.
         return new Exchange(shared, downstream, null, false);
     }

@@ -107,6 +107,24 @@ class ConfigErrorIT {
     }
 
     @Test
+    void everyProblemOfTheFileGetsALineNamingItsKey() throws Exception {
+        String config = config(edit(POOLS, "weight = 1 } ] }\n  canary", "weight = -1 } ] }\n  canary"),
+                edit(ROUTES, "canary = 10", "canary = 5"));
+        Path file = Files.writeString(dir.resolve("turnout.conf"),
+                config.replace("routes = [", "timeouts.idle = 0s\nroutes = ["));
+        try (TurnoutProcess turnout = TurnoutProcess.launch(dir, "--config", file.toString())) {
+            assertEquals(CONFIG_ERROR, turnout.waitForExit(EXIT), turnout::describe);
+            List<String> lines = turnout.stderr().strip().lines().toList();
+            assertEquals(3, lines.size(), turnout::describe);
+            assertTrue(lines.get(0).startsWith("turnout: configuration error: turnout.pools.stable.backends[0].weight: -1"),
+                    turnout::describe);
+            assertTrue(lines.get(1).startsWith("turnout: configuration error: turnout.routes[0].split: "), turnout::describe);
+            assertTrue(lines.get(2).startsWith("turnout: configuration error: turnout.timeouts.idle: "), turnout::describe);
+            assertNoStackTrace(turnout);
+        }
+    }
+
+    @Test
     void anAdminListenerOffLoopbackWithoutATokenExitsTwoNamingListenAndToken() throws Exception {
         String config = edit(config(POOLS, ROUTES), "admin.listen = \"127.0.0.1:0\"", "admin.listen = \"0.0.0.0:0\"");
         Path file = Files.writeString(dir.resolve("turnout.conf"), config);

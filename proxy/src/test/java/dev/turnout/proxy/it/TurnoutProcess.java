@@ -49,6 +49,7 @@ final class TurnoutProcess implements AutoCloseable {
     private final List<String> command;
     private int port = -1;
     private int adminPort = -1;
+    private Path configFile;
 
     private TurnoutProcess(Process process, Path stdout, Path stderr, List<String> command) {
         this.process = process;
@@ -127,6 +128,7 @@ final class TurnoutProcess implements AutoCloseable {
         TurnoutProcess turnout = launch(dir, environment, "--config", file.toString());
         turnout.port = port;
         turnout.adminPort = adminPort;
+        turnout.configFile = file;
         return turnout;
     }
 
@@ -170,6 +172,23 @@ final class TurnoutProcess implements AutoCloseable {
 
     Process process() {
         return process;
+    }
+
+    /**
+     * Rewrites the file given with {@code --config} as {@link #start} wrote it: the listeners it chose, then
+     * {@code config}.
+     */
+    void rewriteConfig(String config) throws IOException {
+        Files.writeString(configFile, "turnout.listen = \"127.0.0.1:" + port + "\"\n"
+                + "turnout.admin.listen = \"127.0.0.1:" + adminPort + "\"\n" + config);
+    }
+
+    /** Sends SIGHUP, as {@code kill -HUP PID} does. */
+    void hangUp() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -HUP " + process.pid() + " exited " + kill.exitValue());
+        }
     }
 
     /** Sends SIGTERM ({@link Process#destroy()} on Linux). */

@@ -31,8 +31,7 @@ class ProxyFrontendHandlerEmbeddedTest {
         TurnoutConfig config = ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n" + hocon + "\n}");
         // No backend is ever contacted here, so there is nothing for an outlier ejector to do.
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)),
-                new UpstreamConnector(Transport.best(), config.timeouts()), null, null, null, new LoggerAccessLog(),
-                config.timeouts().request().toNanos(), config.limits().headerCount(), null);
+                new UpstreamConnector(Transport.best(), config::timeouts), null, null, null, new LoggerAccessLog(), null);
         channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false, TrustedProxies.NONE));
     }
 

@@ -23,6 +23,7 @@ public final class LoadClient implements AutoCloseable {
 
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong connections = new AtomicLong();
     private final Map<String, AtomicLong> byBackend = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -48,6 +49,7 @@ public final class LoadClient implements AutoCloseable {
             try {
                 if (connection == null) {
                     connection = RawClient.connect(port);
+                    connections.incrementAndGet();
                     reused = false;
                 }
                 RawResponse response = connection.send(request).readResponse();
@@ -83,6 +85,11 @@ public final class LoadClient implements AutoCloseable {
 
     public long sent() {
         return sent.get();
+    }
+
+    /** Connections opened so far: one per client thread while every answer keeps its connection alive. */
+    public long connections() {
+        return connections.get();
     }
 
     public long servedBy(String backend) {
