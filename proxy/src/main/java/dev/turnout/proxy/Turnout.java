@@ -20,6 +20,7 @@ import dev.turnout.proxy.health.SlowStartTicker;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.AdminTlsContext;
+import dev.turnout.proxy.tls.BackendTlsContexts;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
@@ -71,7 +72,9 @@ public final class Turnout implements AutoCloseable {
             return thread;
         });
         try {
-            UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts());
+            BackendTlsContexts backendTls = new BackendTlsContexts();
+            backendTls.prepare(config.pools().values());
+            UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts(), backendTls);
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
             HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
             SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);

@@ -2,12 +2,13 @@ package dev.turnout.proxy.config;
 
 import java.util.List;
 
-/** A named group of interchangeable backends and how to pick among them. */
 /**
+ * A named group of interchangeable backends, how to pick among them and how to speak to them.
+ *
  * @param healthCheck the active health check, or null when the pool has none
  */
 public record PoolConfig(String name, Balancer balancer, List<BackendConfig> backends, HealthCheckConfig healthCheck,
-        ResilienceConfig resilience) {
+        ResilienceConfig resilience, PoolTransport transport) {
 
     public PoolConfig {
         backends = List.copyOf(backends);

@@ -615,7 +615,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
             }
             RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget(pool.resilience().retryBudgetPercent()));
             pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget,
-                    System.nanoTime()));
+                    pool.transport(), System.nanoTime()));
         });
         List<Route> routes = next.routes().stream()
                 .map(r -> new Route(r, pools))

@@ -4,6 +4,7 @@ import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolConfig;
+import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.config.ResilienceConfig;
 import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
@@ -39,14 +40,14 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
 
     /** A pool's backends in order, with their runtime weight and state. */
     record PoolState(String name, PoolConfig.Balancer balancer, List<BackendState> backends, HealthCheckConfig healthCheck,
-            ResilienceConfig resilience) {
+            ResilienceConfig resilience, PoolTransport transport) {
 
         PoolState {
             backends = List.copyOf(backends);
         }
 
         PoolState withBackends(List<BackendState> next) {
-            return new PoolState(name, balancer, next, healthCheck, resilience);
+            return new PoolState(name, balancer, next, healthCheck, resilience, transport);
         }
 
         BackendState backend(String id) {
@@ -71,7 +72,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         Map<String, PoolState> pools = new LinkedHashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, new PoolState(name, pool.balancer(),
                 pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, false)).toList(),
-                pool.healthCheck(), pool.resilience())));
+                pool.healthCheck(), pool.resilience(), pool.transport())));
         return new RuntimeState(pools, config.routes(), Map.of(), Map.of());
     }
 

@@ -164,6 +164,12 @@ class ExchangeTest {
         }
 
         @Override
+        public void interim(FullHttpResponse interim) {
+            answers.add(interim.status().code() + " interim");
+            interim.release();
+        }
+
+        @Override
         public void end(boolean keepAlive) {
             ends.add(keepAlive);
         }

@@ -16,6 +16,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -241,6 +242,10 @@ public final class FakeBackend implements AutoCloseable {
             current = r;
             currentReply = next != null ? next : replies.apply(r);
             currentKeepAlive = HttpUtil.isKeepAlive(head);
+            if (HttpUtil.is100ContinueExpected(head) && !currentReply.beforeBody) {
+                // As servers do: the client may send the body it announced.
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+            }
             if (currentReply.beforeBody) {
                 schedule(ctx, r, currentReply, currentKeepAlive);
             }
