@@ -76,7 +76,8 @@ public final class Turnout implements AutoCloseable {
             backendTls.prepare(config.pools().values());
             UpstreamConnector connector = new UpstreamConnector(transport, config.timeouts(), backendTls);
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
-            HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
+            HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh,
+                    (poolTransport, backend, check) -> connector.probe(poolTransport, backend, check, workers.next()));
             SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);
             this.metrics = config.metricsEnabled() ? new TrafficMetrics(control.routing(), workers) : null;
             control.onPublish(table -> {

@@ -119,7 +119,9 @@ final class UpstreamChannels {
                 || ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
             return null;
         }
-        return new SSLHandshakeException("backend did not agree to h2 by ALPN (it chose " + ssl.applicationProtocol() + ")");
+        String chosen = ssl.applicationProtocol();
+        return new SSLHandshakeException("backend did not agree to h2 by ALPN (" + (chosen == null ? "it named no protocol"
+                : "it chose " + chosen) + ")");
     }
 
     private void warnTlsFailure(Backend backend, Throwable failure) {

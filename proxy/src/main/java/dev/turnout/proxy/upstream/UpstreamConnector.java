@@ -1,5 +1,6 @@
 package dev.turnout.proxy.upstream;
 
+import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.http.HeadSyntax;
@@ -20,6 +21,7 @@ import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -193,6 +195,15 @@ public final class UpstreamConnector {
         }
         ((UpstreamHandler) upstream).unbind();
         upstream.channel().close();
+    }
+
+    /**
+     * Probes {@code backend}'s health on {@code loop} over a connection of its own, made as the
+     * pool's requests are (TLS, HTTP/2); see {@link UpstreamProbe}. Callable from any thread.
+     */
+    public CompletableFuture<ProbeOutcome> probe(PoolTransport transport, Backend backend, HealthCheckConfig check,
+            EventLoop loop) {
+        return UpstreamProbe.run(channels, transport, backend, check, loop);
     }
 
     private static UpstreamHandler handler(Channel ch) {

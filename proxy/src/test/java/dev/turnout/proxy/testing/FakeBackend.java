@@ -34,6 +34,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -74,6 +75,10 @@ public final class FakeBackend implements AutoCloseable {
     private final int port;
 
     private FakeBackend(Function<RecordedRequest, Reply> replies) throws InterruptedException {
+        this(replies, null);
+    }
+
+    private FakeBackend(Function<RecordedRequest, Reply> replies, SslContext tls) throws InterruptedException {
         this.replies = replies;
         ChannelFuture bound = new ServerBootstrap()
                 .group(GROUP)
@@ -82,6 +87,9 @@ public final class FakeBackend implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         children.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(64 * 1024)
@@ -105,6 +113,11 @@ public final class FakeBackend implements AutoCloseable {
 
     public static FakeBackend start(Function<RecordedRequest, Reply> replies) throws InterruptedException {
         return new FakeBackend(replies);
+    }
+
+    /** A backend that speaks HTTP/1.1 over TLS with this server context. */
+    public static FakeBackend startTls(SslContext tls, Reply reply) throws InterruptedException {
+        return new FakeBackend(r -> reply, tls);
     }
 
     /** From now on, answer every request (not served by {@link #enqueue}) this way. */
