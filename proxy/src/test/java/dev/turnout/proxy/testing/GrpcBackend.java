@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code Fail} (unary): FAILED_PRECONDITION "not today" with trailing metadata {@code x-reason: because};
  * <li>{@code Hang} (unary): never answers; a cancelled call is counted in {@link #cancelled()}.
  * </ul>
+ * It also serves {@code grpc.health.v1.Health/Check} for "" and {@code test.Echo} (NOT_FOUND for other
+ * services), answering {@link #serving(boolean) SERVING or NOT_SERVING}; its messages are encoded by hand.
  */
 public final class GrpcBackend implements AutoCloseable {
 
@@ -58,15 +61,21 @@ public final class GrpcBackend implements AutoCloseable {
     public static final MethodDescriptor<byte[], byte[]> FAIL = method("Fail", MethodDescriptor.MethodType.UNARY);
     public static final MethodDescriptor<byte[], byte[]> HANG = method("Hang", MethodDescriptor.MethodType.UNARY);
     public static final Metadata.Key<String> REASON = Metadata.Key.of("x-reason", Metadata.ASCII_STRING_MARSHALLER);
+    private static final MethodDescriptor<byte[], byte[]> HEALTH_CHECK = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("grpc.health.v1.Health/Check")
+            .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
 
     private final Server server;
     private final AtomicInteger calls = new AtomicInteger();
     private final AtomicInteger hanging = new AtomicInteger();
     private final AtomicInteger cancelled = new AtomicInteger();
+    private final AtomicInteger healthChecks = new AtomicInteger();
+    private volatile boolean serving = true;
 
     private GrpcBackend(Path cert, Path key) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(service());
+                .addService(service())
+                .addService(health());
         if (cert != null) {
             builder.sslContext(GrpcSslContexts.forServer(cert.toFile(), key.toFile()).build());
         }
@@ -102,6 +111,16 @@ public final class GrpcBackend implements AutoCloseable {
         return cancelled.get();
     }
 
+    /** What the health service answers from now on: SERVING or NOT_SERVING. */
+    public void serving(boolean serving) {
+        this.serving = serving;
+    }
+
+    /** Health checks answered so far. */
+    public int healthChecks() {
+        return healthChecks.get();
+    }
+
     public static byte[] number(int n) {
         return ByteBuffer.allocate(4).putInt(n).array();
     }
@@ -114,6 +133,22 @@ public final class GrpcBackend implements AutoCloseable {
         return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
                 .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+    }
+
+    /** HealthCheckResponse { status = 1 (SERVING) or 2 (NOT_SERVING) }, from HealthCheckRequest { service = 1 }. */
+    private ServerServiceDefinition health() {
+        return ServerServiceDefinition.builder("grpc.health.v1.Health")
+                .addMethod(HEALTH_CHECK, ServerCalls.asyncUnaryCall((request, out) -> {
+                    healthChecks.incrementAndGet();
+                    String service = request.length < 2 ? "" : new String(request, 2, request[1], StandardCharsets.UTF_8);
+                    if (!service.isEmpty() && !service.equals(SERVICE)) {
+                        out.onError(Status.NOT_FOUND.withDescription("unknown service " + service).asRuntimeException());
+                        return;
+                    }
+                    out.onNext(new byte[] {0x08, (byte) (serving ? 1 : 2)});
+                    out.onCompleted();
+                }))
+                .build();
     }
 
     private ServerServiceDefinition service() {
