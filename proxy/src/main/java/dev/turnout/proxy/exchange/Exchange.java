@@ -521,7 +521,7 @@ public final class Exchange {
         if (responseStarted) {
             endCallWith(ProxyFailure.DEADLINE_EXCEEDED);
         } else {
-            respondLocally(GrpcCall.errorAnswer(ProxyFailure.DEADLINE_EXCEEDED));
+            respondLocally(GrpcCall.errorAnswer(ProxyFailure.DEADLINE_EXCEEDED), ProxyFailure.DEADLINE_EXCEEDED.statusCode());
         }
     }
 
@@ -556,7 +556,7 @@ public final class Exchange {
             LOG.debug("{} {} -> {} ({})", method, uri, failure.statusCode(), failure.tag());
         }
         if (grpc.active()) {
-            respondLocally(GrpcCall.errorAnswer(failure));
+            respondLocally(GrpcCall.errorAnswer(failure), failure.statusCode());
             return;
         }
         FullHttpResponse stale = cache.staleOnError();
@@ -571,12 +571,20 @@ public final class Exchange {
 
     /** Answers without (or no longer with) a backend: a failure's status, or a cache hit. */
     private void respondLocally(FullHttpResponse response) {
+        respondLocally(response, response.status().code());
+    }
+
+    /**
+     * @param countedStatus the status metrics and the access log count: a gRPC error goes out as
+     *                      200 but counts as the HTTP status it stands for (502, 503, 504...)
+     */
+    private void respondLocally(FullHttpResponse response, int countedStatus) {
         attempt.abandon();
         responseStarted = true;
         responseComplete = true;
         attempt.answered();
         discardingBody = true;
-        status = response.status().code();
+        status = countedStatus;
         bodyBytes = response.content().readableBytes();
         responseKeepAlive = keepAliveAllowed();
         ResponsePolicy.markConnection(response.headers(), responseKeepAlive, http10Client);
