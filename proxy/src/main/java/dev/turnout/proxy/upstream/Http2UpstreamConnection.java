@@ -37,6 +37,8 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(Http2UpstreamConnection.class);
     /** Streams assumed before a backend's SETTINGS say (RFC 9113 6.5.2 recommends no fewer than 100). */
     static final int ASSUMED_MAX_STREAMS = 100;
+    /** Netty's translation between stream frames and HttpObjects; sharable, so one serves every stream. */
+    private static final Http2StreamFrameToHttpObjectCodec TO_HTTP_OBJECTS = new Http2StreamFrameToHttpObjectCodec(false);
 
     private final Http2Upstreams owner;
     private final PoolTransport transport;
@@ -80,12 +82,10 @@ final class Http2UpstreamConnection extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         state = ctx.pipeline().get(Http2FrameCodec.class).connection();
-        Http2UpstreamConnection self = this;
         streamBootstrap = new Http2StreamChannelBootstrap(channel).handler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel stream) {
-                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false))
-                        .addLast(new Http2UpstreamStream(self));
+                stream.pipeline().addLast(TO_HTTP_OBJECTS).addLast(new Http2UpstreamStream(Http2UpstreamConnection.this));
             }
         });
     }

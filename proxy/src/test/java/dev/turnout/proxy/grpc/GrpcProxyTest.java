@@ -3,7 +3,6 @@ package dev.turnout.proxy.grpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.Await;
@@ -26,6 +25,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -215,7 +215,8 @@ class GrpcProxyTest {
         Await.until("the call to reach the backend", () -> backend.hanging() > hangingBefore);
         call.cancel("the user gave up", null);
         Await.until("the backend to see the call cancelled", () -> backend.cancelled() > cancelledBefore);
-        assertTrue(result.isCompletedExceptionally());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> result.get(10, TimeUnit.SECONDS));
+        assertEquals(Status.Code.CANCELLED, Status.fromThrowable(e.getCause()).getCode());
     }
 
     @ParameterizedTest(name = "client {0}")
