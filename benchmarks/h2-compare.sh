@@ -8,6 +8,8 @@
 # Needs java, openssl (a throwaway CA and certificate are made here) and h2load (Debian's
 # nghttp2-client). Everything runs on 127.0.0.1 and is stopped on exit.
 # Settings (environment): ROUNDS=3 REQUESTS=30000 CLIENTS=10 STREAMS=10
+# BACKEND=h1 (default: the pool speaks HTTP/1.1 to the backend) or h2c (the pool is protocol = h2c and
+# the backend speaks HTTP/2 with prior knowledge: streams multiplexed on shared backend connections).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +19,7 @@ ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-30000}
 CLIENTS=${CLIENTS:-10}
 STREAMS=${STREAMS:-10}
+BACKEND=${BACKEND:-h1}
 for jar in "$TURNOUT_JAR" "$BENCH_JAR"; do
     [[ -f "$jar" ]] || { echo "missing $jar: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
 done
@@ -32,7 +35,7 @@ cd "$WORK"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" \
     -keyout site.key -out site.crt 2>/dev/null
 
-java -cp "$BENCH_JAR" dev.turnout.bench.FixedResponseServer 0 1 >backend.log 2>&1 &
+java -cp "$BENCH_JAR" dev.turnout.bench.FixedResponseServer 0 1 - "$BACKEND" >backend.log 2>&1 &
 PIDS+=($!)
 BACKEND_PORT=$(wait_for_line backend.log 'listening on 127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
 cat >turnout.conf <<CONF
@@ -40,7 +43,8 @@ turnout {
   listen = "127.0.0.1:0"
   admin.listen = "127.0.0.1:0"
   state-file = ""
-  pools { app { backends = [ { id = fixed, address = "127.0.0.1:$BACKEND_PORT" } ] } }
+  pools { app { protocol = "$([[ $BACKEND == h2c ]] && echo h2c || echo http/1.1)"
+                backends = [ { id = fixed, address = "127.0.0.1:$BACKEND_PORT" } ] } }
   routes = [ { name = all, split { app = 100 } } ]
   tls { listen = "127.0.0.1:0", certificates = [ { cert = "$WORK/site.crt", key = "$WORK/site.key" } ] }
 }
@@ -70,7 +74,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
         h2load -n "$REQUESTS" -c "$CLIENTS" ${ARGS[$name]} >"$name.$round.txt" 2>&1
     done
 done
-echo "h2load -n $REQUESTS -c $CLIENTS (h2: -m $STREAMS streams per connection), 1 KiB body, $(nproc) cores, median of $ROUNDS"
+echo "h2load -n $REQUESTS -c $CLIENTS (h2: -m $STREAMS streams per connection), 1 KiB body, backend $BACKEND," \
+    "$(nproc) cores, median of $ROUNDS"
 printf '%-8s %12s %12s %10s\n' target "req/s" "mean (ms)" failed
 for name in h1 h2c h2-tls; do
     rps=$(for ((r = 1; r <= ROUNDS; r++)); do grep -oE '[0-9.]+ req/s' "$name.$r.txt" | head -1 | cut -d' ' -f1; done | median_of)

@@ -29,6 +29,9 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
@@ -40,12 +43,13 @@ import java.util.Arrays;
  * 1 KiB body, keep-alive unless the client asks to close. Request bodies are read and dropped.
  * Paths under {@code /cached} are answered with {@code Cache-Control: max-age=3600}.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.turnout.bench.FixedResponseServer [port [threads [name]]]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.turnout.bench.FixedResponseServer [port [threads [name [h2c]]]]</pre>
  *
  * <p>Port 0 (the default) takes a free port; the bound address is printed as
  * {@code listening on 127.0.0.1:PORT}. It listens on loopback only and runs until killed. A name,
  * when given, is sent back as {@code X-Pool: name} on every answer, so that a load test behind a
- * split can count which pool answered.
+ * split can count which pool answered ({@code -} for none). With {@code h2c} it speaks HTTP/2 with
+ * prior knowledge instead of HTTP/1.1, each stream answered the same way, for an h2c pool.
  */
 @SuppressWarnings("checkstyle:regexp") // a command-line tool: printing where it listens is the point
 public final class FixedResponseServer {
@@ -59,7 +63,8 @@ public final class FixedResponseServer {
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
-        String name = args.length > 2 ? args[2] : null;
+        String name = args.length > 2 && !args[2].equals("-") ? args[2] : null;
+        boolean h2c = args.length > 3 && args[3].equals("h2c");
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -79,13 +84,24 @@ public final class FixedResponseServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), responder);
+                        if (!h2c) {
+                            ch.pipeline().addLast(new HttpServerCodec(), responder);
+                            return;
+                        }
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
+                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                                    @Override
+                                    protected void initChannel(Channel stream) {
+                                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), responder);
+                                    }
+                                }));
                     }
                 })
                 .bind("127.0.0.1", port).sync().channel();
         InetSocketAddress bound = (InetSocketAddress) server.localAddress();
         System.out.println("listening on 127.0.0.1:" + bound.getPort() + " (" + (epoll ? "epoll" : "nio") + ", "
-                + threads + " threads, " + BODY_SIZE + "-byte body" + (name == null ? "" : ", X-Pool: " + name) + ")");
+                + threads + " threads, " + BODY_SIZE + "-byte body" + (name == null ? "" : ", X-Pool: " + name)
+                + (h2c ? ", h2c" : "") + ")");
         System.out.flush();
         try {
             server.closeFuture().sync();

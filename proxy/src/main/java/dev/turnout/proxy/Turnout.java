@@ -27,6 +27,7 @@ import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.metrics.ReloadMetrics;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.AdminTlsContext;
+import dev.turnout.proxy.tls.BackendTlsContexts;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
@@ -85,9 +86,12 @@ public final class Turnout implements AutoCloseable {
             return thread;
         });
         try {
-            UpstreamConnector connector = new UpstreamConnector(transport, this::timeouts);
+            BackendTlsContexts backendTls = new BackendTlsContexts();
+            backendTls.prepare(config.pools().values());
+            UpstreamConnector connector = new UpstreamConnector(transport, this::timeouts, backendTls);
             this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
-            HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh);
+            HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh,
+                    (poolTransport, backend, check) -> connector.probe(poolTransport, backend, check, workers.next()));
             SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);
             this.metrics = config.metricsEnabled() ? new TrafficMetrics(control.routing(), workers) : null;
             ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
@@ -167,7 +171,9 @@ public final class Turnout implements AutoCloseable {
             ReloadMetrics reloadMetrics = metrics == null ? null
                     : new ReloadMetrics(metrics.registry(), config.hash(), System.currentTimeMillis());
             // Discovery follows the reloaded pools: lookups start, stop or change with them.
+            // New pools' TLS contexts are made before they are routed to; discovery follows the reloaded pools.
             this.reloader = new ConfigReloader(source, config, control, reloadMetrics, Clock.systemUTC(),
+                    next -> backendTls.prepare(next.pools().values()),
                     reloaded -> discovery.sync(DnsDiscovery.discoveries(reloaded.pools())));
             if (source != null) {
                 control.reloader(reloader::reload);

@@ -95,7 +95,7 @@ class ClientProtocolTest {
             assertEquals(200, last.status(), last::toString);
             assertEquals("stored hello world", last.bodyText());
             RecordedRequest seen = backend.awaitCompleteRequest(0);
-            assertNull(seen.header("Expect"), "the proxy answered the expectation itself");
+            assertEquals("100-continue", seen.header("Expect"), "the backend decides, and its 100 was relayed");
             assertEquals(200, client.get("a.test", "/next").status());
         }
     }
@@ -123,15 +123,43 @@ class ClientProtocolTest {
     }
 
     @Test
-    void interimAnswersFromTheBackendAreNotRelayed() throws Exception {
-        try (FakeBackend backend = FakeBackend.start(Reply.raw("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+    void earlyHintsFromTheBackendReachTheClientBeforeTheFinalAnswer() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.raw("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n"
+                + "Connection: x-hop\r\nX-Hop: dropped\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal"));
                 Turnout proxy = TestProxy.start(backend);
                 RawClient client = RawClient.connect(proxy.address())) {
-            RawResponse r = client.get("a.test", "/hints");
+            client.send("GET /hints HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            RawResponse hints = client.readResponse();
+            assertEquals(103, hints.status(), hints::toString);
+            assertEquals("</a.css>; rel=preload", hints.header("Link"));
+            assertFalse(hints.hasHeader("X-Hop"), "hop-by-hop fields stay behind: " + hints);
+            RawResponse r = client.readResponse();
             assertEquals(200, r.status(), r::toString);
             assertEquals("final", r.bodyText());
             assertFalse(r.hasHeader("Link"), "the 103's headers stay with the 103");
+            client.send("GET /next HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            assertEquals(103, client.readResponse().status(), "the connection goes on in step");
+            assertEquals("final", client.readResponse().bodyText());
+        }
+    }
+
+    @Test
+    void anHttp10ClientGetsNoInterimAnswerAndAnUnasked100IsDropped() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.raw("HTTP/1.1 100 Continue\r\n\r\n"
+                + "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal"));
+                Turnout proxy = TestProxy.start(backend)) {
+            try (RawClient old = RawClient.connect(proxy.address())) {
+                old.send("GET /hints HTTP/1.0\r\nHost: a.test\r\n\r\n");
+                RawResponse r = old.readResponse();
+                assertEquals(200, r.status(), "HTTP/1.0 has no 1xx (RFC 9110 15.2): " + r);
+            }
+            try (RawClient client = RawClient.connect(proxy.address())) {
+                client.send("GET /hints HTTP/1.1\r\nHost: a.test\r\n\r\n");
+                RawResponse first = client.readResponse();
+                assertEquals(103, first.status(), "no Expect, so the backend's 100 is not relayed: " + first);
+                assertEquals(200, client.readResponse().status());
+            }
         }
     }
 

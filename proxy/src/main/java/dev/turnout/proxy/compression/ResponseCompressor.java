@@ -152,12 +152,16 @@ public final class ResponseCompressor extends HttpContentCompressor {
         return best;
     }
 
+    /** A configured type, and never gRPC's, whose messages are framed (and compressed) by gRPC itself. */
     boolean compressibleType(String contentType) {
         if (contentType == null) {
             return false;
         }
         int semicolon = contentType.indexOf(';');
         String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+        if (type.startsWith("application/grpc")) {
+            return false;
+        }
         for (String pattern : config.types()) {
             if (pattern.endsWith("/*") ? type.startsWith(pattern.substring(0, pattern.length() - 1))
                     : pattern.startsWith("*+") ? type.endsWith(pattern.substring(1)) : type.equals(pattern)) {

@@ -60,6 +60,15 @@ public final class ConfigDiff {
         restart(keys, "turnout.trusted-proxies", current.clientAddress(), next.clientAddress(),
                 ClientAddressConfig::trustedProxies);
         restart(keys, "turnout.dns.resolvers", current, next, TurnoutConfig::dns);
+        // A pool's backends stay the same objects across a reload, with their pooled connections of one kind.
+        current.pools().forEach((name, pool) -> {
+            PoolConfig wanted = next.pools().get(name);
+            if (wanted != null && !pool.transport().equals(wanted.transport())) {
+                keys.add(new Restart("turnout.pools." + name + ".protocol", "the pool's protocol or tls changed: its "
+                        + "backends' connections are of one kind for their life; restart (--takeover), or add a pool "
+                        + "under a new name and move the route's split to it"));
+            }
+        });
         return keys;
     }
 

@@ -52,7 +52,9 @@ public final class ConfigKeys {
     static final Section TLS = new Section("turnout.tls", Set.of("listen", "certificates", "redirect-http"));
     static final Section TLS_CERTIFICATE = new Section("turnout.tls.certificates[]", Set.of("cert", "key"));
     static final Section POOL = new Section("turnout.pools.<name>", Set.of("balancer", "backends", "discovery", "health-check",
-            "retries", "retry-budget", "passive-ejection", "slow-start", "max-connections", "max-pending"));
+            "retries", "retry-budget", "passive-ejection", "slow-start", "max-connections", "max-pending", "protocol", "tls"));
+    static final Section POOL_TLS = new Section("turnout.pools.<name>.tls", Set.of("ca", "server-name", "verify", "cert",
+            "key"));
     static final Section DISCOVERY = new Section("turnout.pools.<name>.discovery", Set.of("dns", "port", "type", "interval"));
     static final Section DNS = new Section("turnout.dns", Set.of("resolvers"));
     /** What {@code turnout.defaults} gives every pool: the pool's keys that are not its own identity. */
@@ -60,7 +62,7 @@ public final class ConfigKeys {
             "passive-ejection", "slow-start", "max-connections", "max-pending"));
     static final Section BACKEND = new Section("turnout.pools.<name>.backends[]", Set.of("id", "address", "weight"));
     static final Section HEALTH_CHECK = new Section("turnout.pools.<name>.health-check", Set.of("path", "interval",
-            "timeout", "healthy-threshold", "unhealthy-threshold", "expected-status"));
+            "timeout", "healthy-threshold", "unhealthy-threshold", "expected-status", "type", "grpc-service"));
     static final Section PASSIVE_EJECTION = new Section("turnout.pools.<name>.passive-ejection",
             Set.of("consecutive-failures", "base-time", "max-ejection-percent"));
     static final Section ROUTE = new Section("turnout.routes[]", Set.of("name", "host", "path-prefix", "split", "cache",
@@ -74,9 +76,9 @@ public final class ConfigKeys {
     static final Section REWRITE = new Section("turnout.routes[].rewrite", Set.of("strip-prefix", "regex", "replacement"));
 
     private static final List<Section> ALL = List.of(TOP, ADMIN, ADMIN_TOKEN, ADMIN_TLS, STATE, ETCD, TIMEOUTS, LIMITS,
-            LIMITS_HTTP2, SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, DISCOVERY, DNS, DEFAULTS,
-            BACKEND, HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY, REDIRECT, RATE_LIMIT, REQUEST_HEADERS, RESPONSE_HEADERS,
-            REWRITE);
+            LIMITS_HTTP2, SHUTDOWN, ACCESS_LOG, METRICS, CACHE, COMPRESSION, TLS, TLS_CERTIFICATE, POOL, POOL_TLS, DISCOVERY, DNS,
+            DEFAULTS, BACKEND, HEALTH_CHECK, PASSIVE_EJECTION, ROUTE, STICKY, REDIRECT, RATE_LIMIT, REQUEST_HEADERS,
+            RESPONSE_HEADERS, REWRITE);
 
     private ConfigKeys() {
     }

@@ -395,21 +395,28 @@ public final class ConfigLoader {
         own.check(() -> requireKnownKeys(p.root(), key, ConfigKeys.POOL.keys()));
         PoolConfig.Balancer balancer = own.read(() -> balancer(p, key));
         List<BackendConfig> backends = backends(p, key, own);
-        HealthCheckConfig healthCheck = own.read(() -> healthCheck(p, key, defaults));
+        PoolTransport transport = own.read(() -> PoolTransportReader.read(p, key));
+        HealthCheckConfig healthCheck = transport == null ? null : own.read(() -> healthCheck(p, key, defaults, transport));
         ResilienceConfig resilience = own.read(() -> resilience(p, key, defaults));
         DiscoveryConfig discovery = own.read(() -> DiscoveryConfigReader.discovery(p, key, p.hasPath("backends")));
         own.throwIfAny();
-        return new PoolConfig(name, balancer, backends, healthCheck, resilience, discovery);
+        return new PoolConfig(name, balancer, backends, healthCheck, resilience, discovery, transport);
     }
 
-    private static HealthCheckConfig healthCheck(Config p, String poolKey, Config defaults) {
+    private static HealthCheckConfig healthCheck(Config p, String poolKey, Config defaults, PoolTransport transport) {
         if (!p.hasPath("health-check")) {
             return null;
         }
         String key = poolKey + ".health-check";
         Config h = p.getConfig("health-check").withFallback(defaults.getConfig("health-check"));
         requireKnownKeys(h.root(), key, ConfigKeys.HEALTH_CHECK.keys());
-        String path = string(h, key, "path");
+        String type = h.hasPath("type") ? string(h, key, "type") : "http";
+        if (!type.equals("http") && !(type.equals("grpc") && transport.http2())) {
+            throw ConfigError.of(key + ".type", type,
+                    transport.http2() ? "http or grpc" : "http (grpc needs protocol h2 or h2c)");
+        }
+        String grpcService = type.equals("grpc") ? (h.hasPath("grpc-service") ? string(h, key, "grpc-service") : "") : null;
+        String path = grpcService != null ? HealthCheckConfig.GRPC_HEALTH_PATH : string(h, key, "path");
         if (!path.startsWith("/")) {
             throw ConfigError.of(key + ".path", path, "a path starting with /");
         }
@@ -429,7 +436,7 @@ public final class ConfigLoader {
             throw ConfigError.of(key + ".timeout", h.getValue("timeout").unwrapped(), "at most the interval, " + interval);
         }
         return new HealthCheckConfig(path, interval, timeout, intIn(h, key, "healthy-threshold", 1, 100),
-                intIn(h, key, "unhealthy-threshold", 1, 100), min, max);
+                intIn(h, key, "unhealthy-threshold", 1, 100), min, max, grpcService);
     }
 
     private static ResilienceConfig resilience(Config p, String poolKey, Config defaults) {

@@ -29,6 +29,7 @@ public final class ConfigReloader {
 
     private final Supplier<TurnoutConfig> source;
     private final RuntimeControl control;
+    private final Consumer<TurnoutConfig> preparing;
     private final Consumer<TurnoutConfig> onReloaded;
     private final ReloadMetrics metrics;
     private final Clock clock;
@@ -40,11 +41,14 @@ public final class ConfigReloader {
      *                {@link ConfigError} for one that does not validate
      * @param initial the configuration in force
      * @param metrics where outcomes are counted, or null without metrics
+     * @param preparing  readies what a configuration needs before it is put in force (the TLS contexts of new pools);
+     *                   a failure refuses the reload
      * @param onReloaded told each configuration put in force, after the routing state took it
      */
     public ConfigReloader(Supplier<TurnoutConfig> source, TurnoutConfig initial, RuntimeControl control, ReloadMetrics metrics,
-            Clock clock, Consumer<TurnoutConfig> onReloaded) {
+            Clock clock, Consumer<TurnoutConfig> preparing, Consumer<TurnoutConfig> onReloaded) {
         this.source = source;
+        this.preparing = preparing;
         this.onReloaded = onReloaded;
         this.active = initial;
         this.control = control;
@@ -89,6 +93,7 @@ public final class ConfigReloader {
         List<String> settings = ConfigDiff.settingsChanged(active, next);
         RuntimeControl.Reconfigured done;
         try {
+            preparing.accept(next);
             done = control.reconfigure(next);
         } catch (RuntimeException e) {
             String message = "the new configuration could not be put in force (" + e.getMessage() + "); nothing was changed";

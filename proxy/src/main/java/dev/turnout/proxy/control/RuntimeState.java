@@ -5,6 +5,7 @@ import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolConfig;
+import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.config.ResilienceConfig;
 import dev.turnout.proxy.config.RouteConfig;
 import dev.turnout.proxy.config.TurnoutConfig;
@@ -46,14 +47,15 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
      *                  then only those an admin changed ({@link DiscoveredPools} lays the discovered ones over them)
      */
     record PoolState(String name, PoolConfig.Balancer balancer, List<BackendState> backends, HealthCheckConfig healthCheck,
-            ResilienceConfig resilience, DiscoveryConfig discovery) {
+            ResilienceConfig resilience, DiscoveryConfig discovery,
+            PoolTransport transport) {
 
         PoolState {
             backends = List.copyOf(backends);
         }
 
         PoolState withBackends(List<BackendState> next) {
-            return new PoolState(name, balancer, next, healthCheck, resilience, discovery);
+            return new PoolState(name, balancer, next, healthCheck, resilience, discovery, transport);
         }
 
         BackendState backend(String id) {
@@ -91,7 +93,7 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         Map<String, PoolState> pools = new LinkedHashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, new PoolState(name, pool.balancer(),
                 pool.backends().stream().map(b -> new BackendState(b, AdminState.ACTIVE, Origin.CONFIG)).toList(),
-                pool.healthCheck(), pool.resilience(), pool.discovery())));
+                pool.healthCheck(), pool.resilience(), pool.discovery(), pool.transport())));
         return new RuntimeState(pools, config.routes(), Map.of(), Map.of());
     }
 

@@ -96,7 +96,8 @@ final class SnapshotCompiler {
             }
             // One budget per pool name for good: its retries in flight and counts carry over every snapshot.
             RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget());
-            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget, now));
+            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget,
+                    pool.transport(), now));
         });
         List<Route> routes = next.routes().stream().map(r -> new Route(r, pools, policies)).toList();
         return new Compiled(new RouteTable(routes, pools, settings), nextBackends);

@@ -6,9 +6,9 @@ import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.RetryReason;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.upstream.UpstreamException;
 import dev.turnout.proxy.upstream.UpstreamListener;
 import dev.turnout.proxy.upstream.UpstreamStream;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -50,6 +50,7 @@ final class Attempt implements UpstreamListener {
     // The backends this exchange was sent to, so that a retry goes to one not tried yet.
     private final Backend[] tried = new Backend[ResilienceConfig.MAX_RETRIES + 1];
     private final Runnable responseTimerTick = this::onResponseTimerTick;
+    private final RequestReplay replay = new RequestReplay();
     // One timer per connection at most, rescheduled rather than re-created for every request.
     private ScheduledFuture<?> responseTimer;
 
@@ -96,9 +97,13 @@ final class Attempt implements UpstreamListener {
         return false;
     }
 
-    /** Whether {@code b} may open one more connection: the per-backend cap, decided here for every caller. */
-    static boolean roomForConnection(Pool pool, Backend b) {
-        return pool.resilience().roomFor(b.openConnections(), b.pendingConnects());
+    /**
+     * Whether a request may go to {@code b} over a connection not open yet: the per-backend cap,
+     * decided here for every caller. Joining an HTTP/2 connection being opened needs no room.
+     */
+    static boolean roomForConnection(FrontendShared shared, Pool pool, Backend b) {
+        return pool.resilience().roomFor(b.openConnections(), b.pendingConnects())
+                || (pool.transport().http2() && shared.connector().joinsPendingConnection(pool, b));
     }
 
     /** A new exchange begins: no backend tried yet. */
@@ -158,10 +163,10 @@ final class Attempt implements UpstreamListener {
      *                queued behind it, and nothing else will flush them
      */
     void send(HttpRequest head, boolean resumed) {
-        UpstreamStream pooled = shared.connector().leaseIdle(backend, this);
-        if (pooled == null && !roomForConnection(exchange.pool, backend)) {
+        UpstreamStream pooled = shared.connector().leaseIdle(exchange.pool, backend, this);
+        if (pooled == null && !roomForConnection(shared, exchange.pool, backend)) {
             pooled = moveToBackendWithRoom();
-            if (pooled == null && !roomForConnection(exchange.pool, backend)) {
+            if (pooled == null && !roomForConnection(shared, exchange.pool, backend)) {
                 exchange.fail(ProxyFailure.BACKEND_AT_CAPACITY);
                 return;
             }
@@ -198,8 +203,8 @@ final class Attempt implements UpstreamListener {
             if (other == null) {
                 return null;
             }
-            UpstreamStream idle = shared.connector().leaseIdle(other, this);
-            if (idle != null || roomForConnection(pool, other)) {
+            UpstreamStream idle = shared.connector().leaseIdle(pool, other, this);
+            if (idle != null || roomForConnection(shared, pool, other)) {
                 backend.requestFinished();
                 backend = other;
                 tried[attempts - 1] = other;
@@ -213,6 +218,7 @@ final class Attempt implements UpstreamListener {
     /** A part of the request body: to the backend, or queued until a connection takes it. */
     void forward(HttpContent content) {
         if (upstream != null) {
+            replay.sending(content);
             upstream.write(content);
             needsFlush = true;
             if (!upstream.isWritable()) {
@@ -245,8 +251,11 @@ final class Attempt implements UpstreamListener {
         }
     }
 
-    /** The backend counts one more failure; a refused connection ejects it at once. */
+    /** The backend counts one more failure; a refused connection ejects it at once; a refused stream is no failure. */
     void backendFailed(ProxyFailure failure) {
+        if (failure == ProxyFailure.STREAM_REFUSED) {
+            return; // shedding load or going away in good order (GOAWAY): not the backend failing
+        }
         Pool pool = exchange.pool;
         shared.ejector().onFailure(backend, pool, backend.recordFailure());
         if (failure == ProxyFailure.CONNECT_REFUSED) {
@@ -277,6 +286,10 @@ final class Attempt implements UpstreamListener {
      * </ul>
      */
     boolean retry(RetryReason reason) {
+        if (reason == RetryReason.REFUSED_STREAM && !requestUnsent && !downstream.closing()
+                && replay.requeue(awaitingConnect, exchange.request)) {
+            requestUnsent = true; // not acted on, and all of it is queued again: as if never sent
+        }
         boolean sent = !requestUnsent;
         if (downstream.closing()
                 || (sent && (!exchange.requestComplete || exchange.requestHasBody || !exchange.route.retries(exchange.method)))) {
@@ -286,7 +299,7 @@ final class Attempt implements UpstreamListener {
         Pool current = shared.routing().current().pools().getOrDefault(pool.name(), pool);
         Backend next = retries < pool.resilience().retries() ? current.pickExcluding(tried, attempts) : null;
         if (next == null) {
-            return sent && retryOnFreshConnection();
+            return (sent || reason == RetryReason.REFUSED_STREAM) && retryOnFreshConnection(reason, sent);
         }
         if (sent && !holdsRetryToken && !foundClosed(reason)) {
             if (!current.tryAcquireRetry()) {
@@ -318,16 +331,17 @@ final class Attempt implements UpstreamListener {
     }
 
     /**
-     * The backend closed a pooled connection as it was reused, and no other backend may take the
-     * request: once more, on a fresh connection (as nginx does), outside {@code retries}.
+     * The backend closed a pooled connection as it was reused (or refused an HTTP/2 stream unprocessed,
+     * a GOAWAY as it restarts), and no other backend may take the request: once more, on a fresh
+     * connection (as nginx does), outside {@code retries}.
      */
-    private boolean retryOnFreshConnection() {
-        if (!wasPooled || retriedOnFreshConnection) {
+    private boolean retryOnFreshConnection(RetryReason reason, boolean sent) {
+        if ((!wasPooled && reason != RetryReason.REFUSED_STREAM) || retriedOnFreshConnection) {
             return false;
         }
         retriedOnFreshConnection = true;
-        exchange.pool.retryBudget().retried(RetryReason.CLOSED_BEFORE_ANSWER);
-        sendAgain(true);
+        exchange.pool.retryBudget().retried(reason);
+        sendAgain(sent);
         return true;
     }
 
@@ -344,9 +358,9 @@ final class Attempt implements UpstreamListener {
             awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         requestUnsent = true;
-        UpstreamStream pooled = shared.connector().leaseIdle(backend, this);
+        UpstreamStream pooled = shared.connector().leaseIdle(exchange.pool, backend, this);
         if (pooled == null) {
-            if (roomForConnection(exchange.pool, backend)) {
+            if (roomForConnection(shared, exchange.pool, backend)) {
                 connect();
             } else {
                 exchange.fail(ProxyFailure.BACKEND_AT_CAPACITY);
@@ -366,7 +380,7 @@ final class Attempt implements UpstreamListener {
     private void connect() {
         downstream.pause(Downstream.CONNECTING);
         int id = exchange.id;
-        Future<UpstreamStream> connecting = shared.connector().connect(backend, loop);
+        Future<UpstreamStream> connecting = shared.connector().connect(exchange.pool, backend, loop);
         connecting.addListener(f -> onConnected(id, connecting));
     }
 
@@ -378,8 +392,7 @@ final class Attempt implements UpstreamListener {
             return;
         }
         if (!future.isSuccess()) {
-            exchange.fail(future.cause() instanceof ConnectTimeoutException
-                    ? ProxyFailure.CONNECT_TIMEOUT : ProxyFailure.CONNECT_REFUSED);
+            exchange.fail(ProxyFailure.connectFailure(future.cause()));
             return;
         }
         UpstreamStream stream = future.getNow();
@@ -405,11 +418,13 @@ final class Attempt implements UpstreamListener {
         requestUnsent = false; // what is queued is written to it right after
         reusable = true;
         wasPooled = pooled;
+        replay.start(exchange.pool.transport().http2());
     }
 
     private void writeQueued(UpstreamStream stream) {
         HttpObject queued;
         while ((queued = awaitingConnect.poll()) != null) {
+            replay.sending(queued);
             stream.write(queued);
         }
     }
@@ -418,6 +433,7 @@ final class Attempt implements UpstreamListener {
     void abandon() {
         drop();
         releaseAwaiting();
+        replay.release();
     }
 
     private void drop() {
@@ -446,6 +462,7 @@ final class Attempt implements UpstreamListener {
             }
         }
         releaseAwaiting();
+        replay.release();
         if (backend != null) {
             backend.requestFinished();
         }
@@ -495,6 +512,11 @@ final class Attempt implements UpstreamListener {
         awaitingResponse = false;
     }
 
+    /** The final answer began: the request will not be sent again. */
+    void answerStarted() {
+        replay.release();
+    }
+
     @Override
     public void onUpstreamReadComplete() {
         lastUpstreamActivity = System.nanoTime();
@@ -519,7 +541,9 @@ final class Attempt implements UpstreamListener {
             LOG.debug("backend connection to {} failed", backend, cause);
         }
         drop();
-        exchange.upstreamFailed(ProxyFailure.RESET_BEFORE_RESPONSE);
+        exchange.upstreamFailed(cause instanceof UpstreamException refused
+                && refused.kind() == UpstreamException.Kind.STREAM_REFUSED
+                ? ProxyFailure.STREAM_REFUSED : ProxyFailure.RESET_BEFORE_RESPONSE);
     }
 
     // ---- the response timer -----------------------------------------------------------------
@@ -530,6 +554,9 @@ final class Attempt implements UpstreamListener {
      * re-created for every request.
      */
     private void armResponseTimer() {
+        if (exchange.hasCallDeadline()) {
+            return; // the call's own deadline bounds it
+        }
         awaitingResponse = true;
         lastUpstreamActivity = System.nanoTime();
         if (responseTimer == null) {

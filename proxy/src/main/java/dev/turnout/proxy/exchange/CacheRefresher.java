@@ -79,8 +79,8 @@ final class CacheRefresher implements UpstreamListener {
     }
 
     private void send(HttpRequest request) {
-        UpstreamStream pooled = shared.connector().leaseIdle(backend, this);
-        if (pooled == null && !Attempt.roomForConnection(pool, backend)) {
+        UpstreamStream pooled = shared.connector().leaseIdle(pool, backend, this);
+        if (pooled == null && !Attempt.roomForConnection(shared, pool, backend)) {
             finish(false); // the backend is at its connection cap: the entry stays stale
             return;
         }
@@ -90,7 +90,7 @@ final class CacheRefresher implements UpstreamListener {
             write(pooled, request);
             return;
         }
-        Future<UpstreamStream> connecting = shared.connector().connect(backend, loop);
+        Future<UpstreamStream> connecting = shared.connector().connect(pool, backend, loop);
         connecting.addListener(f -> {
             if (!connecting.isSuccess() || done) {
                 if (connecting.isSuccess()) {

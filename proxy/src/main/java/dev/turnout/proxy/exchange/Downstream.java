@@ -24,8 +24,11 @@ public interface Downstream {
 
     void body(HttpContent content);
 
-    /** A whole answer made here (a failure, a cache hit, 100 Continue), written and flushed at once. */
+    /** A whole answer made here (a failure, a cache hit), written and flushed at once. */
     void answer(FullHttpResponse response);
+
+    /** An interim (1xx) answer relayed ahead of the final one, written and flushed at once. */
+    void interim(FullHttpResponse interim);
 
     void flush();
 

@@ -51,6 +51,8 @@ public final class Exchange {
     private final boolean secure;
     private final Attempt attempt;
     private final CacheStage cache;
+    private final GrpcCall grpc = new GrpcCall();
+    private final InterimAnswers interims = new InterimAnswers();
 
     // Counts requests on the connection, so that a late callback knows its exchange is over.
     int id;
@@ -148,6 +150,11 @@ public final class Exchange {
         return attempt.backend();
     }
 
+    /** A gRPC call whose grpc-timeout bounds the backend exchange, instead of the response timeout. */
+    boolean hasCallDeadline() {
+        return grpc.hasDeadline();
+    }
+
     // ---- the request ----------------------------------------------------------------------------
 
     /** A new request's decoded head: admitted, routed, answered from the cache or sent on. */
@@ -173,6 +180,8 @@ public final class Exchange {
         status = 0;
         bodyBytes = 0;
         attempt.reset();
+        interims.begin(head);
+        grpc.begin(head);
         requestId = ForwardedHeaders.requestId(head.headers());
         clientIp = downstream.clientIp(head.headers());
 
@@ -214,7 +223,7 @@ public final class Exchange {
         }
         pool = route.pickPool(head.headers());
         webSocket = isWebSocketUpgrade(head);
-        if (!webSocket && pool != null && cache.appliesTo(route)) {
+        if (!webSocket && !grpc.active() && pool != null && cache.appliesTo(route)) {
             CacheStage.Found found = cache.lookUp(pool, host, head, requestHasBody, true);
             if (found == CacheStage.Found.HIT) {
                 respondLocally(cache.hit(pool, host, secure, loop, downstream, route.policy()));
@@ -281,16 +290,21 @@ public final class Exchange {
             fail(ProxyFailure.NO_BACKEND);
             return;
         }
-        if (HttpUtil.is100ContinueExpected(head)) {
-            // Answered here, when the request is really dispatched, so that a pipelined request
-            // cannot slip a 100 into the middle of the response before it.
-            HttpUtil.set100ContinueExpected(head, false);
-            downstream.answer(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
-        }
+        // Expect: 100-continue goes on to the backend, whose 100 is relayed (InterimAnswers).
         ForwardedHeaders.prepareUpstreamRequest(head, downstream.clientIp(), downstream.peerTrusted(), host, picked.address(),
                 requestId, secure);
         if (route.policy() != null) {
             route.policy().toBackend(head); // request header rules and the rewrite: the client's URL stays as it was
+        }
+        if (grpc.active()) {
+            // gRPC servers look for it (the call's status comes in trailers), though TE is hop-by-hop.
+            head.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+            int call = id;
+            grpc.startDeadline(head, loop, () -> {
+                if (call == id && request != null) {
+                    callDeadlineExceeded();
+                }
+            });
         }
         if (webSocket) {
             // The one upgrade passed on: hop-by-hop as they are, the backend must see these two.
@@ -369,21 +383,27 @@ public final class Exchange {
                 return;
             }
             if (code < 200) {
-                // Interim answers (100, 103) are dropped: the client got its 100 from us, and the
-                // final answer follows. A 101 is only accepted for a WebSocket upgrade that was asked for.
+                // A 101 is only accepted for a WebSocket upgrade that was asked for; other interim
+                // answers are relayed by InterimAnswers' rule, and the final answer follows.
                 if (code == 101 && webSocket && requestComplete) {
                     startTunnel(head);
                     return;
                 }
-                ReferenceCountUtil.release(msg);
                 if (code == 101) {
+                    ReferenceCountUtil.release(msg);
                     upstreamFailed(ProxyFailure.BAD_RESPONSE);
-                } else {
-                    skippingInformational = true;
+                    return;
                 }
+                FullHttpResponse relayed = interims.relay(head, http10Client);
+                if (relayed != null) {
+                    downstream.interim(relayed);
+                }
+                skippingInformational = !(head instanceof LastHttpContent);
+                ReferenceCountUtil.release(msg);
                 return;
             }
             onResponseHead(head);
+            return;
         }
         if (msg instanceof HttpContent content) {
             onResponseContent(content);
@@ -407,13 +427,24 @@ public final class Exchange {
         request = null;
     }
 
+    /**
+     * The final answer's head. An answer that ended with its head (an HTTP/2 HEADERS frame that
+     * ends the stream, such as a gRPC trailers-only answer) arrives whole and is relayed whole, so
+     * that the client gets it in the same form.
+     */
     private void onResponseHead(HttpResponse head) {
         responseStarted = true;
+        attempt.answerStarted();
         status = head.status().code();
         attempt.backendAnswered(status);
+        boolean whole = head instanceof LastHttpContent;
         FullHttpResponse fromCache = cache.insteadOf(head);
         if (fromCache != null) {
             answerFromCacheInstead(head, fromCache);
+            if (whole) {
+                ReferenceCountUtil.release(head);
+                onResponseComplete();
+            }
             return;
         }
         attempt.reusableIf(HttpUtil.isKeepAlive(head));
@@ -421,6 +452,9 @@ public final class Exchange {
         cache.relaying(head, method); // stores the backend's own headers: the rules apply to every use
         shapeForClient(head);
         downstream.head(head);
+        if (whole) {
+            onResponseComplete();
+        }
     }
 
     private boolean keepAliveAllowed() {
@@ -493,11 +527,39 @@ public final class Exchange {
 
     void upstreamFailed(ProxyFailure failure) {
         attempt.notReusable();
-        if (responseStarted) {
+        if (responseStarted && grpc.active() && !responseComplete) {
+            endCallWith(failure);
+        } else if (responseStarted) {
             abort();
         } else {
             fail(failure);
         }
+    }
+
+    /** The call's grpc-timeout ran out: the client gets DEADLINE_EXCEEDED and the backend stream is reset. */
+    private void callDeadlineExceeded() {
+        if (responseComplete) {
+            return;
+        }
+        attempt.notReusable();
+        if (responseStarted) {
+            endCallWith(ProxyFailure.DEADLINE_EXCEEDED);
+        } else {
+            respondLocally(GrpcCall.errorAnswer(ProxyFailure.DEADLINE_EXCEEDED), ProxyFailure.DEADLINE_EXCEEDED.statusCode());
+        }
+    }
+
+    /**
+     * A gRPC answer that had begun cannot go on: rather than a reset, the client gets trailers with
+     * the status, as a server would end a failed call; the backend stream is reset.
+     */
+    private void endCallWith(ProxyFailure failure) {
+        responseComplete = true;
+        attempt.answered();
+        discardingBody = true;
+        responseKeepAlive = false;
+        downstream.body(GrpcCall.errorTrailers(failure));
+        finish();
     }
 
     // ---- ending ---------------------------------------------------------------------------------
@@ -517,6 +579,10 @@ public final class Exchange {
         if (LOG.isDebugEnabled()) {
             LOG.debug("{} {} -> {} ({})", method, uri, failure.statusCode(), failure.tag());
         }
+        if (grpc.active()) {
+            respondLocally(GrpcCall.errorAnswer(failure), failure.statusCode());
+            return;
+        }
         FullHttpResponse stale = cache.staleOnError();
         respondLocally(stale != null ? stale : failure.newResponse(true));
     }
@@ -529,12 +595,20 @@ public final class Exchange {
 
     /** Answers without (or no longer with) a backend: a failure's status, or a cache hit. */
     private void respondLocally(FullHttpResponse response) {
+        respondLocally(response, response.status().code());
+    }
+
+    /**
+     * @param countedStatus the status metrics and the access log count: a gRPC error goes out as
+     *                      200 but counts as the HTTP status it stands for (502, 503, 504...)
+     */
+    private void respondLocally(FullHttpResponse response, int countedStatus) {
         attempt.abandon();
         responseStarted = true;
         responseComplete = true;
         attempt.answered();
         discardingBody = true;
-        status = response.status().code();
+        status = countedStatus;
         bodyBytes = response.content().readableBytes();
         responseKeepAlive = keepAliveAllowed();
         ResponsePolicy.markConnection(response.headers(), responseKeepAlive, http10Client);
@@ -581,6 +655,7 @@ public final class Exchange {
     /** Returns or drops the backend connection, counts and logs, and clears the exchange. */
     private void end(boolean reuseUpstream) {
         skippingInformational = false;
+        grpc.end();
         attempt.end(reuseUpstream);
         long endNanos = System.nanoTime();
         TrafficMetrics metrics = shared.metrics();

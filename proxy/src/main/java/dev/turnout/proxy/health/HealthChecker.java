@@ -1,11 +1,13 @@
 package dev.turnout.proxy.health;
 
 import dev.turnout.proxy.config.HealthCheckConfig;
+import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Health;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.pool.PoolMember;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.upstream.ProbeOutcome;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +17,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * lockstep. Results feed each backend's {@link HealthTracker}; a flip sets the backend's health
  * and asks for a new routing snapshot.
  *
- * <p>Everything here runs on one health thread (the executor), which also owns the trackers; the
- * probes themselves are asynchronous HTTP calls and never touch the data plane's event loops.
+ * <p>Everything here runs on one health thread (the executor), which also owns the trackers. The
+ * probes of a plain HTTP/1.1 pool are asynchronous calls of the JDK's HTTP client and never touch
+ * the data plane's event loops; those of a pool with TLS, HTTP/2 or a gRPC check go through the
+ * {@link Prober}, over a connection made as the pool's requests are, on an event loop.
  */
 public final class HealthChecker {
 
@@ -42,11 +47,19 @@ public final class HealthChecker {
     private final LongSupplier nanoClock;
     private final Runnable onHealthChange;
     private final Map<Backend, Probe> probes = new HashMap<>();
+    private final Prober prober;
 
-    public HealthChecker(ScheduledExecutorService executor, LongSupplier nanoClock, Runnable onHealthChange) {
+    /** Probes a backend over the pool's own kind of connection (see {@code UpstreamConnector#probe}). */
+    @FunctionalInterface
+    public interface Prober {
+        CompletableFuture<ProbeOutcome> probe(PoolTransport transport, Backend backend, HealthCheckConfig check);
+    }
+
+    public HealthChecker(ScheduledExecutorService executor, LongSupplier nanoClock, Runnable onHealthChange, Prober prober) {
         this.executor = executor;
         this.nanoClock = nanoClock;
         this.onHealthChange = onHealthChange;
+        this.prober = prober;
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
@@ -61,11 +74,11 @@ public final class HealthChecker {
     }
 
     private void reconcile(RouteTable table) {
-        Map<Backend, HealthCheckConfig> wanted = new HashMap<>();
+        Map<Backend, Pool> wanted = new HashMap<>();
         for (Pool pool : table.pools().values()) {
             if (pool.healthCheck() != null) {
                 for (PoolMember member : pool.members()) {
-                    wanted.put(member.backend(), pool.healthCheck());
+                    wanted.put(member.backend(), pool);
                 }
             }
         }
@@ -74,21 +87,24 @@ public final class HealthChecker {
         boolean healthReset = false;
         for (Iterator<Map.Entry<Backend, Probe>> it = probes.entrySet().iterator(); it.hasNext();) {
             Map.Entry<Backend, Probe> e = it.next();
-            HealthCheckConfig config = wanted.get(e.getKey());
-            if (config != null && config.equals(e.getValue().config)) {
+            Pool pool = wanted.get(e.getKey());
+            // Compared by value: a reload that leaves a pool's check and transport as they were keeps its probes going.
+            if (pool != null && pool.healthCheck().equals(e.getValue().config)
+                    && pool.transport().equals(e.getValue().transport)) {
                 continue;
             }
             e.getValue().cancel();
             it.remove();
             Backend backend = e.getKey();
-            if (config == null && inTable.contains(backend) && (backend.health() != Health.UNKNOWN
+            if (pool == null && inTable.contains(backend) && (backend.health() != Health.UNKNOWN
                     || backend.mustProveHealthy())) {
                 backend.health(Health.UNKNOWN);
                 backend.mustProveHealthy(false);
                 healthReset = true;
             }
         }
-        wanted.forEach((backend, config) -> probes.computeIfAbsent(backend, b -> new Probe(b, config)));
+        wanted.forEach((backend, pool) -> probes.computeIfAbsent(backend, b -> new Probe(b, pool.healthCheck(),
+                pool.transport())));
         if (healthReset) {
             onHealthChange.run();
         }
@@ -99,14 +115,16 @@ public final class HealthChecker {
 
         private final Backend backend;
         private final HealthCheckConfig config;
+        private final PoolTransport transport;
         private final HealthTracker tracker;
         private final HttpRequest request;
         private ScheduledFuture<?> next;
         private boolean cancelled;
 
-        Probe(Backend backend, HealthCheckConfig config) {
+        Probe(Backend backend, HealthCheckConfig config, PoolTransport transport) {
             this.backend = backend;
             this.config = config;
+            this.transport = transport;
             this.tracker = new HealthTracker(config.healthyThreshold(), config.unhealthyThreshold(), backend.health(),
                     nanoClock.getAsLong());
             this.request = HttpRequest.newBuilder(URI.create("http://" + backend.address() + config.path()))
@@ -124,13 +142,19 @@ public final class HealthChecker {
         }
 
         private void probe() {
-            client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-                    .orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .whenCompleteAsync((response, failure) -> {
-                        boolean good = failure == null && config.accepts(response.statusCode());
+            CompletableFuture<ProbeOutcome> outcome;
+            if (transport.equals(PoolTransport.PLAIN_HTTP1) && !config.grpc()) {
+                outcome = client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                        .thenApply(response -> new ProbeOutcome(config.accepts(response.statusCode()),
+                                "status " + response.statusCode()));
+            } else {
+                outcome = prober.probe(transport, backend, config);
+            }
+            outcome.orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .whenCompleteAsync((result, failure) -> {
                         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                                 ? failure.getCause() : failure;
-                        record(good, cause != null ? String.valueOf(cause) : "status " + response.statusCode());
+                        record(failure == null && result.passed(), cause != null ? String.valueOf(cause) : result.detail());
                         // Jitter shortens, never lengthens, the interval: a dead backend is still
                         // found within interval x unhealthy-threshold.
                         long interval = config.interval().toNanos();

@@ -24,6 +24,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -317,6 +321,22 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     @Override
     public void answer(FullHttpResponse response) {
         ctx.writeAndFlush(response);
+    }
+
+    /**
+     * Over HTTP/1.1 the interim answer is a head of its own. Over HTTP/2 it is a HEADERS frame that
+     * does not end the stream, written past the HTTP/2 translation, which would end the stream after
+     * a bodiless answer other than 100.
+     */
+    @Override
+    public void interim(FullHttpResponse interim) {
+        if (ctx.channel() instanceof Http2StreamChannel) {
+            Http2Headers headers = HttpConversionUtil.toHttp2Headers(interim, true);
+            interim.release();
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
+        } else {
+            ctx.writeAndFlush(interim);
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.turnout.proxy.pool;
 import dev.turnout.proxy.balance.SmoothWeightedSequence;
 import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolConfig;
+import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.config.ResilienceConfig;
 import java.util.Arrays;
 import java.util.List;
@@ -22,14 +23,16 @@ public final class Pool {
     private final HealthCheckConfig healthCheck;
     private final ResilienceConfig resilience;
     private final RetryBudget retryBudget;
+    private final PoolTransport transport;
 
     /**
      * @param retryBudget shared by every snapshot of this pool, so that retries in flight are
      *                    counted across a change
      */
     public Pool(String name, PoolConfig.Balancer balancer, List<PoolMember> members, HealthCheckConfig healthCheck,
-            ResilienceConfig resilience, RetryBudget retryBudget, long nowNanos) {
+            ResilienceConfig resilience, RetryBudget retryBudget, PoolTransport transport, long nowNanos) {
         this.name = name;
+        this.transport = transport;
         this.balancer = balancer;
         this.healthCheck = healthCheck;
         this.resilience = resilience;
@@ -74,7 +77,7 @@ public final class Pool {
         return new Pool(config.name(), config.balancer(), config.backends().stream()
                 .map(b -> PoolMember.of(new Backend(config.name(), b.id(), b.address().toString(), b.socketAddress()),
                         b.weight(), AdminState.ACTIVE))
-                .toList(), config.healthCheck(), config.resilience(), new RetryBudget(),
+                .toList(), config.healthCheck(), config.resilience(), new RetryBudget(), config.transport(),
                 System.nanoTime());
     }
 
@@ -101,6 +104,11 @@ public final class Pool {
 
     public RetryBudget retryBudget() {
         return retryBudget;
+    }
+
+    /** How its backends are spoken to: HTTP version and TLS. */
+    public PoolTransport transport() {
+        return transport;
     }
 
     /**

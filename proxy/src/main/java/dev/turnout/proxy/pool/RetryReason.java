@@ -10,7 +10,11 @@ public enum RetryReason {
     /** The connection was not accepted in time: the request never left. */
     CONNECT_TIMEOUT("connect-timeout"),
     /** The backend closed or reset the connection before any byte of an answer. */
-    CLOSED_BEFORE_ANSWER("closed-before-answer");
+    CLOSED_BEFORE_ANSWER("closed-before-answer"),
+    /** TLS with the backend failed (its certificate did not verify): the request never left. */
+    TLS_FAILED("tls-failed"),
+    /** The backend refused the HTTP/2 stream unprocessed (REFUSED_STREAM, or above a GOAWAY's last stream). */
+    REFUSED_STREAM("refused-stream");
 
     private final String label;
 

@@ -130,6 +130,16 @@ class ResponseCompressorTest {
     }
 
     @Test
+    void grpcAnswersAreNeverCompressedWhateverTheTypesSay() throws IOException {
+        CompressionConfig everything = ConfigLoader.parse("turnout.compression.types = [\"application/*\"]").compression();
+        ResponseCompressor compressor = ResponseCompressor.factory(everything).get();
+        assertTrue(compressor.compressibleType("application/json"));
+        assertFalse(compressor.compressibleType("application/grpc"), "gRPC frames its own messages and compresses them itself");
+        assertFalse(compressor.compressibleType("application/grpc+proto"));
+        assertFalse(compressor.compressibleType("Application/GRPC-Web"));
+    }
+
+    @Test
     void http10ClientsGetIdentity() throws IOException {
         channel = new EmbeddedChannel(ResponseCompressor.factory(CONFIG).get());
         DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/");

@@ -101,6 +101,16 @@ class ConfigLoaderTest {
             lease too short|state{store=etcd,etcd.lease-ttl=1s}|turnout.state.etcd.lease-ttl: "1s"|from 2s to 10m
             bad instance name|state{store=etcd,etcd.instance="a b"}|turnout.state.etcd.instance: "a b"|letters
             unknown etcd key|state{store=etcd,etcd.endpoint=x}|turnout.state.etcd.endpoint: unknown key|endpoints
+            unknown protocol|pools.a.protocol=h3|turnout.pools.a.protocol: "h3"|http/1.1, h2c
+            missing ca file|pools.a.tls.ca="/nonexistent/ca.pem"|turnout.pools.a.tls.ca: "/nonexistent/ca.pem"|readable PEM
+            cert without key|pools.a.tls.cert="/nonexistent/c.pem"|turnout.pools.a.tls.key: missing|both cert and key
+            key without cert|pools.a.tls.key="/nonexistent/k.pem"|turnout.pools.a.tls.cert: missing|both cert and key
+            h2c over tls|pools.a{protocol=h2c,tls.verify=false}|turnout.pools.a.protocol: "h2c"|h2 for HTTP/2 over TLS
+            unknown tls key|pools.a.tls.ciphers=x|turnout.pools.a.tls.ciphers: unknown key|server-name
+            bad server name|pools.a.tls.server-name="a b"|turnout.pools.a.tls.server-name: "a b"|DNS name
+            verify not a boolean|pools.a.tls.verify=maybe|turnout.pools.a.tls.verify: "maybe"|true or false
+            grpc check over http/1.1|pools.a.health-check.type=grpc|turnout.pools.a.health-check.type: "grpc"|needs protocol h2
+            unknown check type|pools.a{protocol=h2c,health-check.type=tcp}|turnout.pools.a.health-check.type: "tcp"|http or grpc
             """)
     void refusesABadFileNamingTheKeyAndTheProblem(String problem, String hocon, String key, String expected) {
         String file = "turnout { pools { a { backends = [ { id = a1, address = \"127.0.0.1:9001\" } ] }, "

@@ -37,7 +37,8 @@ class ConfigReloaderTest {
         RuntimeControl control = new RuntimeControl(initial, backend -> { });
         ReloadMetrics metrics = new ReloadMetrics(registry, initial.hash(), 0);
         return new ConfigReloader(() -> ConfigLoader.parse(text), initial, control, metrics,
-                Clock.fixed(NOW, ZoneOffset.UTC), reloaded -> { });
+                Clock.fixed(NOW, ZoneOffset.UTC), next -> { },
+                reloaded -> { });
     }
 
     private double reloads(String result) {

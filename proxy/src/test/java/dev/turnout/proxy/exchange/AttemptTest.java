@@ -28,7 +28,7 @@ class AttemptTest {
     private static RouteTable draining(RouteTable table, Backend backend) {
         Pool pool = table.pools().get("app");
         Pool drained = new Pool(pool.name(), pool.balancer(), List.of(PoolMember.of(backend, 1, AdminState.DRAINING)),
-                pool.healthCheck(), pool.resilience(), pool.retryBudget(), System.nanoTime());
+                pool.healthCheck(), pool.resilience(), pool.retryBudget(), pool.transport(), System.nanoTime());
         return new RouteTable(table.routes(), Map.of("app", drained), table.settings());
     }
 
@@ -56,19 +56,22 @@ class AttemptTest {
         b0.requestFinished();
     }
 
+    /** For HTTP/1.1 pools the cap alone decides: no connector is asked about HTTP/2 connections being opened. */
+    private static final FrontendShared HTTP1_ONLY = null;
+
     @Test
     void theConnectionCapCountsOpenAndOpeningConnections() {
         Pool capped = table("max-connections = 1, max-pending = 1,").pools().get("app");
         Backend b0 = capped.pick();
-        assertTrue(Attempt.roomForConnection(capped, b0));
+        assertTrue(Attempt.roomForConnection(HTTP1_ONLY, capped, b0));
         b0.connectStarted();
-        assertFalse(Attempt.roomForConnection(capped, b0), "one being opened fills a cap of one");
+        assertFalse(Attempt.roomForConnection(HTTP1_ONLY, capped, b0), "one being opened fills a cap of one");
 
         Pool open = table("").pools().get("app");
         Backend free = open.pick();
         for (int i = 0; i < 100; i++) {
             free.connectStarted();
         }
-        assertTrue(Attempt.roomForConnection(open, free), "no cap configured");
+        assertTrue(Attempt.roomForConnection(HTTP1_ONLY, open, free), "no cap configured");
     }
 }

@@ -109,6 +109,17 @@ class ExchangeTest {
     }
 
     @Test
+    void aGrpcCallTurnoutCannotServeGetsAGrpcStatusAndCountsAsTheFailure() {
+        HttpRequest call = request(HttpVersion.HTTP_1_1, HttpMethod.POST, "/pkg.Service/Method", "known.test");
+        call.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
+        run(exchange(null), call);
+        assertEquals(List.of("200 null"), downstream.answers.stream().map(String::trim).toList(),
+                "HTTP 200 with the status in grpc-status, not a text page");
+        assertEquals("14", downstream.grpcStatus);
+        assertEquals(List.of("POST /pkg.Service/Method 503"), downstream.logged, "logged and counted as the failure it is");
+    }
+
+    @Test
     void aPoolWithNoBackendInRotationIs503() {
         run(exchange(null), request(HttpVersion.HTTP_1_1, HttpMethod.GET, "/x", "known.test"));
         assertEquals(List.of("503 null no backend available"), downstream.answers);
@@ -151,6 +162,7 @@ class ExchangeTest {
         final List<Boolean> ends = new ArrayList<>();
         final List<String> logged = new ArrayList<>();
         String location;
+        String grpcStatus;
         boolean mayKeepAlive = true;
         private boolean closing;
 
@@ -159,7 +171,14 @@ class ExchangeTest {
             answers.add(response.status().code() + " " + response.headers().get(HttpHeaderNames.CONNECTION) + " "
                     + response.content().toString(StandardCharsets.US_ASCII).trim().replaceFirst("^\\d+ [^:]*: ", ""));
             location = response.headers().get(HttpHeaderNames.LOCATION);
+            grpcStatus = response.headers().get("grpc-status");
             response.release();
+        }
+
+        @Override
+        public void interim(FullHttpResponse interim) {
+            answers.add(interim.status().code() + " interim");
+            interim.release();
         }
 
         @Override

@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.turnout.proxy.pool.RetryReason;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 /** Every {@link ProxyFailure} as the bytes a client receives. */
@@ -46,6 +51,18 @@ class ProxyFailureTest {
         assertEquals(504, ProxyFailure.RESPONSE_TIMEOUT.statusCode());
         assertEquals(431, ProxyFailure.HEADERS_TOO_LARGE.statusCode());
         assertEquals(400, ProxyFailure.BAD_REQUEST.statusCode());
+    }
+
+    @Test
+    void aConnectFailureIsClassifiedByItsCause() {
+        assertEquals(ProxyFailure.CONNECT_TIMEOUT, ProxyFailure.connectFailure(new ConnectTimeoutException("slow")));
+        assertEquals(ProxyFailure.CONNECT_TIMEOUT, ProxyFailure.connectFailure(new SslHandshakeTimeoutException("slow")),
+                "a handshake that never ends is a slow backend, not a bad certificate");
+        assertEquals(ProxyFailure.TLS_FAILED, ProxyFailure.connectFailure(new SSLHandshakeException("PKIX path building")));
+        assertEquals(ProxyFailure.CONNECT_REFUSED, ProxyFailure.connectFailure(new ConnectException("refused")));
+        assertEquals(RetryReason.TLS_FAILED, ProxyFailure.TLS_FAILED.retryReason(), "never reached: retried elsewhere");
+        assertEquals(RetryReason.REFUSED_STREAM, ProxyFailure.STREAM_REFUSED.retryReason());
+        assertEquals(null, ProxyFailure.DEADLINE_EXCEEDED.retryReason(), "the call's time is up: no retry");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.exchange.FrontendShared;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.tls.BackendTlsContexts;
 import dev.turnout.proxy.transport.Transport;
 import dev.turnout.proxy.upstream.UpstreamConnector;
 import io.netty.buffer.ByteBuf;
@@ -31,7 +32,8 @@ class ProxyFrontendHandlerEmbeddedTest {
         TurnoutConfig config = ConfigLoader.parse("turnout { listen = \"127.0.0.1:0\", state-file = \"\"\n" + hocon + "\n}");
         // No backend is ever contacted here, so there is nothing for an outlier ejector to do.
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)),
-                new UpstreamConnector(Transport.best(), config::timeouts), null, null, null, new LoggerAccessLog(), null);
+                new UpstreamConnector(Transport.best(), config::timeouts, new BackendTlsContexts()), null, null, null,
+                new LoggerAccessLog(), null);
         channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false, TrustedProxies.NONE));
     }
 

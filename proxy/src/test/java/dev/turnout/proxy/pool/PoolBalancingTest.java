@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.proxy.config.PoolConfig;
+import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.config.ResilienceConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,7 +28,7 @@ class PoolBalancingTest {
     }
 
     private Pool pool(PoolConfig.Balancer balancer, Duration slowStart, List<PoolMember> members) {
-        return new Pool("app", balancer, members, null, resilience(slowStart), new RetryBudget(), now);
+        return new Pool("app", balancer, members, null, resilience(slowStart), new RetryBudget(), PoolTransport.PLAIN_HTTP1, now);
     }
 
     private static Map<String, Integer> picks(Pool pool, int n) {
@@ -61,7 +62,8 @@ class PoolBalancingTest {
         assertEquals(Map.of("warm", 200, "cold", 20), picks(pool, 220));
 
         Pool later = new Pool("app", PoolConfig.Balancer.WEIGHTED_ROUND_ROBIN, pool.members(), null,
-                resilience(Duration.ofSeconds(30)), new RetryBudget(), now + 27 * SECOND);
+                resilience(Duration.ofSeconds(30)), new RetryBudget(), PoolTransport.PLAIN_HTTP1,
+                now + 27 * SECOND);
         assertFalse(later.ramping());
         assertEquals(Map.of("warm", 10, "cold", 10), picks(later, 20));
     }

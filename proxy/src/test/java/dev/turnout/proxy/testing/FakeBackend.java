@@ -16,6 +16,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -33,6 +34,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -74,10 +76,11 @@ public final class FakeBackend implements AutoCloseable {
     private final int port;
 
     private FakeBackend(Function<RecordedRequest, Reply> replies) throws InterruptedException {
-        this("127.0.0.1", 0, replies);
+        this("127.0.0.1", 0, replies, null);
     }
 
-    private FakeBackend(String host, int bindPort, Function<RecordedRequest, Reply> replies) throws InterruptedException {
+    private FakeBackend(String host, int bindPort, Function<RecordedRequest, Reply> replies, SslContext tls)
+            throws InterruptedException {
         this.host = host;
         this.replies = replies;
         ChannelFuture bound = new ServerBootstrap()
@@ -87,6 +90,9 @@ public final class FakeBackend implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         children.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(64 * 1024)
@@ -118,7 +124,12 @@ public final class FakeBackend implements AutoCloseable {
      */
     public static FakeBackend startOn(String host, int port, Function<RecordedRequest, Reply> replies)
             throws InterruptedException {
-        return new FakeBackend(host, port, replies);
+        return new FakeBackend(host, port, replies, null);
+    }
+
+    /** A backend that speaks HTTP/1.1 over TLS with this server context. */
+    public static FakeBackend startTls(SslContext tls, Reply reply) throws InterruptedException {
+        return new FakeBackend("127.0.0.1", 0, r -> reply, tls);
     }
 
     /** From now on, answer every request (not served by {@link #enqueue}) this way. */
@@ -256,6 +267,10 @@ public final class FakeBackend implements AutoCloseable {
             current = r;
             currentReply = next != null ? next : replies.apply(r);
             currentKeepAlive = HttpUtil.isKeepAlive(head);
+            if (HttpUtil.is100ContinueExpected(head) && !currentReply.beforeBody) {
+                // As servers do: the client may send the body it announced.
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+            }
             if (currentReply.beforeBody) {
                 schedule(ctx, r, currentReply, currentKeepAlive);
             }

@@ -86,6 +86,14 @@ public final class RawClient implements AutoCloseable {
         return readResponse();
     }
 
+    /** Sends a POST with this body (its length declared) and reads its response. */
+    public RawResponse post(String host, String path, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        send("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: " + bytes.length + "\r\n\r\n");
+        send(bytes);
+        return readResponse();
+    }
+
     /** Reads one response, keeping its body. */
     public RawResponse readResponse() throws IOException {
         return readResponse(false, true);

@@ -58,8 +58,13 @@ public final class TestCertificates {
 
     /** A server certificate for {@code names} (subjectAltName syntax) signed by the test CA, as {@code name}.crt and .key. */
     public void server(String names, String name) throws Exception {
+        server(names, name, "ca");
+    }
+
+    /** A server certificate for {@code names} signed by {@code ca} ("ca" for the test CA, or a {@link #selfSigned} one). */
+    public void server(String names, String name, String ca) throws Exception {
         String host = names.substring(names.indexOf(':') + 1).split(",")[0];
-        sign(name, "/CN=" + host, "subjectAltName=" + names + "\n");
+        sign(name, "/CN=" + host, "subjectAltName=" + names + "\n", ca);
     }
 
     /**
