@@ -79,9 +79,11 @@ class ConfigReloadIT {
 
         assertTrue(turnout.pollUntil(WAIT, () -> answer("/api/orders").equals("api")),
                 "the new route never answered after SIGHUP\n" + turnout.describe());
-        assertTrue(turnout.stdout().contains("configuration reloaded: routes added [api]"), turnout::describe);
-        assertTrue(turnout.stdout().contains("SIGHUP reload configuration: routes added [api]"), "audited\n"
-                + turnout.describe());
+        // The new snapshot routes before the reload is logged, so the log lines are waited for too.
+        assertTrue(turnout.pollUntil(WAIT, () -> turnout.stdout().contains("configuration reloaded: routes added [api]")),
+                turnout::describe);
+        assertTrue(turnout.pollUntil(WAIT, () -> turnout.stdout().contains("SIGHUP reload configuration: routes added [api]")),
+                "audited\n" + turnout.describe());
 
         turnout.rewriteConfig(pools + "turnout.routes = [ { name = web, split { web = 90 } } ]\n");
         turnout.hangUp();
