@@ -3,14 +3,15 @@ package dev.turnout.proxy.accesslog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.turnout.proxy.testing.Await;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,19 +24,13 @@ class FileAccessLogTest {
         log.log("192.0.2.7", "GET", "/n/" + n, 200, n, 1_000_000, "web", "stable", "app1", "id-" + n);
     }
 
-    private static List<String> lines(Path file) throws IOException {
+    private static List<String> lines(Path file) {
         try {
             return Files.readAllLines(file);
         } catch (NoSuchFileException e) {
             return List.of();
-        }
-    }
-
-    private static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.get()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(20);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -46,13 +41,7 @@ class FileAccessLogTest {
         EventLoop loop = new DefaultEventLoop();
         try {
             loop.submit(() -> log(log, 1)).sync();
-            await("the flush of a quiet buffer", () -> {
-                try {
-                    return lines(file).size() == 1;
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            Await.until("the flush of a quiet buffer", () -> lines(file).size() == 1);
             assertTrue(lines(file).get(0).contains("\"GET /n/1\" 200 1 1.000ms route=web"), lines(file).get(0));
             // Enough lines to fill several buffers, then the rest on close.
             loop.submit(() -> {
@@ -77,13 +66,7 @@ class FileAccessLogTest {
         Path file = dir.resolve("access.json");
         try (FileAccessLog log = FileAccessLog.open(file, LineFormat.JSON)) {
             log(log, 7);
-            await("the line", () -> {
-                try {
-                    return lines(file).size() == 1;
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            Await.until("the line", () -> lines(file).size() == 1);
             assertTrue(lines(file).get(0).contains("\"url.original\":\"/n/7\""), lines(file).get(0));
         }
     }
@@ -107,9 +90,9 @@ class FileAccessLogTest {
         Path rotated = dir.resolve("access.log.1");
         try (FileAccessLog log = FileAccessLog.open(file, LineFormat.TEXT)) {
             log(log, 1);
-            await("the first line", () -> Files.exists(file) && file.toFile().length() > 0);
+            Await.until("the first line", () -> Files.exists(file) && file.toFile().length() > 0);
             Files.move(file, rotated);
-            await("the file opened anew", () -> Files.exists(file));
+            Await.until("the file opened anew", () -> Files.exists(file));
             log(log, 2);
         }
         assertEquals(1, lines(rotated).size());

@@ -15,8 +15,10 @@ import dev.turnout.proxy.testing.TestProxy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,20 +47,22 @@ class Http2StreamLimitsTest {
                 RawHttp2Client stalled = RawHttp2Client.connect(proxy.address(), SETTINGS_INITIAL_WINDOW_SIZE, 0)) {
             stalled.headers(1, true, "GET", "/big");
             // PINGs keep the connection busy, as an attacker would, so that only the stream can time out.
-            AtomicBoolean pinging = new AtomicBoolean(true);
-            CompletableFuture<Void> pinger = CompletableFuture.runAsync(() -> {
+            ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor();
+            AtomicLong pings = new AtomicLong();
+            pinger.scheduleAtFixedRate(() -> {
                 try {
-                    for (long i = 0; pinging.get(); i++) {
-                        stalled.ping(i);
-                        Thread.sleep(100);
-                    }
-                } catch (IOException | InterruptedException e) {
+                    stalled.ping(pings.incrementAndGet());
+                } catch (IOException e) {
                     // the connection went away: the assertions below say whether it should have
                 }
-            });
-            Frame end = endOf(stalled, 1);
-            pinging.set(false);
-            pinger.get(10, TimeUnit.SECONDS);
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            Frame end;
+            try {
+                end = endOf(stalled, 1);
+            } finally {
+                pinger.shutdownNow();
+                pinger.awaitTermination(10, TimeUnit.SECONDS);
+            }
             assertNotNull(end, "the stream ends, the connection stays");
             assertEquals(RawHttp2Client.RST_STREAM, end.type(), "reset, not finished: no body byte could be sent");
             try (RawClient polite = RawClient.connect(proxy.address())) {
