@@ -103,19 +103,9 @@ field() {
     case $2 in
         proxy-core) cut -d' ' -f1 "$WORK/$1.busy" ;;
         load-core) cut -d' ' -f2 "$WORK/$1.busy" ;;
-        cpu)
-            awk -v ticks="$(cat "$WORK/$1.cpu")" -v tick="$TICK_US" -v requests="$(wrk_figure "$WORK/$1.txt" requests)" \
-                'BEGIN { print (requests > 0) ? ticks * tick / requests : 0 }'
-            ;;
+        cpu) cpu_per_request "$1" ;;
         *) wrk_figure "$WORK/$1.txt" "$2" ;;
     esac
-}
-# median TARGET SIZE WHAT: the median of field WHAT over the rounds.
-median() {
-    local round
-    for ((round = 1; round <= ROUNDS; round++)); do
-        field "$2.$1.$round" "$3"
-    done | median_of
 }
 # paired_p99_ratio SIZE: the median over rounds of Turnout's p99 / nginx's p99 in the same round; the
 # machine drifts between rounds, and the two runs of one round are the closest pair there is.

@@ -70,7 +70,22 @@ wrk_bg() {
     wait "$!"
 }
 
-# median: the median of the numbers on standard input, one per line.
+# cpu_per_request NAME: the proxy's CPU µs per request in the run whose wrk output is $WORK/NAME.txt and whose
+# CPU clock ticks are in $WORK/NAME.cpu (TICK_US: µs per tick).
+cpu_per_request() {
+    awk -v ticks="$(cat "$WORK/$1.cpu")" -v tick="$TICK_US" -v requests="$(wrk_figure "$WORK/$1.txt" requests)" \
+        'BEGIN { print (requests > 0) ? ticks * tick / requests : 0 }'
+}
+
+# median TARGET CASE WHAT: the median over ROUNDS of the caller's `field CASE.TARGET.ROUND WHAT`.
+median() {
+    local round
+    for ((round = 1; round <= ROUNDS; round++)); do
+        field "$2.$1.$round" "$3"
+    done | median_of
+}
+
+# median_of: the median of the numbers on standard input, one per line.
 median_of() {
     sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

@@ -129,11 +129,8 @@ run() {
     after=$(cpu_ticks "${PID[$2]}")
     echo $((after - before)) >"$WORK/$1.cpu"
 }
-cpu_per_request() {
-    awk -v ticks="$(cat "$WORK/$1.cpu")" -v tick="$TICK_US" -v requests="$(wrk_figure "$WORK/$1.txt" requests)" \
-        'BEGIN { print (requests > 0) ? ticks * tick / requests : 0 }'
-}
-median() {
+# target_median TARGET WHAT: the median over the rounds of one figure of TARGET's runs.
+target_median() {
     local round
     for ((round = 1; round <= ROUNDS; round++)); do
         if [[ $2 == cpu ]]; then cpu_per_request "$1.$round"; else wrk_figure "$WORK/$1.$round.txt" "$2"; fi
@@ -162,12 +159,12 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION /1k, medians of $ROUNDS alternat
     "on CPU $PROXY_CPU, upstream nginx + wrk on CPU $LOAD_CPU; $(java -version 2>&1 | head -n 1)"
 printf '%-9s %10s %9s %7s %12s\n' target req/s "p99 ms" errors "CPU us/req"
 for target in "${TARGETS[@]}"; do
-    printf '%-9s %10.0f %9.3f %7.0f %12.2f\n' "$target" "$(median "$target" rps)" "$(median "$target" p99)" \
-        "$(median "$target" errors)" "$(median "$target" cpu)"
+    printf '%-9s %10.0f %9.3f %7.0f %12.2f\n' "$target" "$(target_median "$target" rps)" "$(target_median "$target" p99)" \
+        "$(target_median "$target" errors)" "$(target_median "$target" cpu)"
 done
-awk -v r="$(median ruled cpu)" -v p="$(median plain cpu)" \
+awk -v r="$(target_median ruled cpu)" -v p="$(target_median plain cpu)" \
     'BEGIN { printf "CPU per request, ruled/plain: %.3f (target: at most 1.10)\n", r / p }'
 if [[ -n "$BASELINE_JAR" ]]; then
-    awk -v p="$(median plain cpu)" -v b="$(median baseline cpu)" \
+    awk -v p="$(target_median plain cpu)" -v b="$(target_median baseline cpu)" \
         'BEGIN { printf "CPU per request, plain/baseline (a route without rules, now and before): %.3f\n", p / b }'
 fi

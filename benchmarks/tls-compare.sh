@@ -143,20 +143,11 @@ run() {
 
 field() {
     case $2 in
-        cpu)
-            awk -v ticks="$(cat "$WORK/$1.cpu")" -v tick="$TICK_US" -v requests="$(wrk_figure "$WORK/$1.txt" requests)" \
-                'BEGIN { print (requests > 0) ? ticks * tick / requests : 0 }'
-            ;;
+        cpu) cpu_per_request "$1" ;;
         *) wrk_figure "$WORK/$1.txt" "$2" ;;
     esac
 }
 
-median() {
-    local round
-    for ((round = 1; round <= ROUNDS; round++)); do
-        field "$2.$1.$round" "$3"
-    done | median_of
-}
 
 echo "warming Turnout's JVM: $WARMUP of each load" >&2
 for load_name in "${LOADS[@]}"; do
