@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.ByteProcessor;
+import java.util.Arrays;
 
 /**
  * The strict RFC 9112 syntax of a message head, checked on the raw bytes before Netty's decoder,
@@ -16,6 +17,9 @@ import io.netty.util.ByteProcessor;
  * 5.1 and 5.2 let the proxy repair both, which the decoder does. For requests also: the request line is
  * {@code method SP target SP version} with single spaces and only visible ASCII, and the version
  * is {@code HTTP/1.} and one digit. A status line is left to the decoder.
+ *
+ * <p>The same pass records where each part of the head lies ({@link #spans()}, offsets from the head's
+ * first byte), so that {@link HeadFields} can read the head in place: no second walk, no object per field.
  *
  * <p>One instance per connection; {@link #feed} may be called with a head in any number of pieces.
  */
@@ -51,13 +55,29 @@ public final class HeadSyntax {
     private int line;
     private int lineLength;
     private boolean afterCr;
+    private boolean crBeforeLf;
     private int spaces;
     private byte previous;
     private long version;
     private int versionLength;
     private int consumed;
     private int verdict;
-    private final ByteProcessor scanner = b -> (verdict = next(b)) == MORE;
+    // Offset of the byte being checked from the head's first byte (leading empty lines included).
+    private int position;
+    private int startLine = -1;
+    private int startLineEnd;
+    private int firstSpace = -1;
+    private int secondSpace = -1;
+    // Per field line: name start, name end, value start, value end (OWS trimmed); see HeadFields.
+    private int[] spans = new int[HeadFields.SPAN * 16];
+    private int fields;
+    private boolean folded;
+    private boolean inFold;
+    private final ByteProcessor scanner = b -> {
+        verdict = next(b);
+        position++;
+        return verdict == MORE;
+    };
     // Within a field line: still in its name (before the colon)?
     private boolean inName;
     // A response field name followed by whitespace: only more whitespace, then the colon, may come.
@@ -85,6 +105,63 @@ public final class HeadSyntax {
         previous = 0;
         version = 0;
         versionLength = 0;
+        position = 0;
+        startLine = -1;
+        firstSpace = -1;
+        secondSpace = -1;
+        fields = 0;
+        folded = false;
+        inFold = false;
+    }
+
+    /** Bytes of the head checked so far (since {@link #reset()}). */
+    public int position() {
+        return position;
+    }
+
+    /** Whether the start line is still being read. */
+    public boolean inStartLine() {
+        return line == 0;
+    }
+
+    /** Where the start line begins (after any empty lines before a request line). */
+    public int startLine() {
+        return startLine;
+    }
+
+    /** Where the start line ends (its CR or LF). */
+    public int startLineEnd() {
+        return startLineEnd;
+    }
+
+    /** A request line's first space (after the method). */
+    public int firstSpace() {
+        return firstSpace;
+    }
+
+    /** A request line's second space (after the target). */
+    public int secondSpace() {
+        return secondSpace;
+    }
+
+    /** The number of field lines of a complete head (a response's obs-fold continues its field). */
+    public int fields() {
+        return fields;
+    }
+
+    /** Whether some response field was folded (obs-fold), so that its value must be unfolded. */
+    public boolean folded() {
+        return folded;
+    }
+
+    /**
+     * Hands the complete head's field spans over ({@link HeadFields#SPAN} ints per field); the next head
+     * records into a new array, since the one given away now belongs to the decoded message.
+     */
+    public int[] takeSpans() {
+        int[] taken = spans;
+        spans = new int[Math.max(HeadFields.SPAN * 16, taken.length)];
+        return taken;
     }
 
     /** Bytes of the last buffer fed that belonged to the head. */
@@ -94,8 +171,15 @@ public final class HeadSyntax {
 
     /** Checks the next bytes of a head (without consuming them); a verdict other than MORE is final. */
     public int feed(ByteBuf bytes) {
-        int start = bytes.readerIndex();
-        int length = bytes.readableBytes();
+        return feed(bytes, bytes.readerIndex());
+    }
+
+    /**
+     * Checks the bytes of {@code bytes} from {@code start} on, the head's next ones; {@link #consumed()}
+     * then counts from {@code start}.
+     */
+    public int feed(ByteBuf bytes, int start) {
+        int length = bytes.writerIndex() - start;
         // forEachByte walks the buffer without a bounds check per byte; it stops where a verdict falls.
         int stoppedAt = bytes.forEachByte(start, length, scanner);
         if (stoppedAt < 0) {
@@ -112,6 +196,7 @@ public final class HeadSyntax {
                 return BAD_REQUEST; // a CR alone
             }
             afterCr = false;
+            crBeforeLf = true;
             return endOfLine();
         }
         if (b == '\r') {
@@ -119,7 +204,11 @@ public final class HeadSyntax {
             return MORE;
         }
         if (b == '\n') {
-            return endOfLine(); // Netty's strict line parsing refuses a bare LF; it is not ours to repair
+            if (request) {
+                return BAD_REQUEST; // a bare LF (RFC 9112 2.2 lets a server refuse it; a proxy should)
+            }
+            crBeforeLf = false;
+            return endOfLine(); // a backend's bare LF ends its line, as RFC 9112 2.2 allows
         }
         int u = b & 0xff;
         if (line == 0) {
@@ -129,6 +218,9 @@ public final class HeadSyntax {
             if ((u < 0x20 && u != '\t') || u == 0x7f) {
                 return BAD_REQUEST;
             }
+            if (lineLength == 0) {
+                startLine = position;
+            }
             lineLength++;
             return MORE;
         }
@@ -137,11 +229,15 @@ public final class HeadSyntax {
                 if (request) {
                     return BAD_REQUEST; // obs-fold (RFC 9112 5.2): refused, never unfolded
                 }
-                lineLength++; // a response's obs-fold may be unfolded by the decoder (RFC 9112 5.2)
+                lineLength++; // a response's obs-fold is unfolded (RFC 9112 5.2): its field's value goes on
+                inFold = fields > 0;
+                folded |= inFold;
                 return MORE;
             }
             inName = true;
             nameEnded = false;
+            inFold = false;
+            startField();
         }
         if (inName) {
             if (b == ':') {
@@ -149,22 +245,53 @@ public final class HeadSyntax {
                     return BAD_REQUEST; // an empty name
                 }
                 inName = false;
+                if (!nameEnded) {
+                    spans[fields * HeadFields.SPAN + 1] = position;
+                }
             } else if (!request && lineLength > 0 && (b == ' ' || b == '\t')) {
+                if (!nameEnded) {
+                    spans[fields * HeadFields.SPAN + 1] = position;
+                }
                 nameEnded = true; // RFC 9112 5.1: a proxy removes a response's whitespace before the colon
             } else if (nameEnded || u >= 128 || !TCHAR[u]) {
                 return BAD_REQUEST; // a name is a token: no space inside it or before a request's colon
             }
         } else if ((u < 0x20 && u != '\t') || u == 0x7f) {
             return BAD_REQUEST; // values may hold HTAB and obs-text, no other control
+        } else if (b != ' ' && b != '\t') {
+            int field = (inFold ? fields - 1 : fields) * HeadFields.SPAN;
+            if (spans[field + 2] < 0) {
+                spans[field + 2] = position;
+            }
+            spans[field + 3] = position + 1;
         }
         lineLength++;
         return MORE;
     }
 
+    private void startField() {
+        int at = fields * HeadFields.SPAN;
+        if (at + HeadFields.SPAN > spans.length) {
+            spans = Arrays.copyOf(spans, spans.length * 2);
+        }
+        spans[at] = position;
+        spans[at + 1] = -1;
+        spans[at + 2] = -1;
+        spans[at + 3] = -1;
+    }
+
     private int requestLine(byte b) {
+        if (lineLength == 0) {
+            startLine = position;
+        }
         if (b == ' ') {
             if (lineLength == 0 || previous == ' ' || ++spaces > 2) {
                 return BAD_REQUEST;
+            }
+            if (spaces == 1) {
+                firstSpace = position;
+            } else {
+                secondSpace = position;
             }
         } else if (b < 0x21 || b > 0x7e) {
             return BAD_REQUEST; // controls, DEL and non-ASCII bytes have no place in a request line
@@ -181,6 +308,7 @@ public final class HeadSyntax {
             if (lineLength == 0) {
                 return MORE; // empty lines before a request line are ignored (RFC 9112 2.2)
             }
+            startLineEnd = crBeforeLf ? position - 1 : position;
             if (!request) {
                 line = 1;
                 lineLength = 0;
@@ -202,6 +330,14 @@ public final class HeadSyntax {
         }
         if (inName) {
             return BAD_REQUEST; // a field line without a colon
+        }
+        if (!inFold) {
+            int at = fields * HeadFields.SPAN;
+            if (spans[at + 2] < 0) {
+                spans[at + 2] = position; // an empty value
+                spans[at + 3] = position;
+            }
+            fields++;
         }
         line++;
         lineLength = 0;

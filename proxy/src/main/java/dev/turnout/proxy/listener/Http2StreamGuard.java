@@ -10,7 +10,7 @@ import io.netty.util.concurrent.Ticker;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The deadlines of one HTTP/2 stream, the ones an HTTP/1.1 connection has from {@link RequestHeadGuard}
+ * The deadlines of one HTTP/2 stream, the ones an HTTP/1.1 connection has from {@link Http1RequestDecoder}
  * and its idle timeout; a connection's streams cannot use those, since another stream (or PINGs)
  * keeps the connection busy.
  * <ul>

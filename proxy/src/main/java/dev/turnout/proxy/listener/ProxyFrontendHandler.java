@@ -180,7 +180,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ClientReadTimeout.EXPIRED) {
             onClientTooSlow();
-        } else if (evt instanceof RequestHeadGuard.Malformed malformed) {
+        } else if (evt instanceof Http1RequestDecoder.Malformed malformed) {
             onMalformedHead(malformed.status());
         } else if (evt instanceof IdleStateEvent) {
             onClientIdle();
@@ -229,8 +229,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         countRejected(failure);
     }
 
-    /** A request head broke the strict syntax before it was decoded; nothing more is read. */
+    /** A request head was refused before it was decoded (syntax, size or framing); nothing more is read. */
     private void onMalformedHead(int status) {
+        if (closing) {
+            return; // the connection is closing after an answer already given
+        }
         if (exchange.running()) {
             closeAfterExchange = true; // the exchange in progress finishes; the bad request gets no answer of its own
             return;
@@ -238,7 +241,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         closing = true;
         releaseQueued();
         readTimeout.rejectMalformedHead(status);
-        countRejected(status == 505 ? ProxyFailure.VERSION_NOT_SUPPORTED : ProxyFailure.BAD_REQUEST);
+        countRejected(switch (status) {
+            case 414 -> ProxyFailure.URI_TOO_LONG;
+            case 431 -> ProxyFailure.HEADERS_TOO_LARGE;
+            case 505 -> ProxyFailure.VERSION_NOT_SUPPORTED;
+            default -> ProxyFailure.BAD_REQUEST;
+        });
     }
 
     /** Counts and logs a request refused before it had a route. */

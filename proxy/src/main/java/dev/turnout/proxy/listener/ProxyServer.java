@@ -12,7 +12,6 @@ import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.accesslog.AccessLog;
 import dev.turnout.proxy.exchange.FrontendShared;
 import dev.turnout.proxy.health.OutlierEjector;
-import dev.turnout.proxy.http.HeadSyntax;
 import dev.turnout.proxy.metrics.TrafficMetrics;
 import dev.turnout.proxy.tls.TlsContexts;
 import dev.turnout.proxy.transport.IdleTimeout;
@@ -31,8 +30,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -59,7 +56,6 @@ import java.util.function.Supplier;
  */
 public final class ProxyServer {
 
-    private static final int MAX_CHUNK = 64 * 1024;
     private static final String TOO_MANY_CLIENTS = "503 Service Unavailable: too many client connections\n";
     private static final byte[] TOO_MANY_CONNECTIONS = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
             + "Content-Length: " + TOO_MANY_CLIENTS.length() + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
@@ -166,17 +162,12 @@ public final class ProxyServer {
     private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
         Timeouts timeouts = settings.timeouts();
         ClientLimits limits = settings.limits();
+        Http1ResponseEncoder responses = new Http1ResponseEncoder();
         pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast(PipelineNames.READ_TIMEOUT, new RequestHeadGuard(timeouts.headerRead().toNanos(),
-                        timeouts.bodyRead().toNanos(), secure ? null : guard -> switchToH2c(guard.pipeline(), shared,
-                        settings)))
-                .addLast(PipelineNames.HTTP, new HttpServerCodec(new HttpDecoderConfig()
-                        .setMaxInitialLineLength(limits.requestLine())
-                        .setMaxHeaderSize(limits.headerSize())
-                        .setMaxChunkSize(MAX_CHUNK)
-                        .setStrictLineParsing(true)
-                        .setUseRfc9112TransferEncoding(true)
-                        .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS)));
+                .addLast(PipelineNames.HTTP_RESPONSES, responses)
+                .addLast(PipelineNames.HTTP, new Http1RequestDecoder(timeouts.headerRead().toNanos(),
+                        timeouts.bodyRead().toNanos(), limits.requestLine(), limits.headerSize(), responses,
+                        secure ? null : decoder -> switchToH2c(decoder.pipeline(), shared, settings)));
         if (settings.compressors() != null) {
             pipeline.addLast(PipelineNames.COMPRESS, settings.compressors().get());
         }

@@ -17,6 +17,8 @@ public final class PipelineNames {
     public static final String IDLE = "idle";
     public static final String READ_TIMEOUT = "read-timeout";
     public static final String HTTP = "http";
+    /** An HTTP/1.1 client connection's answer encoder (its request decoder is {@link #HTTP}). */
+    public static final String HTTP_RESPONSES = "http-responses";
     public static final String COMPRESS = "compress";
     public static final String PROXY = "proxy";
     public static final String H2_HEADER_BLOCK = "h2-header-block";
@@ -35,11 +37,11 @@ public final class PipelineNames {
     public static final String RELAY = "relay";
 
     /** What a WebSocket upgrade removes from the client connection, after the proxy handler. */
-    public static final List<String> CLIENT_HTTP = List.of(COMPRESS, READ_TIMEOUT, HTTP);
+    public static final List<String> CLIENT_HTTP = List.of(COMPRESS, HTTP_RESPONSES, HTTP);
     /** What a WebSocket upgrade removes from the backend connection. */
     public static final List<String> BACKEND_HTTP = List.of(RELAY, HTTP_ENCODER, HTTP_DECODER, HEAD_GUARD);
     /** What a switch to h2c with prior knowledge removes. */
-    public static final List<String> HTTP1 = List.of(IDLE, READ_TIMEOUT, HTTP, COMPRESS, PROXY);
+    public static final List<String> HTTP1 = List.of(IDLE, HTTP_RESPONSES, HTTP, COMPRESS, PROXY);
 
     private PipelineNames() {
     }
