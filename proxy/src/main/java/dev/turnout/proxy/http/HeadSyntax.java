@@ -48,6 +48,8 @@ public final class HeadSyntax {
             DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final boolean request;
+    /** Room for a browser's request head and the fields a proxy adds to it, before the span array grows. */
+    private static final int FIELDS_EXPECTED = 24;
 
     // HTTP/1.0, HTTP/1.1, and later minor versions, which are spoken to as HTTP/1.1 (RFC 9110 2.5).
     private static final long HTTP_1_DOT = pack("HTTP/1.");
@@ -69,7 +71,8 @@ public final class HeadSyntax {
     private int firstSpace = -1;
     private int secondSpace = -1;
     // Per field line: name start, name end, value start, value end (OWS trimmed); see HeadFields.
-    private int[] spans = new int[HeadFields.SPAN * 16];
+    // Allocated for each head and handed over with it, so that an idle connection holds none.
+    private int[] spans;
     private int fields;
     private boolean folded;
     private boolean inFold;
@@ -159,8 +162,8 @@ public final class HeadSyntax {
      * records into a new array, since the one given away now belongs to the decoded message.
      */
     public int[] takeSpans() {
-        int[] taken = spans;
-        spans = new int[Math.max(HeadFields.SPAN * 16, taken.length)];
+        int[] taken = spans == null ? new int[HeadFields.SPAN * 4] : spans;
+        spans = null;
         return taken;
     }
 
@@ -271,7 +274,9 @@ public final class HeadSyntax {
 
     private void startField() {
         int at = fields * HeadFields.SPAN;
-        if (at + HeadFields.SPAN > spans.length) {
+        if (spans == null) {
+            spans = new int[HeadFields.SPAN * FIELDS_EXPECTED];
+        } else if (at + HeadFields.SPAN > spans.length) {
             spans = Arrays.copyOf(spans, spans.length * 2);
         }
         spans[at] = position;
