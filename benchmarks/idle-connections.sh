@@ -63,6 +63,13 @@ rss_kib() {
     echo "$total"
 }
 
+# full_gc NAME: for Turnout, a full collection (so that the heap read next is live data only) and a
+# class histogram of what is live, saved as $WORK/turnout.histo-<when>.
+full_gc() {
+    [[ $1 == turnout ]] || return 0
+    jcmd "$TURNOUT_PID" GC.class_histogram >"$WORK/turnout.histo-$2" 2>/dev/null || true
+}
+
 # heap_after_gc: Turnout's heap in MiB after its latest collection (0 before the first, or for nginx).
 heap_after_gc() {
     { grep -oE '[0-9]+M->[0-9]+M' "$WORK/gc.log" 2>/dev/null || true; } | tail -n 1 | sed -E 's/.*->([0-9]+)M/\1/; s/^$/0/'
@@ -75,6 +82,7 @@ measure() {
     # Warm up first (Turnout's JIT, both proxies' buffers), so "at rest" means after real work.
     taskset -c "$LOAD_CPU" wrk -t1 -c32 -d5s "http://127.0.0.1:$port/1k" >/dev/null
     rss_kib "$@" >"$WORK/$name.rest"
+    full_gc "$name" rest
     heap_after_gc >"$WORK/$name.heap-rest"
     mkfifo "$WORK/$name.hold"
     taskset -c "$LOAD_CPU" java -Xss256k -cp "$BENCH_JAR" dev.turnout.bench.IdleConnections 127.0.0.1 "$port" "$IDLE" /1k \
@@ -95,6 +103,7 @@ measure() {
     # Unmeasured: the first collections after the connections opened copy them all to the old
     # generation (tens of ms each, once); the measured run is the steady state that follows.
     taskset -c "$LOAD_CPU" wrk -t1 -c32 -d5s "http://127.0.0.1:$port/1k" >/dev/null
+    full_gc "$name" idle
     heap_after_gc >"$WORK/$name.heap-idle"
     grep -c 'Pause Young' "$WORK/gc.log" >"$WORK/$name.gc-before" 2>/dev/null || true
     taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" --latency "http://127.0.0.1:$port/1k" >"$WORK/$name.wrk"
@@ -131,6 +140,14 @@ awk '
     }
 ' young_before="$(cat "$WORK/turnout.gc-before")" "$WORK/gc.log"
 awk -v rest="$(cat "$WORK/turnout.heap-rest")" -v idle="$(cat "$WORK/turnout.heap-idle")" -v n="$IDLE" 'BEGIN {
-    printf "Turnout heap after GC: %d MiB at rest, %d MiB holding the idle connections: %.1f KiB each\n", rest, idle,
+    printf "Turnout heap after a full GC: %d MiB at rest, %d MiB holding the idle connections: %.1f KiB each\n", rest, idle,
         (idle - rest) * 1024 / n
 }'
+# What the idle connections hold, by class: the live instances and bytes added (top 25).
+awk 'FNR == 1 { file++ } /^ *[0-9]+:/ { key = $4; if (file == 1) { n0[key] = $2; b0[key] = $3 } else { n1[key] = $2; b1[key] = $3 } }
+    END { for (k in b1) { d = b1[k] - b0[k]; if (d > 0) printf "%12d %10d  %s\n", d, n1[k] - n0[k], k } }' \
+    "$WORK/turnout.histo-rest" "$WORK/turnout.histo-idle" | sort -rn | head -n 25 >"$WORK/turnout.histo-diff" || true
+if [[ -s "$WORK/turnout.histo-diff" ]]; then
+    echo "Live bytes and instances added by the idle connections, by class (class_histogram after a full GC):"
+    cat "$WORK/turnout.histo-diff"
+fi

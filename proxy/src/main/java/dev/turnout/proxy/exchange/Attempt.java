@@ -46,7 +46,8 @@ final class Attempt implements UpstreamListener {
     private final Downstream downstream;
     private final EventLoop loop;
     // The request (and the body that arrived so far) until a connection takes it.
-    private final ArrayDeque<HttpObject> awaitingConnect = new ArrayDeque<>(2);
+    // Made when first needed (a new backend connection): an idle client connection holds none.
+    private ArrayDeque<HttpObject> awaitingConnect;
     // The backends this exchange was sent to, so that a retry goes to one not tried yet.
     private final Backend[] tried = new Backend[ResilienceConfig.MAX_RETRIES + 1];
     private final Runnable responseTimerTick = this::onResponseTimerTick;
@@ -171,7 +172,7 @@ final class Attempt implements UpstreamListener {
                 return;
             }
         }
-        awaitingConnect.addFirst(head);
+        awaitingConnect().addFirst(head);
         requestUnsent = true;
         if (pooled == null) {
             connect();
@@ -225,7 +226,7 @@ final class Attempt implements UpstreamListener {
                 downstream.pause(Downstream.UPSTREAM_FULL);
             }
         } else {
-            awaitingConnect.add(content);
+            awaitingConnect().add(content);
         }
     }
 
@@ -287,7 +288,7 @@ final class Attempt implements UpstreamListener {
      */
     boolean retry(RetryReason reason) {
         if (reason == RetryReason.REFUSED_STREAM && !requestUnsent && !downstream.closing()
-                && replay.requeue(awaitingConnect, exchange.request)) {
+                && replay.requeue(awaitingConnect(), exchange.request)) {
             requestUnsent = true; // not acted on, and all of it is queued again: as if never sent
         }
         boolean sent = !requestUnsent;
@@ -354,8 +355,8 @@ final class Attempt implements UpstreamListener {
         awaitingResponse = false;
         if (sent) {
             releaseAwaiting();
-            awaitingConnect.add(exchange.request);
-            awaitingConnect.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            awaitingConnect().add(exchange.request);
+            awaitingConnect().add(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         requestUnsent = true;
         UpstreamStream pooled = shared.connector().leaseIdle(exchange.pool, backend, this);
@@ -423,7 +424,7 @@ final class Attempt implements UpstreamListener {
 
     private void writeQueued(UpstreamStream stream) {
         HttpObject queued;
-        while ((queued = awaitingConnect.poll()) != null) {
+        while (awaitingConnect != null && (queued = awaitingConnect.poll()) != null) {
             replay.sending(queued);
             stream.write(queued);
         }
@@ -495,7 +496,7 @@ final class Attempt implements UpstreamListener {
 
     private void releaseAwaiting() {
         HttpObject queued;
-        while ((queued = awaitingConnect.poll()) != null) {
+        while (awaitingConnect != null && (queued = awaitingConnect.poll()) != null) {
             ReferenceCountUtil.release(queued);
         }
     }
@@ -581,5 +582,12 @@ final class Attempt implements UpstreamListener {
         }
         awaitingResponse = false;
         exchange.upstreamFailed(ProxyFailure.RESPONSE_TIMEOUT);
+    }
+
+    private ArrayDeque<HttpObject> awaitingConnect() {
+        if (awaitingConnect == null) {
+            awaitingConnect = new ArrayDeque<>(2);
+        }
+        return awaitingConnect;
     }
 }

@@ -19,7 +19,8 @@ final class RequestReplay {
 
     static final int MAX_BYTES = 64 * 1024;
 
-    private final ArrayDeque<HttpContent> sent = new ArrayDeque<>(2);
+    // Made when first needed (an HTTP/2 backend): most exchanges never keep a body.
+    private ArrayDeque<HttpContent> sent;
     private long bytes;
     private boolean keeping;
 
@@ -39,6 +40,9 @@ final class RequestReplay {
             release();
             return;
         }
+        if (sent == null) {
+            sent = new ArrayDeque<>(2);
+        }
         sent.add(content.retainedDuplicate());
     }
 
@@ -51,7 +55,7 @@ final class RequestReplay {
             return false;
         }
         HttpContent part;
-        while ((part = sent.pollLast()) != null) {
+        while (sent != null && (part = sent.pollLast()) != null) {
             queue.addFirst(part);
         }
         queue.addFirst(head);
@@ -63,7 +67,7 @@ final class RequestReplay {
     /** Nothing will be sent again (the answer began, or the exchange ended): the kept parts go. */
     void release() {
         HttpContent part;
-        while ((part = sent.poll()) != null) {
+        while (sent != null && (part = sent.poll()) != null) {
             part.release();
         }
         bytes = 0;

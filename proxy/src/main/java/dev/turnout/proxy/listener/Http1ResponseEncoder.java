@@ -40,12 +40,28 @@ final class Http1ResponseEncoder extends ChannelOutboundHandlerAdapter {
 
     private enum Body { NONE, AS_IS, CHUNKED, DROPPED }
 
-    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+    // The methods of the requests whose answers are due, in order: the next one, then any pipelined
+    // behind it (that queue made when a client first pipelines).
+    private HttpMethod nextMethod;
+    private ArrayDeque<HttpMethod> laterMethods;
     private Body body = Body.NONE;
 
     /** A request was decoded: its answer comes in this order. */
     void requested(HttpMethod method) {
-        methods.add(method);
+        if (nextMethod == null) {
+            nextMethod = method;
+            return;
+        }
+        if (laterMethods == null) {
+            laterMethods = new ArrayDeque<>(2);
+        }
+        laterMethods.add(method);
+    }
+
+    private HttpMethod answered() {
+        HttpMethod method = nextMethod;
+        nextMethod = laterMethods == null ? null : laterMethods.poll();
+        return method;
     }
 
     @Override
@@ -64,7 +80,7 @@ final class Http1ResponseEncoder extends ChannelOutboundHandlerAdapter {
     private void writeHead(ChannelHandlerContext ctx, HttpResponse response, ChannelPromise promise) {
         int code = response.status().code();
         boolean interim = code >= 100 && code < 200 && code != 101;
-        HttpMethod method = interim ? methods.peek() : methods.poll();
+        HttpMethod method = interim ? nextMethod : answered();
         boolean noBody = interim || code == 101 || code == 204 || code == 304 || code == 205
                 || HttpMethod.HEAD.equals(method);
         HttpHeaders fields = response.headers();

@@ -67,7 +67,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private final FrontendShared shared;
     private final boolean secure;
     private final TrustedProxies trustedProxies;
-    private final ArrayDeque<Object> pipelined = new ArrayDeque<>(2);
+    // Made when a client first pipelines: an idle connection holds none.
+    private ArrayDeque<Object> pipelined;
 
     private ChannelHandlerContext ctx;
     private Exchange exchange;
@@ -117,7 +118,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 readTimeout.bodyReceived();
             }
         }
-        if (!pipelined.isEmpty() || (msg instanceof HttpRequest && exchange.running())) {
+        if ((pipelined != null && !pipelined.isEmpty()) || (msg instanceof HttpRequest && exchange.running())) {
+            if (pipelined == null) {
+                pipelined = new ArrayDeque<>(2);
+            }
             pipelined.add(msg);
             pause(PAUSE_PIPELINED);
             return;
@@ -158,7 +162,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         drainingPipeline = true;
         try {
             Object next;
-            while (!closing && (next = pipelined.peek()) != null) {
+            while (!closing && pipelined != null && (next = pipelined.peek()) != null) {
                 if (next instanceof HttpRequest && exchange.running()) {
                     break;
                 }
@@ -169,7 +173,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         // The client's reads are paused, so no read-complete will flush what was just relayed.
         exchange.flushUpstream();
-        if (pipelined.isEmpty()) {
+        if (pipelined == null || pipelined.isEmpty()) {
             resume(PAUSE_PIPELINED);
         }
     }
@@ -500,7 +504,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     private void releaseQueued() {
         Object queued;
-        while ((queued = pipelined.poll()) != null) {
+        while (pipelined != null && (queued = pipelined.poll()) != null) {
             ReferenceCountUtil.release(queued);
         }
     }
