@@ -232,6 +232,9 @@ public final class HeadSyntax {
                 if (request) {
                     return BAD_REQUEST; // obs-fold (RFC 9112 5.2): refused, never unfolded
                 }
+                if (fields == 0) {
+                    return BAD_REQUEST; // whitespace before the first field (RFC 9112 2.2): no field to continue
+                }
                 lineLength++; // a response's obs-fold is unfolded (RFC 9112 5.2): its field's value goes on
                 inFold = fields > 0;
                 folded |= inFold;

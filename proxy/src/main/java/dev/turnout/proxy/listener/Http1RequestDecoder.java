@@ -188,7 +188,8 @@ final class Http1RequestDecoder extends ChannelInboundHandlerAdapter implements 
     private int tooLong() {
         int position = syntax.position();
         if (syntax.inStartLine()) {
-            return syntax.startLine() >= 0 && position - syntax.startLine() > maxRequestLine ? 414 : 0;
+            // Empty lines before it count too: else a stream of CRLFs would be kept until the head's deadline.
+            return position - Math.max(syntax.startLine(), 0) > maxRequestLine ? 414 : 0;
         }
         if (syntax.startLineEnd() - syntax.startLine() > maxRequestLine) {
             return 414;
@@ -307,7 +308,11 @@ final class Http1RequestDecoder extends ChannelInboundHandlerAdapter implements 
     }
 
     private void fireBody(HttpContent content) {
+        boolean broken = content.decoderResult().isFailure();
         ctx.fireChannelRead(content);
+        if (broken) {
+            phase = Phase.DONE; // the framing is lost: no byte after it can be told to start a request
+        }
     }
 
     private void refuse(int status) {

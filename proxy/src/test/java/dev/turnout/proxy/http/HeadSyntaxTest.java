@@ -70,4 +70,13 @@ class HeadSyntaxTest {
         assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "X-Sp ace: v\r\n\r\n"));
         assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "X-A: \u0000\r\n\r\n"));
     }
+
+    @Test
+    void aResponseLineStartingWithWhitespaceBeforeAnyFieldIsRefused() {
+        // RFC 9112 2.2: no field precedes it for it to continue; it is refused rather than skipped.
+        String ok = "HTTP/1.1 200 OK\r\n";
+        assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + " x\r\nA: b\r\n\r\n"));
+        assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "\tX: y\r\n\r\n"));
+        assertEquals(HeadSyntax.BAD_REQUEST, byteByByte(HeadSyntax.forResponses(), ok + " x\r\n\r\n"));
+    }
 }
