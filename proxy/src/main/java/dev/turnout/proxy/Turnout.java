@@ -17,6 +17,7 @@ import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.Timeouts;
 import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.control.ConfigReloader;
+import dev.turnout.proxy.control.ControlCollaborators;
 import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.discovery.DnsDiscovery;
 import dev.turnout.proxy.health.HealthChecker;
@@ -26,6 +27,8 @@ import dev.turnout.proxy.listener.Http2Abuse;
 import dev.turnout.proxy.listener.ProxyServer;
 import dev.turnout.proxy.metrics.ReloadMetrics;
 import dev.turnout.proxy.metrics.TrafficMetrics;
+import dev.turnout.proxy.stats.TrafficHistory;
+import dev.turnout.proxy.stats.TrafficSummary;
 import dev.turnout.proxy.tls.AdminTlsContext;
 import dev.turnout.proxy.tls.BackendTlsContexts;
 import dev.turnout.proxy.tls.TlsContexts;
@@ -71,6 +74,8 @@ public final class Turnout implements AutoCloseable {
     private final AdminServer admin;
     private final ScheduledExecutorService healthThread;
     private final TrafficMetrics metrics;
+    private final ResponseCache cache;
+    private final long startedMillis;
     private final DnsDiscovery discovery;
     private final InetSocketAddress tlsAddress;
     private final AccessLog accessLog;
@@ -89,12 +94,27 @@ public final class Turnout implements AutoCloseable {
             BackendTlsContexts backendTls = new BackendTlsContexts();
             backendTls.prepare(config.pools().values());
             UpstreamConnector connector = new UpstreamConnector(transport, this::timeouts, backendTls);
-            this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers));
+            this.startedMillis = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli)
+                    .orElseGet(System::currentTimeMillis);
+            this.cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
+            // Metrics, the listener (whose connections instance() counts) and the reloader need the control plane first
+            // (its routing state, its reconfigure), so it reaches them through this Turnout's methods: admin calls come
+            // only once the admin listener is up, when every field is set.
+            ControlCollaborators collaborators = ControlCollaborators.NONE.withInstance(this::instance);
+            if (cache != null) {
+                collaborators = collaborators.withCache(cache::purge, cache::purgeTags);
+            }
+            if (config.metricsEnabled()) {
+                collaborators = collaborators.withMetrics(this::traffic, this::history);
+            }
+            if (source != null) {
+                collaborators = collaborators.withReload(this::reload);
+            }
+            this.control = new RuntimeControl(config, backend -> connector.closeIdle(backend, workers), collaborators);
             HealthChecker checker = new HealthChecker(healthThread, System::nanoTime, control::refresh,
                     (poolTransport, backend, check) -> connector.probe(poolTransport, backend, check, workers.next()));
             SlowStartTicker ticker = new SlowStartTicker(healthThread, control::refresh);
             this.metrics = config.metricsEnabled() ? new TrafficMetrics(control.routing(), workers) : null;
-            ResponseCache cache = config.cache().enabled() ? new ResponseCache(config.cache(), System::nanoTime) : null;
             control.onPublish(table -> {
                 checker.follow(table);
                 ticker.follow(table);
@@ -107,8 +127,6 @@ public final class Turnout implements AutoCloseable {
             });
             if (metrics != null) {
                 control.enableRollouts(healthThread, Clock.systemUTC(), metrics::tally, metrics::latencies, metrics.registry());
-                control.trafficSource(metrics::traffic);
-                control.historySource(metrics::history);
                 healthThread.scheduleAtFixedRate(metrics::sampleRecent, 1, 1, TimeUnit.SECONDS);
             } else {
                 control.abortSavedRollouts("turnout.metrics.enabled is false, so no rollout can be judged");
@@ -128,7 +146,6 @@ public final class Turnout implements AutoCloseable {
             }
             OutlierEjector ejector = new OutlierEjector(healthThread, control.routing()::current, control::refresh);
             if (cache != null) {
-                control.cachePurger(cache::purge, cache::purgeTags);
                 if (metrics != null) {
                     metrics.watch(cache);
                 }
@@ -166,8 +183,6 @@ public final class Turnout implements AutoCloseable {
                 }
             }
             this.address = server.start(config.listen());
-            long startedMillis = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli)
-                    .orElseGet(System::currentTimeMillis);
             ReloadMetrics reloadMetrics = metrics == null ? null
                     : new ReloadMetrics(metrics.registry(), config.hash(), System.currentTimeMillis());
             // Discovery follows the reloaded pools: lookups start, stop or change with them.
@@ -175,13 +190,6 @@ public final class Turnout implements AutoCloseable {
             this.reloader = new ConfigReloader(source, config, control, reloadMetrics, Clock.systemUTC(),
                     next -> backendTls.prepare(next.pools().values()),
                     reloaded -> discovery.sync(DnsDiscovery.discoveries(reloaded.pools())));
-            if (source != null) {
-                control.reloader(reloader::reload);
-            }
-            control.instanceSource(() -> new InstanceView(Main.version(), startedMillis,
-                    (System.currentTimeMillis() - startedMillis) / 1000, server.openConnections(),
-                    metrics == null || cache == null ? null : metrics.cacheHitRatio(), reloader.active().hash(),
-                    reloader.lastReload()));
             if (takeover) {
                 LOG.info("data plane listening on http://{}:{} beside the Turnout being replaced; send it SIGTERM",
                         address.getAddress().getHostAddress(), address.getPort());
@@ -242,6 +250,24 @@ public final class Turnout implements AutoCloseable {
     public static Turnout takeOver(TurnoutConfig config, Supplier<TurnoutConfig> source)
             throws IOException, InterruptedException {
         return new Turnout(config, source, true);
+    }
+
+    private TrafficSummary traffic() {
+        return metrics.traffic();
+    }
+
+    private TrafficHistory.Samples history() {
+        return metrics.history();
+    }
+
+    private InstanceView instance() {
+        return new InstanceView(Main.version(), startedMillis, (System.currentTimeMillis() - startedMillis) / 1000,
+                server.openConnections(), metrics == null || cache == null ? null : metrics.cacheHitRatio(),
+                reloader.active().hash(), reloader.lastReload());
+    }
+
+    private ReloadView reload() {
+        return reloader.reload();
     }
 
     /** The timeouts in force: a reload may change them. */

@@ -3,7 +3,6 @@ package dev.turnout.proxy.control;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.turnout.admin.ControlException;
 import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.StateStoreConfig;
 import io.etcd.jetcd.ByteSequence;
@@ -456,8 +455,8 @@ final class EtcdStateStore implements StateStore {
         }
     }
 
-    private ControlException unavailable() {
-        return ControlException.unavailable("the shared state store (etcd at " + config.endpoints() + ") cannot be reached: "
+    private Unavailable unavailable() {
+        return new Unavailable("the shared state store (etcd at " + config.endpoints() + ") cannot be reached: "
                 + "this instance keeps serving with the last state it applied, and refuses changes until etcd is back");
     }
 

@@ -1,10 +1,11 @@
 package dev.turnout.proxy.control;
 
-import dev.turnout.admin.RolloutPlan;
-import dev.turnout.admin.RolloutView;
-import dev.turnout.admin.RolloutView.Figures;
-import dev.turnout.admin.RolloutView.Tests;
-import dev.turnout.admin.RolloutView.Verdict;
+import dev.turnout.proxy.control.Rollout.Figures;
+import dev.turnout.proxy.control.Rollout.Judge;
+import dev.turnout.proxy.control.Rollout.Outcome;
+import dev.turnout.proxy.control.Rollout.State;
+import dev.turnout.proxy.control.Rollout.Tests;
+import dev.turnout.proxy.control.Rollout.Verdict;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,13 +26,13 @@ final class RolloutJudge {
     }
 
     /** A new running rollout at its first step, capped by the pools' backends in rotation. */
-    static RolloutView start(String route, RolloutPlan plan, int inRotationFrom, int inRotationTo, String now) {
+    static Rollout start(String route, Rollout.Plan plan, int inRotationFrom, int inRotationTo, String now) {
         int share = capped(plan.steps().get(0), inRotationFrom, inRotationTo);
         String interval = plan.interval().toMillis() % 1000 == 0 ? plan.interval().toSeconds() + "s"
                 : plan.interval().toMillis() + "ms";
-        Verdict first = new Verdict(now, "start", share, capNote(plan.steps().get(0), share, inRotationFrom, inRotationTo,
+        Verdict first = new Verdict(now, Outcome.START, share, capNote(plan.steps().get(0), share, inRotationFrom, inRotationTo,
                 plan.to() + " gets " + share + "% of route " + route), null, null, null);
-        return new RolloutView(route, RolloutView.RUNNING, plan.from(), plan.to(), plan.steps(), interval,
+        return new Rollout(route, State.RUNNING, plan.from(), plan.to(), plan.steps(), interval,
                 plan.interval().toMillis(), plan.maxErrorRate(), plan.maxP95Ratio(), plan.minRequests(), plan.judge(),
                 plan.confidence(), plan.maxLatencyIncrease(), plan.steps().get(0), split(plan.from(), plan.to(), share), now,
                 null, List.of(first));
@@ -45,25 +46,25 @@ final class RolloutJudge {
      *
      * @return the rollout after the verdict; {@link #waited} tells whether the figures must keep accumulating
      */
-    static RolloutView judge(RolloutView rollout, PoolInterval stable, PoolInterval canary, int inRotationFrom,
+    static Rollout judge(Rollout rollout, PoolInterval stable, PoolInterval canary, int inRotationFrom,
             int inRotationTo, String now) {
         Figures stableFigures = figures(rollout.from(), stable);
         Figures canaryFigures = figures(rollout.to(), canary);
         int step = rollout.split().getOrDefault(rollout.to(), 0);
         if (inRotationTo == 0) {
-            return rolledBack(rollout, new Verdict(now, "fail", step, "pool " + rollout.to() + " has no backend in rotation",
-                    stableFigures, canaryFigures, null), now);
+            return rolledBack(rollout, new Verdict(now, Outcome.FAIL, step,
+                    "pool " + rollout.to() + " has no backend in rotation", stableFigures, canaryFigures, null), now);
         }
         if (stableFigures.requests() < rollout.minRequests() || canaryFigures.requests() < rollout.minRequests()) {
             String reason = String.format(Locale.ROOT, "waiting for %d requests on each side: %s has %d, %s has %d",
                     rollout.minRequests(), rollout.from(), stableFigures.requests(), rollout.to(), canaryFigures.requests());
-            return with(rollout, RolloutView.RUNNING, rollout.step(), rollout.split(), null, append(rollout.verdicts(),
-                    new Verdict(now, "wait", step, reason, stableFigures, canaryFigures, null), true));
+            return with(rollout, State.RUNNING, rollout.step(), rollout.split(), null, append(rollout.verdicts(),
+                    new Verdict(now, Outcome.WAIT, step, reason, stableFigures, canaryFigures, null), true));
         }
         Tests tests = null;
         String failure;
         String pass;
-        if (rollout.judge().equals(RolloutView.THRESHOLD)) {
+        if (rollout.judge() == Judge.THRESHOLD) {
             failure = failure(rollout, stableFigures, canaryFigures);
             pass = String.format(Locale.ROOT, "%s 5xx %.2f%% vs %s %.2f%% (allowed +%.2f%%); p95 %.1f ms vs %.1f ms "
                     + "(allowed x%.2f)", rollout.to(), 100 * canaryFigures.errorRate(), rollout.from(),
@@ -76,42 +77,42 @@ final class RolloutJudge {
             pass = finding.summary();
         }
         if (failure != null) {
-            return rolledBack(rollout, new Verdict(now, "fail", step, failure, stableFigures, canaryFigures, tests), now);
+            return rolledBack(rollout, new Verdict(now, Outcome.FAIL, step, failure, stableFigures, canaryFigures, tests), now);
         }
-        List<Verdict> verdicts = append(rollout.verdicts(), new Verdict(now, "pass", step, pass, stableFigures, canaryFigures,
-                tests), false);
+        List<Verdict> verdicts = append(rollout.verdicts(), new Verdict(now, Outcome.PASS, step, pass, stableFigures,
+                canaryFigures, tests), false);
         Integer target = nextStep(rollout.steps(), rollout.step());
         if (target == null || target >= 100) {
-            return with(rollout, RolloutView.PROMOTED, 100, split(rollout.from(), rollout.to(), 100),
+            return with(rollout, State.PROMOTED, 100, split(rollout.from(), rollout.to(), 100),
                     "every step passed; " + rollout.to() + " promoted to 100%",
-                    append(verdicts, new Verdict(now, "promote", 100, rollout.to() + " gets all of route " + rollout.route(),
-                            null, null, null), false));
+                    append(verdicts, new Verdict(now, Outcome.PROMOTE, 100,
+                            rollout.to() + " gets all of route " + rollout.route(), null, null, null), false));
         }
         int share = capped(target, inRotationFrom, inRotationTo);
-        return with(rollout, RolloutView.RUNNING, target, split(rollout.from(), rollout.to(), share), null,
-                append(verdicts, new Verdict(now, "step", share, capNote(target, share, inRotationFrom, inRotationTo,
+        return with(rollout, State.RUNNING, target, split(rollout.from(), rollout.to(), share), null,
+                append(verdicts, new Verdict(now, Outcome.STEP, share, capNote(target, share, inRotationFrom, inRotationTo,
                         rollout.to() + " gets " + share + "%"), null, null, null), false));
     }
 
     /** Whether {@code judged} is still at the step it was judged at because it waited for requests. */
-    static boolean waited(RolloutView judged) {
+    static boolean waited(Rollout judged) {
         List<Verdict> trail = judged.verdicts();
-        return judged.running() && !trail.isEmpty() && trail.get(trail.size() - 1).outcome().equals("wait");
+        return judged.running() && !trail.isEmpty() && trail.get(trail.size() - 1).outcome() == Outcome.WAIT;
     }
 
-    static RolloutView aborted(RolloutView rollout, String reason, String now) {
-        return with(rollout, RolloutView.ABORTED, rollout.step(), split(rollout.from(), rollout.to(), 0), reason,
-                append(rollout.verdicts(), new Verdict(now, "abort", 0, reason, null, null, null), false));
+    static Rollout aborted(Rollout rollout, String reason, String now) {
+        return with(rollout, State.ABORTED, rollout.step(), split(rollout.from(), rollout.to(), 0), reason,
+                append(rollout.verdicts(), new Verdict(now, Outcome.ABORT, 0, reason, null, null, null), false));
     }
 
     /** After a restart: the step holds and its interval starts again, since the figures were in memory. */
-    static RolloutView resumed(RolloutView rollout, String now) {
-        return with(rollout, RolloutView.RUNNING, rollout.step(), rollout.split(), null,
-                append(rollout.verdicts(), new Verdict(now, "resume", rollout.split().getOrDefault(rollout.to(), 0),
+    static Rollout resumed(Rollout rollout, String now) {
+        return with(rollout, State.RUNNING, rollout.step(), rollout.split(), null,
+                append(rollout.verdicts(), new Verdict(now, Outcome.RESUME, rollout.split().getOrDefault(rollout.to(), 0),
                         "Turnout restarted; the step's interval starts again", null, null, null), false));
     }
 
-    private static String failure(RolloutView rollout, Figures stable, Figures canary) {
+    private static String failure(Rollout rollout, Figures stable, Figures canary) {
         double excess = canary.errorRate() - stable.errorRate();
         if (excess > rollout.maxErrorRate()) {
             return String.format(Locale.ROOT, "%s 5xx rate %.2f%% exceeds %s's %.2f%% by %.2f points (allowed %.2f)",
@@ -126,10 +127,10 @@ final class RolloutJudge {
         return null;
     }
 
-    private static RolloutView rolledBack(RolloutView rollout, Verdict verdict, String now) {
-        return with(rollout, RolloutView.ROLLED_BACK, rollout.step(), split(rollout.from(), rollout.to(), 0),
+    private static Rollout rolledBack(Rollout rollout, Verdict verdict, String now) {
+        return with(rollout, State.ROLLED_BACK, rollout.step(), split(rollout.from(), rollout.to(), 0),
                 verdict.reason(),
-                append(append(rollout.verdicts(), verdict, false), new Verdict(now, "rollback", 0,
+                append(append(rollout.verdicts(), verdict, false), new Verdict(now, Outcome.ROLLBACK, 0,
                         rollout.from() + " gets all of route " + rollout.route() + " again", null, null, null), false));
     }
 
@@ -176,7 +177,7 @@ final class RolloutJudge {
     /** The trail with {@code verdict} added; a wait replaces the wait just before it rather than pile up. */
     private static List<Verdict> append(List<Verdict> trail, Verdict verdict, boolean replaceWait) {
         List<Verdict> next = new ArrayList<>(trail);
-        if (replaceWait && !next.isEmpty() && next.get(next.size() - 1).outcome().equals("wait")) {
+        if (replaceWait && !next.isEmpty() && next.get(next.size() - 1).outcome() == Outcome.WAIT) {
             next.remove(next.size() - 1);
         }
         next.add(verdict);
@@ -186,9 +187,9 @@ final class RolloutJudge {
         return next;
     }
 
-    private static RolloutView with(RolloutView r, String state, int step, Map<String, Integer> split, String reason,
+    private static Rollout with(Rollout r, State state, int step, Map<String, Integer> split, String reason,
             List<Verdict> verdicts) {
-        return new RolloutView(r.route(), state, r.from(), r.to(), r.steps(), r.interval(), r.intervalMillis(),
+        return new Rollout(r.route(), state, r.from(), r.to(), r.steps(), r.interval(), r.intervalMillis(),
                 r.maxErrorRate(), r.maxP95Ratio(), r.minRequests(), r.judge(), r.confidence(), r.maxLatencyIncrease(), step,
                 split, r.started(), reason, verdicts);
     }

@@ -1,6 +1,5 @@
 package dev.turnout.proxy.control;
 
-import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
 import io.micrometer.core.instrument.Counter;
@@ -57,7 +56,7 @@ final class RolloutRunner {
     }
 
     /** Starts counting a new interval for a running rollout and schedules its judgement through {@code onTick}. */
-    void beginInterval(RolloutView rollout, Consumer<String> onTick) {
+    void beginInterval(Rollout rollout, Consumer<String> onTick) {
         String route = rollout.route();
         cancel(route);
         ScheduledFuture<?> judgement = scheduler.schedule(() -> onTick.accept(route), rollout.intervalMillis(),
@@ -69,7 +68,7 @@ final class RolloutRunner {
     }
 
     /** Keeps counting the same interval (after a wait) and judges it again one interval later. */
-    void extendInterval(RolloutView rollout, Consumer<String> onTick) {
+    void extendInterval(Rollout rollout, Consumer<String> onTick) {
         Interval current = intervals.get(rollout.route());
         ScheduledFuture<?> judgement = scheduler.schedule(() -> onTick.accept(rollout.route()), rollout.intervalMillis(),
                 TimeUnit.MILLISECONDS);
@@ -78,17 +77,16 @@ final class RolloutRunner {
     }
 
     /** Judges the interval that just ended. */
-    RolloutView judge(RolloutView rollout, int inRotationFrom, int inRotationTo) {
+    Rollout judge(Rollout rollout, int inRotationFrom, int inRotationTo) {
         Interval interval = intervals.get(rollout.route());
         PoolInterval stable = new PoolInterval(tally(rollout.route(), rollout.from()).since(interval.stable()),
                 latencies.apply(rollout.route(), rollout.from()).samples());
         PoolInterval canary = new PoolInterval(tally(rollout.route(), rollout.to()).since(interval.canary()),
                 latencies.apply(rollout.route(), rollout.to()).samples());
-        RolloutView judged = RolloutJudge.judge(rollout, stable, canary, inRotationFrom, inRotationTo, now());
-        String outcome = judged.verdicts().get(judged.verdicts().size() - 1).outcome();
-        String verdict = switch (outcome) {
-            case "wait" -> "wait";
-            case "rollback" -> "fail";
+        Rollout judged = RolloutJudge.judge(rollout, stable, canary, inRotationFrom, inRotationTo, now());
+        String verdict = switch (judged.verdicts().get(judged.verdicts().size() - 1).outcome()) {
+            case WAIT -> "wait";
+            case ROLLBACK -> "fail";
             default -> "pass";
         };
         Counter.builder("turnout.rollout.verdicts").description("Rollout interval verdicts: pass, fail or wait")
@@ -107,7 +105,7 @@ final class RolloutRunner {
     }
 
     /** The rollout ended (promoted, rolled back, aborted): no judgement is pending any more. */
-    void ended(RolloutView rollout) {
+    void ended(Rollout rollout) {
         cancel(rollout.route());
         stopSampling(rollout);
         show(rollout);
@@ -117,7 +115,7 @@ final class RolloutRunner {
      * A reload dropped the rollout (its route or a pool is gone): no judgement is pending, its gauges say none
      * runs, and its pools' durations are no longer sampled where the route still sends to them.
      */
-    void dropped(RolloutView rollout, Predicate<String> stillRouted) {
+    void dropped(Rollout rollout, Predicate<String> stillRouted) {
         cancel(rollout.route());
         for (String pool : List.of(rollout.from(), rollout.to())) {
             if (stillRouted.test(pool)) {
@@ -136,7 +134,7 @@ final class RolloutRunner {
     }
 
     /** The rollout ended: its pools' durations are no longer sampled. */
-    private void stopSampling(RolloutView rollout) {
+    private void stopSampling(Rollout rollout) {
         latencies.apply(rollout.route(), rollout.from()).stop();
         latencies.apply(rollout.route(), rollout.to()).stop();
     }
@@ -146,7 +144,7 @@ final class RolloutRunner {
     }
 
     /** Publishes a rollout's state to the gauges (registering them for its route the first time). */
-    void show(RolloutView rollout) {
+    void show(Rollout rollout) {
         watch(rollout.route());
         stepByRoute.put(rollout.route(), rollout.running() ? rollout.split().getOrDefault(rollout.to(), 0) : 0);
         runningByRoute.put(rollout.route(), rollout.running() ? 1 : 0);

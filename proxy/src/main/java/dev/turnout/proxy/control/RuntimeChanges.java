@@ -1,6 +1,5 @@
 package dev.turnout.proxy.control;
 
-import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.Limits;
 import dev.turnout.proxy.config.RouteConfig;
@@ -152,7 +151,7 @@ final class RuntimeChanges {
 
     /** Rollouts, running or ended, while their route and both pools exist. */
     private RuntimeState rollouts(RuntimeState merged) {
-        Map<String, RolloutView> kept = new LinkedHashMap<>();
+        Map<String, Rollout> kept = new LinkedHashMap<>();
         current.rollouts().forEach((route, rollout) -> {
             String missing = merged.route(route) == null ? "the route is no longer configured"
                     : !merged.pools().containsKey(rollout.from()) ? "pool " + rollout.from() + " is no longer configured"

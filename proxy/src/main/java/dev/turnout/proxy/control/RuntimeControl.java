@@ -4,13 +4,13 @@ import dev.turnout.admin.BackendView;
 import dev.turnout.admin.Change;
 import dev.turnout.admin.ControlException;
 import dev.turnout.admin.ControlPlane;
+import dev.turnout.admin.HistoryView;
+import dev.turnout.admin.InstanceView;
 import dev.turnout.admin.PoolView;
+import dev.turnout.admin.ReloadView;
 import dev.turnout.admin.RolloutPlan;
 import dev.turnout.admin.RolloutView;
 import dev.turnout.admin.RouteView;
-import dev.turnout.admin.HistoryView;
-import dev.turnout.admin.InstanceView;
-import dev.turnout.admin.ReloadView;
 import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
@@ -45,7 +45,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +61,9 @@ import org.slf4j.LoggerFactory;
  * <p>Snapshots are built by {@link SnapshotCompiler} (the one place pools are built) and read through
  * {@link SnapshotViews}; a configuration reload comes in through {@link #reconfigure}, which lays the
  * runtime changes over the new configuration ({@link RuntimeChanges}) and publishes it like any change.
+ *
+ * <p>It is the admin API's adapter: the state, the rollouts ({@link Rollout}) and the store's refusals are the data
+ * plane's own, and become the API's views and {@link ControlException}s here ({@link RolloutViews}, {@link TrafficViews}).
  */
 public final class RuntimeControl implements ControlPlane, StateStore.Listener, AutoCloseable {
 
@@ -70,18 +72,9 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     private final StateStore store;
     private final SnapshotCompiler compiler;
     private final SnapshotViews views;
+    private final ControlCollaborators collaborators;
     private Consumer<RouteTable> onPublish = table -> { };
     private Consumer<Backend> onDrain = backend -> { };
-    private ToIntFunction<String> cachePurger = prefix -> 0;
-    private ToIntFunction<Set<String>> cacheTagPurger = tags -> 0;
-    private Supplier<TrafficView> trafficSource = () -> null;
-    private Supplier<HistoryView> historySource = () -> {
-        throw ControlException.notFound("no history: turnout.metrics.enabled is false");
-    };
-    private Supplier<InstanceView> instanceSource = () -> null;
-    private Supplier<ReloadView> reloader = () -> {
-        throw ControlException.conflict("this Turnout was started without a configuration to read again");
-    };
     /** What the configuration in force says, before any runtime change: a reload tells the changes by it. */
     private RuntimeState configured;
     private RuntimeState state;
@@ -96,8 +89,10 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
      * Loads the saved state over the configuration, before any listener opens.
      *
      * @param closeIdleConnections closes the pooled idle connections of a backend that left rotation
+     * @param collaborators        what admin calls beyond the routing state go to
      */
-    public RuntimeControl(TurnoutConfig config, Consumer<Backend> closeIdleConnections) {
+    public RuntimeControl(TurnoutConfig config, Consumer<Backend> closeIdleConnections, ControlCollaborators collaborators) {
+        this.collaborators = collaborators;
         StateFile stateFile = config.stateFile() == null ? null : new StateFile(config.stateFile());
         this.store = config.state().shared() ? new EtcdStateStore(config.state().etcd(), stateFile)
                 : new FileStateStore(stateFile);
@@ -123,50 +118,32 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         listener.accept(routing().current());
     }
 
-    /** Where {@link #purgeCache} goes: the response cache, when there is one. */
-    public void cachePurger(ToIntFunction<String> purger, ToIntFunction<Set<String>> byTags) {
-        this.cachePurger = purger;
-        this.cacheTagPurger = byTags;
-    }
-
-    /** Where {@link #traffic} reads: metrics, when they are on. */
-    public void trafficSource(Supplier<TrafficView> source) {
-        this.trafficSource = source;
-    }
-
     @Override
     public TrafficView traffic() {
-        return trafficSource.get();
-    }
-
-    /** Where {@link #history} comes from, when metrics count traffic. */
-    public void historySource(Supplier<HistoryView> source) {
-        this.historySource = source;
+        return collaborators.traffic() == null ? null : TrafficViews.of(collaborators.traffic().get());
     }
 
     @Override
     public HistoryView history() {
-        return historySource.get();
-    }
-
-    /** Where {@link #instance} comes from: the process that runs this control plane. */
-    public void instanceSource(Supplier<InstanceView> source) {
-        this.instanceSource = source;
+        if (collaborators.history() == null) {
+            throw ControlException.notFound("no history: turnout.metrics.enabled is false");
+        }
+        return TrafficViews.of(collaborators.history().get());
     }
 
     @Override
     public InstanceView instance() {
-        return instanceSource.get();
+        return collaborators.instance() == null ? null : collaborators.instance().get();
     }
 
     @Override
     public int purgeCache(String prefix) {
-        return cachePurger.applyAsInt(prefix);
+        return collaborators.purgeCache() == null ? 0 : collaborators.purgeCache().applyAsInt(prefix);
     }
 
     @Override
     public int purgeCacheTags(Set<String> tags) {
-        return cacheTagPurger.applyAsInt(tags);
+        return collaborators.purgeCacheTags() == null ? 0 : collaborators.purgeCacheTags().applyAsInt(tags);
     }
 
     /**
@@ -192,12 +169,12 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     /** The running rollouts start judging here: at start alone, or when this instance is elected in a fleet. */
     private void resumeRollouts() {
-        for (RolloutView saved : List.copyOf(state.rollouts().values())) {
+        for (Rollout saved : List.copyOf(state.rollouts().values())) {
             if (!saved.running() || rollouts.scheduled(saved.route())) {
                 continue;
             }
             String route = saved.route();
-            RolloutView resumed = RolloutJudge.resumed(saved, rollouts.now());
+            Rollout resumed = RolloutJudge.resumed(saved, rollouts.now());
             try {
                 apply(state.withSplit(route, resumed.split()).withRollout(route, resumed), () -> rollout(route));
             } catch (ControlException e) {
@@ -236,10 +213,11 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
             store.start(this, false);
             return;
         }
-        for (RolloutView saved : state.rollouts().values()) {
+        for (Rollout saved : state.rollouts().values()) {
             if (saved.running()) {
-                RolloutView aborted = RolloutJudge.aborted(saved, reason, now());
-                apply(state.withSplit(saved.route(), aborted.split()).withRollout(saved.route(), aborted), () -> aborted);
+                Rollout aborted = RolloutJudge.aborted(saved, reason, now());
+                apply(state.withSplit(saved.route(), aborted.split()).withRollout(saved.route(), aborted),
+                        () -> RolloutViews.of(aborted));
                 LOG.warn("rollout on route {} aborted at start: {}; {} gets all of the route", saved.route(), reason,
                         saved.from());
             }
@@ -256,7 +234,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         }
         statePool(plan.from());
         statePool(plan.to());
-        RolloutView current = state.rollouts().get(route);
+        Rollout current = state.rollouts().get(route);
         if (current != null && current.running()) {
             throw ControlException.conflict("a rollout from " + current.from() + " to " + current.to()
                     + " is running on route " + route + "; abort it first (DELETE .../rollout)");
@@ -265,19 +243,26 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         if (inRotationTo == 0) {
             throw ControlException.conflict("pool " + plan.to() + " has no backend in rotation");
         }
-        RolloutView started = RolloutJudge.start(route, plan, inRotation(plan.from()), inRotationTo, rollouts.now());
-        apply(state.withSplit(route, started.split()).withRollout(route, started), () -> state.rollouts().get(route));
+        Rollout started = RolloutJudge.start(route, RolloutViews.plan(plan), inRotation(plan.from()), inRotationTo,
+                rollouts.now());
+        apply(state.withSplit(route, started.split()).withRollout(route, started),
+                () -> RolloutViews.of(state.rollouts().get(route)));
         if (leading) {
             rollouts.beginInterval(started, this::judgeRollout);
         } else {
             rollouts.show(started);
         }
-        return started;
+        return RolloutViews.of(started);
     }
 
     @Override
     public synchronized RolloutView rollout(String route) {
-        RolloutView rollout = state.rollouts().get(route);
+        return RolloutViews.of(savedRollout(route));
+    }
+
+    /** The route's current or last rollout; NOT_FOUND if it never had one. */
+    private Rollout savedRollout(String route) {
+        Rollout rollout = state.rollouts().get(route);
         if (rollout == null) {
             if (state.route(route) == null) {
                 throw ControlException.notFound("no route named " + route);
@@ -289,27 +274,27 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     @Override
     public synchronized RolloutView abortRollout(String route) {
-        RolloutView current = rollout(route);
+        Rollout current = savedRollout(route);
         if (!current.running()) {
             throw ControlException.conflict("no rollout is running on route " + route + " (the last one is " + current.state()
                     + ")");
         }
-        RolloutView aborted = RolloutJudge.aborted(current, "aborted by an operator", now());
+        Rollout aborted = RolloutJudge.aborted(current, "aborted by an operator", now());
         apply(state.withSplit(route, aborted.split()).withRollout(route, aborted), () -> rollout(route));
         if (rollouts != null) {
             rollouts.ended(aborted);
         }
-        return aborted;
+        return RolloutViews.of(aborted);
     }
 
     /** The end of a rollout's interval, on the scheduler thread. */
     private synchronized void judgeRollout(String route) {
-        RolloutView current = state.rollouts().get(route);
+        Rollout current = state.rollouts().get(route);
         if (current == null || !current.running() || !leading) {
             return;
         }
         try {
-            RolloutView judged = rollouts.judge(current, inRotation(current.from()), inRotation(current.to()));
+            Rollout judged = rollouts.judge(current, inRotation(current.from()), inRotation(current.to()));
             apply(state.withSplit(route, judged.split()).withRollout(route, judged), () -> rollout(route));
             if (!judged.running()) {
                 rollouts.ended(judged);
@@ -323,7 +308,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
             // Say so, and keep the rollout where it is: the next interval tries again (unless another
             // instance ended it meanwhile, which a conflict has just brought in).
             LOG.error("rollout on route {}: judging the interval failed; trying again next interval", route, e);
-            RolloutView now = state.rollouts().get(route);
+            Rollout now = state.rollouts().get(route);
             if (now != null && now.running() && leading) {
                 rollouts.extendInterval(now, this::judgeRollout);
             }
@@ -350,14 +335,13 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
 
     // ---- reload -----------------------------------------------------------------------------
 
-    /** Where {@link #reloadConfiguration} goes: the process's {@link ConfigReloader}, which reads and checks the file. */
-    public void reloader(Supplier<ReloadView> reload) {
-        this.reloader = reload;
-    }
-
+    /** The process's {@link ConfigReloader} reads and checks the configuration, then calls {@link #reconfigure}. */
     @Override
     public ReloadView reloadConfiguration() {
-        return reloader.get();
+        if (collaborators.reload() == null) {
+            throw ControlException.conflict("this Turnout was started without a configuration to read again");
+        }
+        return collaborators.reload().get();
     }
 
     /**
@@ -551,7 +535,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         if (state.route(route) == null) {
             throw ControlException.notFound("no route named " + route);
         }
-        RolloutView rollout = state.rollouts().get(route);
+        Rollout rollout = state.rollouts().get(route);
         if (rollout != null && rollout.running()) {
             throw ControlException.conflict("a rollout is running on route " + route + " and owns its split; abort it first "
                     + "(DELETE /api/v1/routes/" + route + "/rollout)");
@@ -574,12 +558,15 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
     /**
      * Commits {@code next} at the revision it was validated against, then publishes it. When
      * another instance changed the state first, its state is applied instead and the caller gets
-     * a conflict showing {@code current}: the object the change was about, as it now stands.
+     * a conflict showing {@code current}: the object the change was about, as it now stands. When
+     * the store cannot be reached, nothing changes and the caller gets UNAVAILABLE (503).
      */
     private void apply(RuntimeState next, Supplier<Object> current) {
         SnapshotCompiler.Compiled compiled = compiler.compile(next);
         try {
             revision = store.commit(next, revision);
+        } catch (StateStore.Unavailable unreachable) {
+            throw ControlException.unavailable(unreachable.getMessage());
         } catch (StateStore.Conflict conflict) {
             adopt(conflict.current());
             Object now;
@@ -646,7 +633,7 @@ public final class RuntimeControl implements ControlPlane, StateStore.Listener, 
         if (rollouts == null) {
             return;
         }
-        for (RolloutView rollout : next.rollouts().values()) {
+        for (Rollout rollout : next.rollouts().values()) {
             rollouts.show(rollout);
             if (leading && rollout.running() && !rollouts.scheduled(rollout.route())) {
                 rollouts.beginInterval(rollout, this::judgeRollout);

@@ -1,6 +1,5 @@
 package dev.turnout.proxy.control;
 
-import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.DiscoveryConfig;
 import dev.turnout.proxy.config.HealthCheckConfig;
@@ -29,7 +28,7 @@ import java.util.Set;
  * @param rollouts          per route, its running or last rollout
  */
 record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<String, Set<String>> removedFromConfig,
-        Map<String, RolloutView> rollouts) {
+        Map<String, Rollout> rollouts) {
 
     RuntimeState {
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
@@ -138,13 +137,13 @@ record RuntimeState(Map<String, PoolState> pools, List<RouteConfig> routes, Map<
         return new RuntimeState(pools, next, removedFromConfig, rollouts);
     }
 
-    RuntimeState withRollout(String route, RolloutView rollout) {
-        Map<String, RolloutView> next = new LinkedHashMap<>(rollouts);
+    RuntimeState withRollout(String route, Rollout rollout) {
+        Map<String, Rollout> next = new LinkedHashMap<>(rollouts);
         next.put(route, rollout);
         return new RuntimeState(pools, routes, removedFromConfig, next);
     }
 
-    RuntimeState withRollouts(Map<String, RolloutView> next) {
+    RuntimeState withRollouts(Map<String, Rollout> next) {
         return new RuntimeState(pools, routes, removedFromConfig, next);
     }
 

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigError;
 import dev.turnout.proxy.config.HostPort;
@@ -199,12 +198,12 @@ final class StateJson {
 
     /** Rollouts come back while their route and both pools exist; one that cannot is logged, not silently lost. */
     private static RuntimeState mergeRollouts(RuntimeState state, JsonNode savedRollouts, String source) {
-        Map<String, RolloutView> rollouts = new LinkedHashMap<>();
+        Map<String, Rollout> rollouts = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> entries = savedRollouts.fields(); entries.hasNext();) {
             Map.Entry<String, JsonNode> entry = entries.next();
-            RolloutView rollout;
+            Rollout rollout;
             try {
-                rollout = JSON.treeToValue(entry.getValue(), RolloutView.class);
+                rollout = JSON.treeToValue(entry.getValue(), Rollout.class);
             } catch (IOException | IllegalArgumentException e) {
                 LOG.warn("{}: the rollout of route {} cannot be read ({}); dropped", source, entry.getKey(), e.getMessage());
                 continue;

@@ -31,6 +31,16 @@ interface StateStore extends AutoCloseable {
         }
     }
 
+    /** A refused commit: the store cannot be reached, so nothing was saved; the message says so to an operator. */
+    final class Unavailable extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** What the store needs from, and tells, the control plane. */
     interface Listener {
 
@@ -55,7 +65,7 @@ interface StateStore extends AutoCloseable {
      *
      * @return the revision {@code next} was saved at
      * @throws Conflict when another instance changed the state since
-     * @throws dev.turnout.admin.ControlException (UNAVAILABLE) when the store cannot be reached
+     * @throws Unavailable when the store cannot be reached
      */
     long commit(RuntimeState next, long expectedRevision);
 

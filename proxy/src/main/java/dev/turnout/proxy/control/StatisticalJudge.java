@@ -1,7 +1,6 @@
 package dev.turnout.proxy.control;
 
-import dev.turnout.admin.RolloutView;
-import dev.turnout.admin.RolloutView.Tests;
+import dev.turnout.proxy.control.Rollout.Tests;
 import java.util.Locale;
 import org.apache.commons.statistics.distribution.NormalDistribution;
 import org.apache.commons.statistics.inference.AlternativeHypothesis;
@@ -38,7 +37,7 @@ final class StatisticalJudge {
     private StatisticalJudge() {
     }
 
-    static Finding compare(RolloutView rollout, PoolInterval stable, PoolInterval canary) {
+    static Finding compare(Rollout rollout, PoolInterval stable, PoolInterval canary) {
         double alpha = 1 - rollout.confidence();
         double[] stableTimes = stable.latencySeconds();
         double[] canaryTimes = canary.latencySeconds();

@@ -1,7 +1,5 @@
 package dev.turnout.proxy.metrics;
 
-import dev.turnout.admin.HistoryView;
-import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.cache.ResponseCache;
 import dev.turnout.proxy.control.RoutingState;
 import dev.turnout.proxy.pool.Backend;
@@ -15,6 +13,7 @@ import dev.turnout.proxy.stats.LatencyReservoir;
 import dev.turnout.proxy.stats.RequestTally;
 import dev.turnout.proxy.stats.SampledWindow;
 import dev.turnout.proxy.stats.TrafficHistory;
+import dev.turnout.proxy.stats.TrafficSummary;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -203,8 +202,8 @@ public final class TrafficMetrics implements AutoCloseable {
     }
 
     /** The samples {@link #sampleRecent} kept: the last 15 minutes, one a second. */
-    public HistoryView history() {
-        return history.view();
+    public TrafficHistory.Samples history() {
+        return history.samples();
     }
 
     /** Answers served from the cache, fresh or stale, among all requests on cached routes; null before the first. */
@@ -232,10 +231,10 @@ public final class TrafficMetrics implements AutoCloseable {
     }
 
     /** Every pool's and backend's totals, over every route, with the p95 of the last few seconds. */
-    public TrafficView traffic() {
+    public TrafficSummary traffic() {
         Totals now = totals();
-        Map<String, TrafficView.Figures> pools = new LinkedHashMap<>();
-        Map<String, Map<String, TrafficView.Figures>> backends = new LinkedHashMap<>();
+        Map<String, TrafficSummary.Figures> pools = new LinkedHashMap<>();
+        Map<String, Map<String, TrafficSummary.Figures>> backends = new LinkedHashMap<>();
         synchronized (recentLock) {
             now.pools().forEach((pool, total) -> {
                 pools.put(pool, figures(total, recentByPool.get(pool)));
@@ -244,12 +243,12 @@ public final class TrafficMetrics implements AutoCloseable {
             now.backends().forEach((member, total) -> backends.get(member.pool())
                     .put(member.id(), figures(total, recentByBackend.get(member))));
         }
-        return new TrafficView(P95_WINDOW_SECONDS, pools, backends);
+        return new TrafficSummary(P95_WINDOW_SECONDS, pools, backends);
     }
 
-    private static TrafficView.Figures figures(RequestTally.Snapshot total, SampledWindow window) {
+    private static TrafficSummary.Figures figures(RequestTally.Snapshot total, SampledWindow window) {
         RequestTally.Snapshot recent = window == null ? total : window.recent(total);
-        return new TrafficView.Figures(total.requests(), total.serverErrors(),
+        return new TrafficSummary.Figures(total.requests(), total.serverErrors(),
                 recent.requests() == 0 ? null : recent.percentileSeconds(0.95));
     }
 

@@ -1,6 +1,7 @@
 package dev.turnout.proxy.stats;
 
-import dev.turnout.admin.HistoryView;
+import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,12 +54,40 @@ public final class TrafficHistory {
         return next;
     }
 
-    public synchronized HistoryView view() {
-        return new HistoryView("1s", series(backends), series(pools));
+    /** Every series kept, each in name order. */
+    public synchronized Samples samples() {
+        return new Samples(Duration.ofSeconds(1), series(backends), series(pools));
     }
 
-    private static Map<String, HistoryView.Series> series(Map<String, Ring> rings) {
-        Map<String, HistoryView.Series> series = new LinkedHashMap<>();
+    /**
+     * The samples of every pool and backend.
+     *
+     * @param interval how far apart the samples are, in whole seconds
+     * @param backends per {@code "pool/id"}
+     * @param pools    per pool name: every request routed to the pool
+     */
+    public record Samples(Duration interval, Map<String, Series> backends, Map<String, Series> pools) {
+
+        public Samples {
+            backends = Collections.unmodifiableMap(new LinkedHashMap<>(backends));
+            pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        }
+    }
+
+    /**
+     * One pool's or backend's samples, oldest first; the i-th entry of each array belongs to the same second.
+     * Each reader gets arrays of its own.
+     *
+     * @param timesMillis when each sample was taken, in milliseconds since the epoch
+     * @param rps         requests answered per second since the sample before
+     * @param errors      of those, how many were answered with a 5xx status
+     * @param p95Millis   their 95th percentile duration in milliseconds; NaN for a second without requests
+     */
+    public record Series(long[] timesMillis, double[] rps, long[] errors, double[] p95Millis) {
+    }
+
+    private static Map<String, Series> series(Map<String, Ring> rings) {
+        Map<String, Series> series = new LinkedHashMap<>();
         rings.keySet().stream().sorted().forEach(key -> series.put(key, rings.get(key).series()));
         return series;
     }
@@ -100,20 +129,20 @@ public final class TrafficHistory {
             size = Math.min(size + 1, t.length);
         }
 
-        HistoryView.Series series() {
+        Series series() {
             long[] times = new long[size];
             double[] rates = new double[size];
             long[] failed = new long[size];
-            Double[] p95 = new Double[size];
+            double[] p95 = new double[size];
             int oldest = (next - size + t.length) % t.length;
             for (int i = 0; i < size; i++) {
                 int slot = (oldest + i) % t.length;
                 times[i] = t[slot];
                 rates[i] = rps[slot];
                 failed[i] = errors[slot];
-                p95[i] = Double.isNaN(p95Ms[slot]) ? null : p95Ms[slot];
+                p95[i] = p95Ms[slot];
             }
-            return new HistoryView.Series(times, rates, failed, p95);
+            return new Series(times, rates, failed, p95);
         }
     }
 }

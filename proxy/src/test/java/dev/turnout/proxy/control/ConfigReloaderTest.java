@@ -34,7 +34,7 @@ class ConfigReloaderTest {
     }
 
     private ConfigReloader reloader(TurnoutConfig initial) {
-        RuntimeControl control = new RuntimeControl(initial, backend -> { });
+        RuntimeControl control = new RuntimeControl(initial, backend -> { }, ControlCollaborators.NONE);
         ReloadMetrics metrics = new ReloadMetrics(registry, initial.hash(), 0);
         return new ConfigReloader(() -> ConfigLoader.parse(text), initial, control, metrics,
                 Clock.fixed(NOW, ZoneOffset.UTC), next -> { },

@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.turnout.admin.RolloutPlan;
-import dev.turnout.admin.RolloutView;
 import dev.turnout.proxy.config.BackendConfig;
 import dev.turnout.proxy.config.ConfigLoader;
 import dev.turnout.proxy.config.HostPort;
+import dev.turnout.proxy.control.Rollout.Judge;
 import dev.turnout.proxy.control.RuntimeChanges.Reapplied;
 import dev.turnout.proxy.control.RuntimeState.BackendState;
 import dev.turnout.proxy.pool.AdminState;
@@ -47,9 +46,9 @@ class RuntimeChangesTest {
                 RuntimeState.Origin.RUNTIME);
     }
 
-    private static RolloutView rollout(String from, String to) {
-        RolloutPlan plan = new RolloutPlan(from, to, List.of(10, 100), Duration.ofSeconds(30), 0.02, 1.5, 100, "mann-whitney",
-                0.95, 0.1);
+    private static Rollout rollout(String from, String to) {
+        Rollout.Plan plan = new Rollout.Plan(from, to, List.of(10, 100), Duration.ofSeconds(30), 0.02, 1.5, 100,
+                Judge.MANN_WHITNEY, 0.95, 0.1);
         return RolloutJudge.start("web", plan, 2, 1, "2026-12-07T10:00:00Z");
     }
 
@@ -123,7 +122,7 @@ class RuntimeChangesTest {
 
     @Test
     void aSplitOrRolloutNamingAPoolThatIsGoneIsDroppedWithTheConfiguredSplitInstead() {
-        RolloutView running = rollout("stable", "canary");
+        Rollout running = rollout("stable", "canary");
         RuntimeState state = OLD.withSplit("web", running.split()).withRollout("web", running);
         RuntimeState next = configured(stable(1, "127.0.0.1:9002"), "routes = [ { name = web, split { stable = 100 } } ]");
 
@@ -141,7 +140,7 @@ class RuntimeChangesTest {
 
     @Test
     void aRunningRolloutWhoseRouteAndPoolsRemainKeepsItsSplit() {
-        RolloutView running = rollout("stable", "canary");
+        Rollout running = rollout("stable", "canary");
         RuntimeState state = OLD.withSplit("web", running.split()).withRollout("web", running);
         RuntimeState next = configured(stable(1, "127.0.0.1:9002") + CANARY,
                 ROUTES.replace("]", ", { name = api, path-prefix = \"/api\", split { stable = 100 } } ]"));

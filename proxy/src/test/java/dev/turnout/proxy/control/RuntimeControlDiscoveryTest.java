@@ -52,7 +52,7 @@ class RuntimeControlDiscoveryTest {
                   }
                   routes = [ { name = web, split { app = 100 } } ]
                 }
-                """.formatted(dir.resolve("state.json"), pool)), closedIdle::add);
+                """.formatted(dir.resolve("state.json"), pool)), closedIdle::add, ControlCollaborators.NONE);
     }
 
     private RuntimeControl start() {

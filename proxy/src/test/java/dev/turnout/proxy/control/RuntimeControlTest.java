@@ -14,6 +14,8 @@ import dev.turnout.proxy.config.TurnoutConfig;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.route.RouteTable;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,7 +51,7 @@ class RuntimeControlTest {
     }
 
     private RuntimeControl start(TurnoutConfig config) {
-        return new RuntimeControl(config, closedIdle::add);
+        return new RuntimeControl(config, closedIdle::add, ControlCollaborators.NONE);
     }
 
     private static Map<String, Integer> picks(RouteTable table, int n) {
@@ -108,6 +110,28 @@ class RuntimeControlTest {
 
         assertEquals(before, control.routing().current(), "no new snapshot was published");
         assertEquals(saved, Files.readString(dir.resolve("state.json")), "the state file is untouched");
+    }
+
+    @Test
+    void aChangeTheSharedStoreCannotTakeIsRefusedWith503AndChangesNothing() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        String etcd = "http://127.0.0.1:" + closedPort;
+        try (RuntimeControl control = start(config("state { store = etcd, etcd { endpoints = [\"" + etcd
+                + "\"], instance = a, timeout = 1s } }"))) {
+            RouteTable before = control.routing().current();
+
+            ControlException refused = assertThrows(ControlException.class, () -> control.drain("stable", "app1"));
+
+            assertEquals(ControlException.Kind.UNAVAILABLE, refused.kind());
+            assertEquals(503, refused.kind().status());
+            assertTrue(refused.getMessage().startsWith("the shared state store (etcd at [" + etcd + "]) cannot be reached: "
+                    + "this instance keeps serving"), refused.getMessage());
+            assertEquals(before, control.routing().current(), "no new snapshot was published");
+            assertEquals("active", control.backend("stable", "app1").state());
+        }
     }
 
     @Test

@@ -7,14 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.turnout.admin.TrafficView;
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.ConfigLoader;
+import dev.turnout.proxy.control.ControlCollaborators;
 import dev.turnout.proxy.control.RuntimeControl;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
+import dev.turnout.proxy.stats.TrafficSummary;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.RawClient;
@@ -64,7 +65,7 @@ class StatusTrafficTest {
                     { name = web, path-prefix = "/", split { stable = 90, canary = 10 } }
                   ]
                 }
-                """), backend -> { });
+                """), backend -> { }, ControlCollaborators.NONE);
         metrics = new TrafficMetrics(control.routing(), List.of());
         control.onPublish(metrics::follow);
         RouteTable table = control.routing().current();
@@ -93,15 +94,15 @@ class StatusTrafficTest {
         record(web, s2, 200, 40 * MILLI, 20);
         record(web, null, 503, 0, 5);
 
-        TrafficView traffic = metrics.traffic();
+        TrafficSummary traffic = metrics.traffic();
 
         assertFigures(traffic.pools().get("stable"), 65, 15);
         assertFigures(traffic.backends().get("stable").get("s1"), 40, 10);
         assertFigures(traffic.backends().get("stable").get("s2"), 20, 0);
         assertEquals(0.002, traffic.backends().get("stable").get("s1").p95Seconds(), 0.002 / 8);
         assertEquals(0.040, traffic.backends().get("stable").get("s2").p95Seconds(), 0.040 / 8);
-        assertEquals(new TrafficView.Figures(0, 0, null), traffic.pools().get("canary"), "known before its first request");
-        assertEquals(Map.of("c1", new TrafficView.Figures(0, 0, null)), traffic.backends().get("canary"));
+        assertEquals(new TrafficSummary.Figures(0, 0, null), traffic.pools().get("canary"), "known before its first request");
+        assertEquals(Map.of("c1", new TrafficSummary.Figures(0, 0, null)), traffic.backends().get("canary"));
     }
 
     @Test
@@ -112,12 +113,12 @@ class StatusTrafficTest {
         secondsPass(metrics.traffic().p95WindowSeconds());
         record(web, s1, 200, MILLI, 100);
 
-        TrafficView.Figures s1Figures = metrics.traffic().backends().get("stable").get("s1");
+        TrafficSummary.Figures s1Figures = metrics.traffic().backends().get("stable").get("s1");
         assertEquals(200, s1Figures.requests(), "totals keep everything");
         assertEquals(0.001, s1Figures.p95Seconds(), 0.001 / 8, "the slow requests came before the window");
 
         secondsPass(metrics.traffic().p95WindowSeconds());
-        TrafficView.Figures quiet = metrics.traffic().backends().get("stable").get("s1");
+        TrafficSummary.Figures quiet = metrics.traffic().backends().get("stable").get("s1");
         assertEquals(200, quiet.requests());
         assertNull(quiet.p95Seconds(), "no request in the window, no p95");
         assertNull(metrics.traffic().pools().get("stable").p95Seconds());
@@ -190,7 +191,7 @@ class StatusTrafficTest {
         }
     }
 
-    private static void assertFigures(TrafficView.Figures figures, long requests, long errors) {
+    private static void assertFigures(TrafficSummary.Figures figures, long requests, long errors) {
         assertEquals(requests, figures.requests(), figures::toString);
         assertEquals(errors, figures.errors(), figures::toString);
     }

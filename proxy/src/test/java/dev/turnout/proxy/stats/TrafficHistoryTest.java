@@ -2,9 +2,9 @@ package dev.turnout.proxy.stats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.turnout.admin.HistoryView;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -27,15 +27,15 @@ class TrafficHistoryTest {
         history.sample(3000, Map.of("stable", tally.snapshot()), Map.of("stable/app1", tally.snapshot()));
         history.sample(4000, Map.of("stable", tally.snapshot()), Map.of("stable/app1", tally.snapshot()));
 
-        HistoryView view = history.view();
-        assertEquals("1s", view.interval());
-        HistoryView.Series app1 = view.backends().get("stable/app1");
-        assertArrayEquals(new long[] {3000, 4000}, app1.t(), "the first reading only starts the series");
+        TrafficHistory.Samples samples = history.samples();
+        assertEquals(Duration.ofSeconds(1), samples.interval());
+        TrafficHistory.Series app1 = samples.backends().get("stable/app1");
+        assertArrayEquals(new long[] {3000, 4000}, app1.timesMillis(), "the first reading only starts the series");
         assertArrayEquals(new double[] {10, 0}, app1.rps(), "20 requests over 2 s, then none");
         assertArrayEquals(new long[] {2, 0}, app1.errors());
-        assertEquals(41.0, app1.p95Ms()[0], 41 * 0.125, "the 5xx took 40 ms: they are the slowest 10 %");
-        assertNull(app1.p95Ms()[1], "a second without requests has no p95");
-        assertArrayEquals(app1.t(), view.pools().get("stable").t());
+        assertEquals(41.0, app1.p95Millis()[0], 41 * 0.125, "the 5xx took 40 ms: they are the slowest 10 %");
+        assertTrue(Double.isNaN(app1.p95Millis()[1]), "a second without requests has no p95");
+        assertArrayEquals(app1.timesMillis(), samples.pools().get("stable").timesMillis());
     }
 
     @Test
@@ -45,8 +45,8 @@ class TrafficHistoryTest {
             requests(second, 200, 1);
             history.sample(second * 1000L, Map.of(), Map.of("p/b", tally.snapshot()));
         }
-        HistoryView.Series series = history.view().backends().get("p/b");
-        assertArrayEquals(new long[] {5000, 6000, 7000}, series.t());
+        TrafficHistory.Series series = history.samples().backends().get("p/b");
+        assertArrayEquals(new long[] {5000, 6000, 7000}, series.timesMillis());
         assertArrayEquals(new double[] {5, 6, 7}, series.rps());
     }
 
@@ -57,9 +57,9 @@ class TrafficHistoryTest {
         requests(3, 200, 1);
         history.sample(1000, Map.of(), Map.of("p/b", tally.snapshot()));
         history.sample(2000, Map.of(), Map.of());
-        assertEquals(Map.of(), history.view().backends());
+        assertEquals(Map.of(), history.samples().backends());
 
         history.sample(3000, Map.of(), Map.of("p/b", new RequestTally().snapshot()));
-        assertEquals(0, history.view().backends().get("p/b").t().length);
+        assertEquals(0, history.samples().backends().get("p/b").timesMillis().length);
     }
 }
