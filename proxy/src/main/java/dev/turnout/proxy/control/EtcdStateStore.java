@@ -121,6 +121,9 @@ final class EtcdStateStore implements StateStore {
                 .connectTimeout(config.timeout())
                 .waitForReady(false)
                 .retryMaxDuration(config.timeout())
+                // jetcd's first retry waits 500 ms by default, and it refuses a retry budget shorter than that wait.
+                .retryDelay(Math.max(1, timeoutMillis / 4))
+                .retryMaxDelay(Math.max(1, timeoutMillis / 2))
                 .interceptor(new UnaryDeadline(timeoutMillis))
                 .build();
         this.kv = client.getKVClient();

@@ -120,7 +120,7 @@ class RuntimeControlTest {
         }
         String etcd = "http://127.0.0.1:" + closedPort;
         try (RuntimeControl control = start(config("state { store = etcd, etcd { endpoints = [\"" + etcd
-                + "\"], instance = a, timeout = 1s } }"))) {
+                + "\"], instance = a, timeout = 200ms } }"))) { // under jetcd's default first retry wait of 500 ms
             RouteTable before = control.routing().current();
 
             ControlException refused = assertThrows(ControlException.class, () -> control.drain("stable", "app1"));
