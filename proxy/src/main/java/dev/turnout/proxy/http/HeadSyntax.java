@@ -48,8 +48,10 @@ public final class HeadSyntax {
             DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final boolean request;
-    /** Room for a browser's request head and the fields a proxy adds to it, before the span array grows. */
-    private static final int FIELDS_EXPECTED = 24;
+    /** Fields of a browser's request head, before the span array grows. */
+    private static final int FIELDS_EXPECTED = 16;
+    /** Fields a proxy adds to a request (X-Forwarded-For, -Proto, -Host, X-Request-Id, and two to spare). */
+    private static final int FIELDS_ADDED = 6;
 
     // HTTP/1.0, HTTP/1.1, and later minor versions, which are spoken to as HTTP/1.1 (RFC 9110 2.5).
     private static final long HTTP_1_DOT = pack("HTTP/1.");
@@ -71,7 +73,7 @@ public final class HeadSyntax {
     private int firstSpace = -1;
     private int secondSpace = -1;
     // Per field line: name start, name end, value start, value end (OWS trimmed); see HeadFields.
-    // Allocated for each head and handed over with it, so that an idle connection holds none.
+    // Where the fields of the head being checked lie; each head's are copied out at its end.
     private int[] spans;
     private int fields;
     private boolean folded;
@@ -158,13 +160,15 @@ public final class HeadSyntax {
     }
 
     /**
-     * Hands the complete head's field spans over ({@link HeadFields#SPAN} ints per field); the next head
-     * records into a new array, since the one given away now belongs to the decoded message.
+     * A copy of the complete head's field spans ({@link HeadFields#SPAN} ints per field), with room for
+     * the fields a proxy adds (forwarding headers, a request id), for the decoded message to own.
      */
     public int[] takeSpans() {
-        int[] taken = spans == null ? new int[HeadFields.SPAN * 4] : spans;
-        spans = null;
-        return taken;
+        int[] copy = new int[(fields + FIELDS_ADDED) * HeadFields.SPAN];
+        if (fields > 0) {
+            System.arraycopy(spans, 0, copy, 0, fields * HeadFields.SPAN);
+        }
+        return copy;
     }
 
     /** Bytes of the last buffer fed that belonged to the head. */

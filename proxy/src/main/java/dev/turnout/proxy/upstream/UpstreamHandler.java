@@ -45,7 +45,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
 
     @Override
     public void write(Object msg) {
-        channel.write(msg);
+        // The void promise spares a promise per write; a failed write reaches exceptionCaught, which fails the exchange.
+        channel.write(msg, channel.voidPromise());
     }
 
     @Override
