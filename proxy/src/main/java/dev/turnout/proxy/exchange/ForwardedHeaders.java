@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -24,6 +25,12 @@ public final class ForwardedHeaders {
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final int MAX_REQUEST_ID_LENGTH = 128;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final FastThreadLocal<char[]> ID_SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected char[] initialValue() {
+            return new char[32];
+        }
+    };
 
     private ForwardedHeaders() {
     }
@@ -129,7 +136,7 @@ public final class ForwardedHeaders {
 
     static String newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        char[] id = new char[32];
+        char[] id = ID_SCRATCH.get(); // the String copies it: only the String is new per request
         long bits = random.nextLong();
         for (int i = 0; i < 16; i++, bits >>>= 4) {
             id[i] = HEX[(int) (bits & 0xF)];
