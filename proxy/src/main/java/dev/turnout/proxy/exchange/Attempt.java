@@ -10,6 +10,7 @@ import dev.turnout.proxy.upstream.UpstreamException;
 import dev.turnout.proxy.upstream.UpstreamListener;
 import dev.turnout.proxy.upstream.UpstreamStream;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -542,9 +543,15 @@ final class Attempt implements UpstreamListener {
             LOG.debug("backend connection to {} failed", backend, cause);
         }
         drop();
-        exchange.upstreamFailed(cause instanceof UpstreamException refused
-                && refused.kind() == UpstreamException.Kind.STREAM_REFUSED
-                ? ProxyFailure.STREAM_REFUSED : ProxyFailure.RESET_BEFORE_RESPONSE);
+        ProxyFailure failure;
+        if (cause instanceof CorruptedFrameException) {
+            failure = ProxyFailure.BAD_RESPONSE; // it answered, with bytes that are no answer: not a close to retry
+        } else if (cause instanceof UpstreamException refused && refused.kind() == UpstreamException.Kind.STREAM_REFUSED) {
+            failure = ProxyFailure.STREAM_REFUSED;
+        } else {
+            failure = ProxyFailure.RESET_BEFORE_RESPONSE;
+        }
+        exchange.upstreamFailed(failure);
     }
 
     // ---- the response timer -----------------------------------------------------------------

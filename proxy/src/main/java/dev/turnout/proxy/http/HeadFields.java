@@ -74,16 +74,23 @@ public final class HeadFields extends HttpHeaders {
         int end = spans[at + 3];
         for (int i = start; i < end; i++) {
             if (head[i] == '\r' || head[i] == '\n') {
-                // RFC 9112 5.2: each obs-fold becomes a single space.
+                // RFC 9112 5.2: each obs-fold (OWS CRLF RWS) becomes a single space.
                 StringBuilder unfolded = new StringBuilder(end - start);
                 int j = start;
                 while (j < end) {
                     byte b = head[j];
                     if (b == '\r' || b == '\n') {
+                        int kept = unfolded.length();
+                        while (kept > 0 && (unfolded.charAt(kept - 1) == ' ' || unfolded.charAt(kept - 1) == '\t')) {
+                            kept--;
+                        }
+                        unfolded.setLength(kept);
                         while (j < end && (head[j] == '\r' || head[j] == '\n' || head[j] == ' ' || head[j] == '\t')) {
                             j++;
                         }
-                        unfolded.append(' ');
+                        if (kept > 0) {
+                            unfolded.append(' '); // none before a value that began on a folded line
+                        }
                     } else {
                         unfolded.append((char) (b & 0xff));
                         j++;

@@ -233,15 +233,17 @@ public final class HeadSyntax {
         }
         if (lineLength == 0) {
             if (b == ' ' || b == '\t') {
-                if (request) {
-                    return BAD_REQUEST; // obs-fold (RFC 9112 5.2): refused, never unfolded
+                if (request || fields == 0) {
+                    // obs-fold (RFC 9112 5.2): refused in a request; in a response, a line starting with
+                    // whitespace before the first field continues none and is refused too (RFC 9112 2.2)
+                    return BAD_REQUEST;
                 }
                 if (fields == 0) {
                     return BAD_REQUEST; // whitespace before the first field (RFC 9112 2.2): no field to continue
                 }
                 lineLength++; // a response's obs-fold is unfolded (RFC 9112 5.2): its field's value goes on
-                inFold = fields > 0;
-                folded |= inFold;
+                inFold = true;
+                folded = true;
                 return MORE;
             }
             inName = true;

@@ -31,7 +31,6 @@ public final class PipelineNames {
     public static final String TUNNEL = "tunnel";
 
     // A backend connection.
-    public static final String HEAD_GUARD = "head-guard";
     public static final String HTTP_DECODER = "http-decoder";
     public static final String HTTP_ENCODER = "http-encoder";
     public static final String RELAY = "relay";
@@ -39,7 +38,7 @@ public final class PipelineNames {
     /** What a WebSocket upgrade removes from the client connection, after the proxy handler. */
     public static final List<String> CLIENT_HTTP = List.of(COMPRESS, HTTP_RESPONSES, HTTP);
     /** What a WebSocket upgrade removes from the backend connection. */
-    public static final List<String> BACKEND_HTTP = List.of(RELAY, HTTP_ENCODER, HTTP_DECODER, HEAD_GUARD);
+    public static final List<String> BACKEND_HTTP = List.of(RELAY, HTTP_ENCODER, HTTP_DECODER);
     /** What a switch to h2c with prior knowledge removes. */
     public static final List<String> HTTP1 = List.of(IDLE, HTTP_RESPONSES, HTTP, COMPRESS, PROXY);
 

@@ -3,7 +3,6 @@ package dev.turnout.proxy.upstream;
 import dev.turnout.proxy.config.HealthCheckConfig;
 import dev.turnout.proxy.config.PoolTransport;
 import dev.turnout.proxy.config.Timeouts;
-import dev.turnout.proxy.http.HeadSyntax;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.tls.BackendTlsContexts;
@@ -12,7 +11,6 @@ import dev.turnout.proxy.transport.PipelineNames;
 import dev.turnout.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -41,7 +39,6 @@ public final class UpstreamConnector {
     private static final int MAX_IDLE_PER_LOOP = 512;
     private static final int MAX_RESPONSE_LINE = 8192;
     static final int MAX_RESPONSE_HEADERS = 32 * 1024;
-    private static final int MAX_CHUNK = 64 * 1024;
 
     /** Each connection's last handler, found without a by-name pipeline search on every exchange. */
     private static final AttributeKey<UpstreamHandler> RELAY = AttributeKey.valueOf(UpstreamConnector.class, "relay");
@@ -68,17 +65,12 @@ public final class UpstreamConnector {
     }
 
     private void addHttp1(Channel ch) {
-        UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_RESPONSE_LINE)
-                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                .setMaxChunkSize(MAX_CHUNK)
-                .setHeadersFactory(HeadSyntax.CHECKED_HEAD_HEADERS));
+        Http1ResponseDecoder decoder = new Http1ResponseDecoder(MAX_RESPONSE_LINE, MAX_RESPONSE_HEADERS);
         UpstreamHandler relay = new UpstreamHandler(decoder);
         ch.pipeline()
                 .addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.get().idle().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast(PipelineNames.HEAD_GUARD, new ResponseHeadGuard())
                 .addLast(PipelineNames.HTTP_DECODER, decoder)
-                .addLast(PipelineNames.HTTP_ENCODER, decoder.requestEncoder())
+                .addLast(PipelineNames.HTTP_ENCODER, new Http1RequestEncoder(decoder))
                 .addLast(PipelineNames.RELAY, relay);
         ch.attr(RELAY).set(relay);
     }

@@ -3,7 +3,6 @@ package dev.turnout.proxy.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -14,10 +13,10 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter implements UpstreamStream {
 
-    private final UpstreamResponseDecoder decoder;
+    private final Http1ResponseDecoder decoder;
     private UpstreamListener listener;
 
-    UpstreamHandler(UpstreamResponseDecoder decoder) {
+    UpstreamHandler(Http1ResponseDecoder decoder) {
         this.decoder = decoder;
     }
 
@@ -34,12 +33,10 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
         return decoder.hasLeftovers();
     }
 
-    private ResponseHeadGuard headGuard;
     private Channel channel;
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        headGuard = ctx.pipeline().get(ResponseHeadGuard.class);
         channel = ctx.channel();
     }
 
@@ -81,9 +78,6 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof LastHttpContent && headGuard != null) {
-            headGuard.responseEnded();
-        }
         UpstreamListener l = listener;
         if (l == null) {
             // A pooled connection has nothing to say; whatever arrives makes it unusable.

@@ -148,7 +148,8 @@ class HardeningMutationTest {
         return bytes;
     }
 
-    private static byte[] mutateOnce(byte[] in, Random random) {
+    /** One random mutation of {@code in}: a bit flipped, a byte inserted, replaced or deleted, a CRLF added, a line doubled. */
+    static byte[] mutateOnce(byte[] in, Random random) {
         int at = random.nextInt(in.length);
         ByteArrayOutputStream out = new ByteArrayOutputStream(in.length + 64);
         switch (random.nextInt(6)) {
@@ -244,7 +245,7 @@ class HardeningMutationTest {
     }
 
     /** Collects WARN and ERROR events of every logger but the tests' own, during the run. */
-    private static final class Capture extends AppenderBase<ILoggingEvent> {
+    static final class Capture extends AppenderBase<ILoggingEvent> {
 
         private final ConcurrentLinkedQueue<String> into;
 

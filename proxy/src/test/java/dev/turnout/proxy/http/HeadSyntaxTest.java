@@ -69,6 +69,8 @@ class HeadSyntaxTest {
         assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "Broken header\r\n\r\n"));
         assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "X-Sp ace: v\r\n\r\n"));
         assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + "X-A: \u0000\r\n\r\n"));
+        // A line starting with whitespace before the first field continues no field (RFC 9112 2.2).
+        assertEquals(HeadSyntax.BAD_REQUEST, whole(HeadSyntax.forResponses(), ok + " X-A: v\r\n\r\n"));
     }
 
     @Test

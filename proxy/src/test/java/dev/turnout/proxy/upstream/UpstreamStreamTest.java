@@ -9,7 +9,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
@@ -24,9 +23,9 @@ import org.junit.jupiter.api.Test;
 /** A backend connection's last handler as the exchange sees it: an {@link UpstreamStream}. */
 class UpstreamStreamTest {
 
-    private final UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(new HttpDecoderConfig());
+    private final Http1ResponseDecoder decoder = new Http1ResponseDecoder(8192, 32 * 1024);
     private final UpstreamHandler handler = new UpstreamHandler(decoder);
-    private final EmbeddedChannel channel = new EmbeddedChannel(decoder.requestEncoder(), decoder, handler);
+    private final EmbeddedChannel channel = new EmbeddedChannel(decoder, new Http1RequestEncoder(decoder), handler);
     private final List<Object> received = new ArrayList<>();
 
     @AfterEach
