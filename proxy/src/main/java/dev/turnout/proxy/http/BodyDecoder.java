@@ -6,6 +6,7 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -95,7 +96,8 @@ public final class BodyDecoder {
                     remaining -= n;
                     if (remaining == 0) {
                         state = State.NONE;
-                        out.accept(new DefaultLastHttpContent(in.readRetainedSlice(n)));
+                        // No trailers after a length: no headers object is made for them.
+                        out.accept(new DefaultLastHttpContent(in.readRetainedSlice(n), EmptyHttpHeaders.INSTANCE));
                         return true;
                     }
                     out.accept(new DefaultHttpContent(in.readRetainedSlice(n)));

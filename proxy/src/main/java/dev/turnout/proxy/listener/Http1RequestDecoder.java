@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  * this fires {@link #EXPIRED}; the frontend answers 408 and closes, or, when it had paused reading
  * itself, calls {@link #extend()}. One timer at most per connection, re-armed for the remainder.
  */
-final class Http1RequestDecoder extends ChannelInboundHandlerAdapter implements ClientReadTimeout {
+public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter implements ClientReadTimeout {
 
     /** The user event fired when a head was refused: 400, 414, 431 or 505. */
     record Malformed(int status) {
@@ -88,7 +88,7 @@ final class Http1RequestDecoder extends ChannelInboundHandlerAdapter implements 
      * @param responses the encoder of this connection's answers, told each request's method (a HEAD's
      *                  answer has no body)
      */
-    Http1RequestDecoder(long headerNanos, long bodyNanos, int maxRequestLine, int maxHeaderSize,
+    public Http1RequestDecoder(long headerNanos, long bodyNanos, int maxRequestLine, int maxHeaderSize,
             Http1ResponseEncoder responses, Consumer<ChannelHandlerContext> onHttp2Preface) {
         this.headerNanos = headerNanos;
         this.bodyNanos = bodyNanos;

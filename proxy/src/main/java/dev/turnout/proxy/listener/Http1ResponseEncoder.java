@@ -1,5 +1,6 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.http.ChunkedFraming;
 import dev.turnout.proxy.http.HeadFields;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -16,8 +17,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -29,12 +28,9 @@ import java.util.ArrayDeque;
  * <p>An answer to HEAD, an interim answer, 204 and 304 have no body (RFC 9112 6.3), whatever their
  * fields say: {@link Http1RequestDecoder} tells this encoder each request's method, in order.
  */
-final class Http1ResponseEncoder extends ChannelOutboundHandlerAdapter {
+public final class Http1ResponseEncoder extends ChannelOutboundHandlerAdapter {
 
     private static final byte[] CRLF = {'\r', '\n'};
-    private static final ByteBuf CRLF_BUF = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeBytes(CRLF));
-    private static final ByteBuf LAST_CHUNK = Unpooled.unreleasableBuffer(
-            Unpooled.directBuffer(5).writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
     /** Room for a head built here (a failure, a cache hit) beyond its fields. */
     private static final int HEAD_ESTIMATE = 256;
 
@@ -47,7 +43,7 @@ final class Http1ResponseEncoder extends ChannelOutboundHandlerAdapter {
     private Body body = Body.NONE;
 
     /** A request was decoded: its answer comes in this order. */
-    void requested(HttpMethod method) {
+    public void requested(HttpMethod method) {
         if (nextMethod == null) {
             nextMethod = method;
             return;
@@ -113,45 +109,17 @@ final class Http1ResponseEncoder extends ChannelOutboundHandlerAdapter {
 
     private void writeContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
         boolean last = content instanceof LastHttpContent;
-        ByteBuf data = content.content();
+        // The part's buffer goes on in its place (or is released): one reference either way.
         switch (body) {
-            case CHUNKED -> writeChunk(ctx, content, last, promise);
-            case AS_IS -> ctx.write(data.retain(), promise);
-            default -> ctx.write(Unpooled.EMPTY_BUFFER, promise); // no body may follow this head
+            case CHUNKED -> ChunkedFraming.write(ctx, content, last, promise);
+            case AS_IS -> ctx.write(content.content(), promise);
+            default -> {
+                content.release();
+                ctx.write(Unpooled.EMPTY_BUFFER, promise); // no body may follow this head
+            }
         }
-        ReferenceCountUtil.release(content);
         if (last) {
             body = Body.NONE;
         }
-    }
-
-    private static void writeChunk(ChannelHandlerContext ctx, HttpContent content, boolean last, ChannelPromise promise) {
-        ByteBuf data = content.content();
-        int length = data.readableBytes();
-        HttpHeaders trailers = last ? ((LastHttpContent) content).trailingHeaders() : null;
-        boolean endsHere = last && trailers.isEmpty();
-        if (length > 0) {
-            ByteBuf size = ctx.alloc().buffer(12);
-            ByteBufUtil.writeAscii(size, Integer.toHexString(length));
-            size.writeBytes(CRLF);
-            ctx.write(size, ctx.voidPromise());
-            ctx.write(data.retain(), ctx.voidPromise());
-            ctx.write(CRLF_BUF.duplicate(), last ? ctx.voidPromise() : promise);
-        }
-        if (!last) {
-            if (length == 0) {
-                ctx.write(Unpooled.EMPTY_BUFFER, promise);
-            }
-            return;
-        }
-        if (endsHere) {
-            ctx.write(LAST_CHUNK.duplicate(), promise);
-            return;
-        }
-        ByteBuf end = ctx.alloc().buffer(HEAD_ESTIMATE);
-        end.writeByte('0').writeBytes(CRLF);
-        HeadFields.write(trailers, end);
-        end.writeBytes(CRLF);
-        ctx.write(end, promise);
     }
 }

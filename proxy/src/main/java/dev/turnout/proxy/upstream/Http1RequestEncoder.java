@@ -1,9 +1,9 @@
 package dev.turnout.proxy.upstream;
 
+import dev.turnout.proxy.http.ChunkedFraming;
 import dev.turnout.proxy.http.HeadFields;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The request side of a backend HTTP/1.1 connection: each request head is written into one pooled
@@ -21,19 +20,16 @@ import java.nio.charset.StandardCharsets;
  * tunnel's) pass through untouched. Each request's method goes to {@link Http1ResponseDecoder}, which
  * pairs the answers with them (the answer to HEAD has no body).
  */
-final class Http1RequestEncoder extends ChannelOutboundHandlerAdapter {
+public final class Http1RequestEncoder extends ChannelOutboundHandlerAdapter {
 
     private static final byte[] CRLF = {'\r', '\n'};
-    private static final ByteBuf CRLF_BUF = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeBytes(CRLF));
-    private static final ByteBuf LAST_CHUNK = Unpooled.unreleasableBuffer(
-            Unpooled.directBuffer(5).writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
     /** Room for a head built by code (a cache refresh) beyond its fields, and for trailers. */
     private static final int HEAD_ESTIMATE = 256;
 
     private final Http1ResponseDecoder answers;
     private boolean chunked;
 
-    Http1RequestEncoder(Http1ResponseDecoder answers) {
+    public Http1RequestEncoder(Http1ResponseDecoder answers) {
         this.answers = answers;
     }
 
@@ -80,7 +76,7 @@ final class Http1RequestEncoder extends ChannelOutboundHandlerAdapter {
     private void writeContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
         boolean last = content instanceof LastHttpContent;
         if (chunked) {
-            writeChunk(ctx, content, last, promise);
+            ChunkedFraming.write(ctx, content, last, promise);
         } else {
             // The part's buffer goes on in its place: one reference either way, released by the transport.
             ctx.write(content.content(), promise);
@@ -88,36 +84,5 @@ final class Http1RequestEncoder extends ChannelOutboundHandlerAdapter {
         if (last) {
             chunked = false;
         }
-    }
-
-    private static void writeChunk(ChannelHandlerContext ctx, HttpContent content, boolean last, ChannelPromise promise) {
-        ByteBuf data = content.content();
-        int length = data.readableBytes();
-        if (length > 0) {
-            ByteBuf size = ctx.alloc().buffer(12);
-            ByteBufUtil.writeAscii(size, Integer.toHexString(length));
-            size.writeBytes(CRLF);
-            ctx.write(size, ctx.voidPromise());
-            ctx.write(data, ctx.voidPromise());
-            ctx.write(CRLF_BUF.duplicate(), last ? ctx.voidPromise() : promise);
-        } else {
-            data.release();
-        }
-        if (!last) {
-            if (length == 0) {
-                ctx.write(Unpooled.EMPTY_BUFFER, promise);
-            }
-            return;
-        }
-        HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
-        if (trailers.isEmpty()) {
-            ctx.write(LAST_CHUNK.duplicate(), promise);
-            return;
-        }
-        ByteBuf end = ctx.alloc().buffer(HEAD_ESTIMATE);
-        end.writeByte('0').writeBytes(CRLF);
-        HeadFields.write(trailers, end);
-        end.writeBytes(CRLF);
-        ctx.write(end, promise);
     }
 }

@@ -44,7 +44,7 @@ import java.util.function.Consumer;
  * method. Bytes while no request is outstanding break the connection, and bytes after an answer's
  * framing are {@linkplain #hasLeftovers() leftovers}: either way the connection is not pooled.
  */
-final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
+public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
 
     /** A read this small is copied behind the rest of a head rather than composed with it. */
     private static final int SMALL_READ = 4096;
@@ -75,13 +75,13 @@ final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
      * @param maxStatusLine the longest status line taken (with any empty lines before it)
      * @param maxHeaderSize the most bytes of field lines taken after the status line
      */
-    Http1ResponseDecoder(int maxStatusLine, int maxHeaderSize) {
+    public Http1ResponseDecoder(int maxStatusLine, int maxHeaderSize) {
         this.maxStatusLine = maxStatusLine;
         this.maxHeaderSize = maxHeaderSize;
     }
 
     /** A request was sent: its answer comes next, in this order. */
-    void requested(HttpMethod method) {
+    public void requested(HttpMethod method) {
         methods.add(method);
     }
 
