@@ -48,8 +48,8 @@ public final class HeadSyntax {
             DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final boolean request;
-    /** Fields of a browser's request head, before the span array grows. */
-    private static final int FIELDS_EXPECTED = 16;
+    /** Fields of a small request head; the span array doubles for a bigger one, and keeps that size. */
+    private static final int FIELDS_EXPECTED = 8;
     /** Fields a proxy adds to a request (X-Forwarded-For, -Proto, -Host, X-Request-Id, and two to spare). */
     private static final int FIELDS_ADDED = 6;
 
