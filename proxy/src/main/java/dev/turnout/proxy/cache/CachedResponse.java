@@ -16,8 +16,9 @@ import java.util.Set;
  * answers only ranges that lie within one run of it.
  *
  * <p>What every hit sends is prepared once, here: the fields of the whole answer with its
- * {@code Content-Length}, as {@link AsciiString}s that the encoder copies as bytes, and the
- * {@code Age} and {@code Cache-Status} of the current second, remembered until the next.
+ * {@code Content-Length}, as {@link AsciiString}s that the encoder copies as bytes; and for the
+ * current second, those fields with its {@code Age}, {@code X-Cache: HIT} and {@code Cache-Status},
+ * remembered until the next, so that a plain hit copies one block and adds nothing.
  *
  * @see Freshness for the times it is fresh, or stale and still usable
  */
@@ -35,8 +36,12 @@ final class CachedResponse {
     // The labels of the last second a hit was served in; a benign race may compute one twice.
     private volatile AgeLabels ageLabels;
 
-    /** The labels of one age: made once per second of age, not per hit. */
-    private record AgeLabels(long ageSeconds, AsciiString age, AsciiString hitStatus) {
+    /**
+     * The labels of one age, made once per second of age, not per hit; with the whole answer's
+     * fields, labelled as a plain hit, with and without {@code Cache-Status}.
+     */
+    private record AgeLabels(long ageSeconds, AsciiString age, AsciiString hitStatus, HttpHeaders hit,
+            HttpHeaders hitWithoutStatus) {
     }
 
     /**
@@ -123,9 +128,18 @@ final class CachedResponse {
         return tags;
     }
 
-    /** A copy of the whole answer's fields for one hit, which it may change; complete answers only. */
+    /** A copy of the whole answer's fields for one answer, which it may change; complete answers only. */
     HttpHeaders wholeAnswerHeaders() {
         return new DefaultHttpHeaders().set(wholeAnswerHeaders);
+    }
+
+    /**
+     * A copy of the whole answer's fields labelled as a plain hit made now ({@code Age},
+     * {@code X-Cache: HIT}, and with {@code statusHeader} {@code Cache-Status}); complete answers only.
+     */
+    HttpHeaders hitHeaders(long nowNanos, boolean statusHeader) {
+        AgeLabels labels = labels(nowNanos);
+        return new DefaultHttpHeaders().set(statusHeader ? labels.hit() : labels.hitWithoutStatus());
     }
 
     long ageSeconds(long nowNanos) {
@@ -155,7 +169,16 @@ final class CachedResponse {
         long age = ageSeconds(nowNanos);
         AgeLabels labels = ageLabels;
         if (labels == null || labels.ageSeconds() != age) {
-            labels = new AgeLabels(age, AsciiString.of(Long.toString(age)), AsciiString.of(cacheStatus("hit", nowNanos)));
+            AsciiString ageText = AsciiString.of(Long.toString(age));
+            AsciiString hitStatus = AsciiString.of(cacheStatus("hit", nowNanos));
+            HttpHeaders hitWithoutStatus = null;
+            HttpHeaders hit = null;
+            if (wholeAnswerHeaders != null) {
+                hitWithoutStatus = wholeAnswerHeaders().add(HttpHeaderNames.AGE, ageText)
+                        .add(ResponseCache.X_CACHE, ResponseCache.Result.HIT.header);
+                hit = new DefaultHttpHeaders().set(hitWithoutStatus).add(ResponseCache.CACHE_STATUS, hitStatus);
+            }
+            labels = new AgeLabels(age, ageText, hitStatus, hit, hitWithoutStatus);
             ageLabels = labels;
         }
         return labels;
@@ -165,9 +188,9 @@ final class CachedResponse {
         return headers.contains(HttpHeaderNames.ETAG) || headers.contains(HttpHeaderNames.LAST_MODIFIED);
     }
 
-    /** Bytes it holds, with an estimate for its fields (twice over, once prepared). */
+    /** Bytes it holds, with an estimate for its fields: stored, prepared, and this second's two labelled copies. */
     int weight() {
         long bytes = body != null ? body.length : parts.size();
-        return (int) (bytes + headers.size() * 128L + 192);
+        return (int) (bytes + headers.size() * 192L + 256);
     }
 }

@@ -23,8 +23,8 @@ import java.util.Set;
  * {@code Cache-Status}. An incomplete stored response answers only a range that one of its runs
  * holds ({@link #answersFromParts}).
  *
- * <p>A whole answer, what most hits are, takes the stored answer's prepared fields and adds the
- * three labels: no field is parsed, formatted or converted per hit.
+ * <p>A plain hit, what most hits are, takes a copy of the stored answer's prepared fields with
+ * this second's labels: no field is parsed, formatted, converted or added per hit.
  */
 final class StoredAnswers {
 
@@ -72,6 +72,10 @@ final class StoredAnswers {
         } else if (range != null) {
             response = partial(stored, Unpooled.wrappedBuffer(body, (int) range[0], (int) (range[1] - range[0] + 1)), range,
                     body.length);
+        } else if (result == ResponseCache.Result.HIT && HIT.equals(status)) {
+            return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, stored.responseStatus(),
+                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), stored.hitHeaders(now, statusHeader),
+                    EmptyHttpHeaders.INSTANCE);
         } else {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, stored.responseStatus(),
                     head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), stored.wholeAnswerHeaders(),

@@ -68,6 +68,23 @@ class CachedResponseTest {
     }
 
     @Test
+    void aPlainHitsFieldsComeLabelledAndEachHitHasItsOwn() {
+        CachedResponse stored = stored(new DefaultHttpHeaders().add("ETag", "\"v1\""), new byte[4], null);
+        HttpHeaders hit = stored.hitHeaders(2 * SECOND, true);
+        assertEquals("\"v1\"", hit.get("etag"));
+        assertEquals("4", hit.get("content-length"));
+        assertEquals("5", hit.get("age"));
+        assertEquals("HIT", hit.get("x-cache"));
+        assertEquals("Turnout; hit; ttl=55", hit.get("cache-status"));
+        hit.set("x-cache", "changed").add("connection", "close");
+        HttpHeaders next = stored.hitHeaders(2 * SECOND, false);
+        assertEquals("HIT", next.get("x-cache"), "one hit's changes stay its own");
+        assertFalse(next.contains("connection"));
+        assertFalse(next.contains("cache-status"), "Cache-Status switched off");
+        assertEquals("6", stored.hitHeaders(3 * SECOND, true).get("age"), "the next second");
+    }
+
+    @Test
     void anIncompleteAnswerHasNoBodyAndWeighsWhatItHolds() {
         PartialContent parts = PartialContent.of(1000, 0, new byte[100]).with(500, new byte[200]);
         CachedResponse incomplete = stored(new DefaultHttpHeaders(), null, parts);

@@ -24,12 +24,15 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 
 /** The response cache: RFC 9111 rules over real sockets, and its bounds with a manual clock. */
@@ -97,6 +100,33 @@ class ResponseCacheTest {
             assertEquals("5", head.get("content-length").toString());
             assertEquals("fresh", hit.bodyText());
             assertEquals(1, hit.headerBlocks().size(), "no trailers");
+            assertEquals(1, backend.requestCount());
+        }
+    }
+
+    @Test
+    void aHitIsCompressedForClientsThatAcceptItFromTheOneStoredAnswer() throws Exception {
+        String text = "cached text, ".repeat(200);
+        try (FakeBackend backend = FakeBackend.start(Reply.ok(text).header("Cache-Control", "max-age=60")
+                .header("Content-Type", "text/plain"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/text");
+            for (int i = 0; i < 2; i++) {
+                RawResponse gzipped = get(client, "/text", "Accept-Encoding: gzip");
+                assertEquals("HIT", gzipped.header("x-cache"));
+                assertEquals("gzip", gzipped.header("content-encoding"));
+                assertEquals("accept-encoding", gzipped.header("vary"));
+                try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped.body()))) {
+                    assertEquals(text, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+                RawResponse plain = get(client, "/text");
+                assertEquals("HIT", plain.header("x-cache"));
+                assertNull(plain.header("content-encoding"), "the compressed hit left the stored answer as it was");
+                assertEquals(String.valueOf(text.length()), plain.header("content-length"));
+                assertEquals("accept-encoding", plain.header("vary"));
+                assertEquals(text, plain.bodyText());
+            }
             assertEquals(1, backend.requestCount());
         }
     }
