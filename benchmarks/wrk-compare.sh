@@ -16,9 +16,12 @@
 #   BACKEND_THREADS=1                                   event loops of the fixed backend
 #   JVM_OPTS=""                                         extra JVM options for the proxy
 #   ACCESS_LOG=off                                      "on" keeps Turnout's per-request access log
-#   ROUNDS=1                                            rounds of all targets in turn; medians are printed
+#   ROUNDS=1                                            rounds of all targets in turn; medians are printed,
+#                                                       and with several rounds each round's hit/proxied
 # On a 2-core machine wrk, the backend and the proxy share the cores: read the ratio as "cost of
-# the extra hop on this machine", not as the proxy's capacity.
+# the extra hop on this machine", not as the proxy's capacity. The CPU column is the CPU time (user +
+# system, all threads) of the process that answers, per request: the backend for direct, Turnout for
+# the others; it moves less with the machine's load than req/s does.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +49,7 @@ make_workdir wrk-compare
 # --- the backend -------------------------------------------------------------------------------
 java -cp "$BENCH_JAR" dev.turnout.bench.FixedResponseServer 0 "$BACKEND_THREADS" >"$WORK/backend.log" 2>&1 &
 PIDS+=($!)
+BACKEND_PID=$!
 BACKEND_PORT=$(wait_for_line "$WORK/backend.log" 'listening on 127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
 
 # --- Turnout in front of it ----------------------------------------------------------------------
@@ -75,9 +79,12 @@ start_turnout() {
     PIDS+=($!)
 }
 start_turnout turnout
-PROXY_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
+PROXY_PID=${PIDS[-1]}
+PROXY_PORT=$(wait_for_line "$WORK/turnout.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$PROXY_PID")
 start_turnout nometrics -Dturnout.metrics.enabled=false
-NOMETRICS_PORT=$(wait_for_line "$WORK/nometrics.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "${PIDS[-1]}")
+NOMETRICS_PID=${PIDS[-1]}
+NOMETRICS_PORT=$(wait_for_line "$WORK/nometrics.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$NOMETRICS_PID")
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 for port in "$BACKEND_PORT" "$PROXY_PORT" "$NOMETRICS_PORT"; do
     status=$(probe "$port")
@@ -85,41 +92,49 @@ for port in "$BACKEND_PORT" "$PROXY_PORT" "$NOMETRICS_PORT"; do
 done
 
 # --- measure -------------------------------------------------------------------------------------
-# run_wrk NAME PORT [PATH]: warm-up run, then the measured run, saved as $WORK/NAME.txt. wrk runs
-# in the background and is waited for, so a signal to this script stops it at once (the trap kills it).
+# run_wrk NAME PID PORT [PATH]: warm-up run, then the measured run, saved as $WORK/NAME.txt, with the CPU
+# ticks of process PID (the one that answers) during it in $WORK/NAME.cpu. wrk runs in the background
+# and is waited for, so a signal to this script stops it at once (the trap kills it).
 run_wrk() {
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$2${3:-/}" >/dev/null &
+    local before
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$3${4:-/}" >/dev/null &
     PIDS+=($!)
     wait "$!"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2${3:-/}" >"$WORK/$1.txt" &
+    before=$(cpu_ticks "$2")
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$3${4:-/}" >"$WORK/$1.txt" &
     PIDS+=($!)
     wait "$!"
+    echo $(($(cpu_ticks "$2") - before)) >"$WORK/$1.cpu"
 }
 for ((round = 1; round <= ROUNDS; round++)); do
-    run_wrk "direct.$round" "$BACKEND_PORT"
-    run_wrk "proxied.$round" "$PROXY_PORT"
-    run_wrk "nometrics.$round" "$NOMETRICS_PORT"
+    run_wrk "direct.$round" "$BACKEND_PID" "$BACKEND_PORT"
+    run_wrk "proxied.$round" "$PROXY_PID" "$PROXY_PORT"
+    run_wrk "nometrics.$round" "$NOMETRICS_PID" "$NOMETRICS_PORT"
     # The same body with Cache-Control: max-age=3600: after the first request, Turnout answers from its cache.
-    run_wrk "cached.$round" "$PROXY_PORT" /cached
+    run_wrk "cached.$round" "$PROXY_PID" "$PROXY_PORT" /cached
 done
 
 errors() {
     grep -E 'Socket errors|Non-2xx' "$1" | sed 's/^ *//' | paste -sd ';' - || true
 }
-# median TARGET WHAT: the median of wrk_figure WHAT over the rounds of TARGET.
+# median TARGET WHAT: the median of wrk_figure WHAT (or cpu, CPU µs per request) over the rounds of TARGET.
 median() {
     local round
     for ((round = 1; round <= ROUNDS; round++)); do
-        wrk_figure "$WORK/$1.$round.txt" "$2"
+        if [[ "$2" == cpu ]]; then
+            cpu_per_request "$1.$round"
+        else
+            wrk_figure "$WORK/$1.$round.txt" "$2"
+        fi
     done | median_of
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), 1 KiB body, $(nproc) cores," \
     "Turnout access log $ACCESS_LOG, median of $ROUNDS round(s)"
-printf '%-9s %12s %12s %12s  %s\n' "target" "req/s" "p50 (ms)" "p99 (ms)" "errors"
+printf '%-9s %12s %12s %12s %12s  %s\n' "target" "req/s" "p50 (ms)" "p99 (ms)" "CPU µs/req" "errors"
 for name in "${TARGETS[@]}"; do
-    printf '%-9s %12.0f %12.3f %12.3f  %s\n' "$name" "$(median "$name" rps)" \
-        "$(median "$name" p50)" "$(median "$name" p99)" "$(errors "$WORK/$name.$ROUNDS.txt")"
+    printf '%-9s %12.0f %12.3f %12.3f %12.1f  %s\n' "$name" "$(median "$name" rps)" \
+        "$(median "$name" p50)" "$(median "$name" p99)" "$(median "$name" cpu)" "$(errors "$WORK/$name.$ROUNDS.txt")"
 done
 awk -v dr="$(median direct rps)" -v pr="$(median proxied rps)" \
     -v d50="$(median direct p50)" -v p50="$(median proxied p50)" \
@@ -129,9 +144,21 @@ awk -v dr="$(median direct rps)" -v pr="$(median proxied rps)" \
 awk -v pr="$(median proxied rps)" -v nr="$(median nometrics rps)" 'BEGIN {
         printf "ratio     metrics on/off: req/s %.3f\n", pr / nr
     }'
-awk -v pr="$(median proxied rps)" -v cr="$(median cached rps)" 'BEGIN {
-        printf "ratio     cache hit/proxied: req/s %.2f\n", cr / pr
+awk -v pr="$(median proxied rps)" -v cr="$(median cached rps)" \
+    -v pc="$(median proxied cpu)" -v cc="$(median cached cpu)" 'BEGIN {
+        printf "ratio     cache hit/proxied: req/s %.2f, Turnout CPU per request %.2f\n", cr / pr, cc / pc
     }'
+if ((ROUNDS > 1)); then
+    # Rounds differ with the machine's load; same-round ratios compare targets measured minutes apart.
+    for ((round = 1; round <= ROUNDS; round++)); do
+        awk -v r="$round" -v pr="$(wrk_figure "$WORK/proxied.$round.txt" rps)" \
+            -v cr="$(wrk_figure "$WORK/cached.$round.txt" rps)" -v pc="$(cpu_per_request "proxied.$round")" \
+            -v cc="$(cpu_per_request "cached.$round")" 'BEGIN {
+                printf "round %d   proxied %.0f, cache hit %.0f req/s: hit/proxied %.2f; Turnout CPU %.1f and %.1f µs/req\n",
+                    r, pr, cr, cr / pr, pc, cc
+            }'
+    done
+fi
 if [[ "${WRK_VERBOSE:-}" == "1" ]]; then
     for name in "${TARGETS[@]}"; do
         echo "--- wrk output: $name, last round"

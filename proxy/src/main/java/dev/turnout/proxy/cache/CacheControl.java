@@ -11,6 +11,9 @@ import java.util.Locale;
 record CacheControl(boolean noStore, boolean noCache, boolean isPrivate, boolean isPublic, boolean mustRevalidate,
         long maxAge, long sMaxAge, long staleIfError, long staleWhileRevalidate, boolean mustUnderstand) {
 
+    /** No directive: what a request without {@code Cache-Control} asks, without parsing anything. */
+    static final CacheControl NONE = new Builder().build();
+
     /** {@code Cache-Control}, leniently: what cannot be read is skipped, and a bad delta-seconds is 0. */
     static CacheControl parse(Iterable<String> headerValues) {
         Builder b = new Builder();

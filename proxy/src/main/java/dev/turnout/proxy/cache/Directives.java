@@ -24,7 +24,10 @@ record Directives(CacheControl cc, boolean targeted) {
         return new Directives(CacheControl.parse(response.getAll(HttpHeaderNames.CACHE_CONTROL)), false);
     }
 
-    /** Statuses RFC 9110 15.1 lets a cache store without explicit freshness (206 is never stored whole here). */
+    /**
+     * Statuses RFC 9110 15.1 lets a cache store without explicit freshness; a 206 is stored as an
+     * incomplete 200 (RFC 9111 3.3), so 200 covers it.
+     */
     private static final Set<Integer> HEURISTICALLY_CACHEABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
 
     /**

@@ -18,10 +18,7 @@ import io.netty.util.AsciiString;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +39,10 @@ import java.util.function.LongSupplier;
  * served at once while one background request refreshes it, and one within its
  * {@code stale-if-error} window stands in when the backend fails. A successful unsafe request
  * (POST, PUT, DELETE...) invalidates what is stored for its target in every pool.
+ *
+ * <p>A 206 is stored as a part of an incomplete answer (RFC 9111 3.3); parts of one representation
+ * (the same strong validator) are combined, and once they make the whole it is stored complete
+ * (3.4). A 304 or 206 of a stored representation updates its fields (3.2, 4.3.4).
  *
  * <p>Thread-safe: lookups and stores come from every event loop; Caffeine does the locking.
  */
@@ -64,19 +65,16 @@ public final class ResponseCache {
     static final AsciiString CACHE_TAG = AsciiString.cached("cache-tag");
     private static final Duration PASS_THROUGH = Duration.ofSeconds(30);
     /** The final statuses RFC 9110 defines, for must-understand (RFC 9111 5.2.2.3). */
-    private static final Set<Integer> UNDERSTOOD_STATUS = Set.of(200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 304,
+    private static final Set<Integer> UNDERSTOOD_STATUS = Set.of(200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304,
             305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417,
             421, 422, 426, 500, 501, 502, 503, 504, 505);
-    /** Fields a 304 never replaces in the stored answer (RFC 9111 3.2): framing, hop-by-hop, our own. */
-    private static final Set<AsciiString> NOT_UPDATED_BY_304 = Set.of(HttpHeaderNames.CONTENT_LENGTH,
-            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.TE,
-            HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION,
-            HttpHeaderNames.AGE, X_CACHE, CACHE_STATUS);
     private static final Set<HttpMethod> SAFE_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.TRACE);
     private static final List<AsciiString> CLIENT_CONDITIONS = List.of(HttpHeaderNames.IF_NONE_MATCH,
             HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.IF_MATCH, HttpHeaderNames.IF_UNMODIFIED_SINCE,
             HttpHeaderNames.IF_RANGE, HttpHeaderNames.RANGE);
+    /** A stored answer of 206 parts is an incomplete 200 (RFC 9111 3.3), and once whole a 200. */
+    private static final int INCOMPLETE_STATUS = 200;
 
     // Replaced by a reload (sizes, Cache-Status); each use reads it once.
     private volatile CacheConfig config;
@@ -208,23 +206,10 @@ public final class ResponseCache {
          * return the answer for the client (RFC 9111 4.3.4).
          */
         public FullHttpResponse refreshed(HttpResponse notModified) {
-            HttpHeaders headers = new DefaultHttpHeaders().set(stale.headers());
-            for (String name : notModified.headers().names()) {
-                if (!NOT_UPDATED_BY_304.contains(AsciiString.of(name).toLowerCase())) {
-                    headers.set(name, notModified.headers().getAll(name));
-                }
-            }
-            Directives d = Directives.of(headers);
-            long now = nanoClock.getAsLong();
-            Set<String> tags = headers.contains(SURROGATE_KEY) || headers.contains(CACHE_TAG) ? takeTags(headers)
-                    : stale.tags();
-            CachedResponse renewed = new CachedResponse(stale.status(), headers, stale.body(), now, 0,
-                    d.freshnessSeconds(stale.status(), headers, config.heuristicMax().toSeconds()), d.cc().staleIfError(),
-                    d.cc().staleWhileRevalidate(), stale.sharedOk(),
-                    d.forbidsStale(), storeSequence.incrementAndGet(), tags);
+            CachedResponse renewed = updated(stale, notModified.headers());
             answers.put(variantKey, renewed);
-            return StoredAnswers.answer(renewed, clientRequest(), now, Result.HIT, "fwd=stale; fwd-status=304",
-                    config.statusHeader());
+            return StoredAnswers.answer(renewed, clientRequest(), renewed.freshness().storedAtNanos(), Result.HIT,
+                    "fwd=stale; fwd-status=304", config.statusHeader());
         }
 
         /**
@@ -261,12 +246,12 @@ public final class ResponseCache {
             if (!invalidatesTarget || code < 200 || code >= 400) {
                 return;
             }
-            String target = target(resource);
+            String target = CacheKeys.target(resource);
             long sequence = storeSequence.get();
             invalidatedAt.put(target, sequence);
             String host = target.substring(0, target.indexOf('\n'));
             for (AsciiString field : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
-                String path = sameHostPath(response.headers().get(field), host);
+                String path = CacheKeys.sameHostPath(response.headers().get(field), host);
                 if (path != null) {
                     invalidatedAt.put(host + '\n' + path, sequence);
                 }
@@ -285,7 +270,7 @@ public final class ResponseCache {
         /** The stale entry, if it may stand in for a failing backend, labelled STALE; else null. */
         public FullHttpResponse staleOnError() {
             long now = nanoClock.getAsLong();
-            return stale != null && stale.usableOnError(now)
+            return stale != null && stale.freshness().usableOnError(now)
                     ? StoredAnswers.answer(stale, clientRequest(), now, Result.STALE, "fwd=stale",
                     config.statusHeader()) : null;
         }
@@ -325,22 +310,47 @@ public final class ResponseCache {
             }
         }
 
-        /** Starts copying a backend's answer for storage, or returns null if it must not be stored. */
+        /**
+         * Starts copying a backend's answer for storage, or returns null if it must not be stored.
+         * A 304 that selects the stored answer (RFC 9111 4.3.4) updates its fields instead.
+         */
         public Fill fill(HttpResponse response) {
+            int code = response.status().code();
+            if (code == 304) {
+                updateSelected(response.headers());
+                land();
+                return null;
+            }
             Fill fill = storable(response);
-            // Only the answer's own verdict marks the resource, not a request that forbade storing.
-            // Read before writing: most answers of a dynamic resource find the mark already there.
-            boolean marked = passThrough.getIfPresent(resource) != null;
-            if (fill == null && mayStore && !marked) {
-                passThrough.put(resource, Boolean.TRUE);
-            } else if (fill != null && marked) {
-                passThrough.invalidate(resource);
+            // Only the answer's own verdict marks the resource, not a request that forbade storing,
+            // nor a part, which speaks for its range. Read before writing: most answers of a dynamic
+            // resource find the mark already there.
+            if (code != 206) {
+                boolean marked = passThrough.getIfPresent(resource) != null;
+                if (fill == null && mayStore && !marked) {
+                    passThrough.put(resource, Boolean.TRUE);
+                } else if (fill != null && marked) {
+                    passThrough.invalidate(resource);
+                }
             }
             if (fill == null) {
                 land(); // nothing will be stored: the requests waiting on this fetch go on their own
             }
             stored = fill != null;
             return fill;
+        }
+
+        /** The origin's 304 to a request it could tell apart updates the stored answer it selects. */
+        private void updateSelected(HttpHeaders notModified) {
+            List<String> vary = varyByResource.getIfPresent(resource);
+            if (!mayStore || vary == null) {
+                return;
+            }
+            String key = CacheKeys.variant(resource, vary, request.headers());
+            CachedResponse current = answers.getIfPresent(key);
+            if (current != null && Validators.selects(notModified, current.headers())) {
+                answers.asMap().replace(key, current, updated(current, notModified));
+            }
         }
 
         private Fill storable(HttpResponse response) {
@@ -352,23 +362,56 @@ public final class ResponseCache {
             CacheControl cc = d.cc();
             boolean explicitlyShared = cc.isPublic() || cc.sMaxAge() >= 0;
             boolean sharedOk = explicitlyShared || cc.mustRevalidate();
-            long initialAge = ageSeconds(h);
+            long initialAge = StoredFields.ageSeconds(h);
             // no-cache: stored only to be revalidated on every use, which needs a validator (RFC 9111 5.2.2.4).
             boolean revalidatedEachTime = cc.noCache()
                     && (h.contains(HttpHeaderNames.ETAG) || h.contains(HttpHeaderNames.LAST_MODIFIED));
-            if (!storableStatus(response.status().code(), cc) || cc.noStore() || cc.isPrivate()
+            int code = response.status().code();
+            long[] part = code == 206 ? storablePart(h) : null;
+            if (!storableStatus(code, cc) || (code == 206 && part == null) || cc.noStore() || cc.isPrivate()
                     || (cc.noCache() && !revalidatedEachTime)
-                    || (h.contains(HttpHeaderNames.SET_COOKIE) && !explicitlyShared) || varyNames(h).contains("*")
+                    || (h.contains(HttpHeaderNames.SET_COOKIE) && !explicitlyShared)
+                    || CacheKeys.varyNames(h).contains("*")
                     || (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !sharedOk)
                     || HttpUtil.getContentLength(response, 0L) > config.maxObjectSize() || initialAge < 0) {
                 return null;
             }
-            long lifetime = d.freshnessSeconds(response.status().code(), h, config.heuristicMax().toSeconds());
+            long lifetime = d.freshnessSeconds(part != null ? INCOMPLETE_STATUS : code, h, config.heuristicMax().toSeconds());
             if (lifetime <= 0 && !revalidatedEachTime) {
                 return null;
             }
-            return new Fill(this, response, lifetime, sharedOk, d, initialAge);
+            return new Fill(this, response, part, sharedOk, d, initialAge);
         }
+
+        /**
+         * A 206 that may be stored as a part (RFC 9111 3.3): one range of a representation of a
+         * known length no larger than {@code max-object-size}, with a strong validator to combine by.
+         */
+        private long[] storablePart(HttpHeaders h) {
+            long[] range = h.getAll(HttpHeaderNames.CONTENT_RANGE).size() == 1
+                    ? ByteRanges.contentRange(h.get(HttpHeaderNames.CONTENT_RANGE)) : null;
+            return range != null && range[2] <= config.maxObjectSize() && Validators.strong(h) != null ? range : null;
+        }
+    }
+
+    /**
+     * A stored answer with the fields of a newer answer for the same representation (RFC 9111 3.2),
+     * fresh again from now; its content stays as it is.
+     */
+    private CachedResponse updated(CachedResponse stored, HttpHeaders newer) {
+        return updated(stored, newer, Set.of(), 0, stored.sharedOk(), stored.body(), stored.parts());
+    }
+
+    /** As {@link #updated(CachedResponse, HttpHeaders)}, with content and what the newer answer says of itself. */
+    private CachedResponse updated(CachedResponse stored, HttpHeaders newer, Set<String> newerTags, long initialAge,
+            boolean sharedOk, byte[] body, PartialContent parts) {
+        HttpHeaders headers = StoredFields.updated(stored.headers(), newer);
+        Set<String> tags = headers.contains(SURROGATE_KEY) || headers.contains(CACHE_TAG) ? StoredFields.takeTags(headers)
+                : newerTags.isEmpty() ? stored.tags() : newerTags;
+        Directives d = Directives.of(headers);
+        long lifetime = d.freshnessSeconds(stored.status(), headers, config.heuristicMax().toSeconds());
+        return new CachedResponse(stored.status(), headers, body, parts,
+                Freshness.of(d, lifetime, nanoClock.getAsLong(), initialAge), sharedOk, storeSequence.incrementAndGet(), tags);
     }
 
     /** A backend answer being copied as it streams by; stored once it ends, dropped if too large. */
@@ -377,25 +420,27 @@ public final class ResponseCache {
         private final Lookup lookup;
         private final int status;
         private final HttpHeaders headers;
-        private final long lifetimeSeconds;
+        // A 206's {first, last, complete length}; null for a whole answer.
+        private final long[] part;
         private final boolean sharedOk;
         private final Directives directives;
         private final long initialAge;
         private final Set<String> tags;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
-        private Fill(Lookup lookup, HttpResponse response, long lifetimeSeconds, boolean sharedOk, Directives directives,
+        private Fill(Lookup lookup, HttpResponse response, long[] part, boolean sharedOk, Directives directives,
                 long initialAge) {
             this.directives = directives;
             this.lookup = lookup;
-            this.status = response.status().code();
+            this.status = part != null ? INCOMPLETE_STATUS : response.status().code();
             this.headers = new DefaultHttpHeaders().set(response.headers());
             this.headers.remove(HttpHeaderNames.AGE).remove(X_CACHE).remove(CACHE_STATUS)
-                    .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(HttpHeaderNames.CONNECTION);
-            this.lifetimeSeconds = lifetimeSeconds;
+                    .remove(HttpHeaderNames.TRANSFER_ENCODING).remove(HttpHeaderNames.CONNECTION)
+                    .remove(HttpHeaderNames.CONTENT_RANGE);
+            this.part = part;
             this.sharedOk = sharedOk;
             this.initialAge = initialAge;
-            this.tags = takeTags(headers);
+            this.tags = StoredFields.takeTags(headers);
         }
 
         /**
@@ -416,15 +461,47 @@ public final class ResponseCache {
 
         /** The whole answer arrived: store it under the request's variant key. */
         public void store() {
-            List<String> vary = varyNames(headers);
-            varyByResource.put(lookup.resource, vary);
-            HttpHeaders stored = headers;
-            stored.remove(HttpHeaderNames.CONTENT_LENGTH);
-            answers.put(lookup.resource + variant(vary, lookup.request.headers()),
-                    new CachedResponse(status, stored, body.toByteArray(), nanoClock.getAsLong(), initialAge, lifetimeSeconds,
-                            directives.cc().staleIfError(), directives.cc().staleWhileRevalidate(), sharedOk,
-                            directives.forbidsStale(), storeSequence.incrementAndGet(), tags));
+            List<String> vary = CacheKeys.varyNames(headers);
+            byte[] bytes = body.toByteArray();
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+            if (part == null || bytes.length == part[1] - part[0] + 1) {
+                varyByResource.put(lookup.resource, vary);
+                String key = CacheKeys.variant(lookup.resource, vary, lookup.request.headers());
+                if (part == null) {
+                    answers.put(key, stored(bytes, null));
+                } else {
+                    answers.asMap().compute(key, (k, old) -> combined(old, bytes));
+                }
+            }
             lookup.land();
+        }
+
+        private CachedResponse stored(byte[] whole, PartialContent parts) {
+            long lifetime = directives.freshnessSeconds(status, headers, config.heuristicMax().toSeconds());
+            return new CachedResponse(status, headers, whole, parts, Freshness.of(directives, lifetime, nanoClock.getAsLong(),
+                    initialAge), sharedOk, storeSequence.incrementAndGet(), tags);
+        }
+
+        /**
+         * This part with what is stored of the same representation (a 200 with the same strong validator
+         * and length, RFC 9111 3.4): a complete answer takes its fields, parts take its bytes too and
+         * become complete once they make the whole. Of another representation, the part replaces it.
+         */
+        private CachedResponse combined(CachedResponse old, byte[] bytes) {
+            long length = part[2];
+            boolean same = old != null && old.status() == INCOMPLETE_STATUS
+                    && Validators.strong(headers).equals(Validators.strong(old.headers()))
+                    && (old.complete() ? old.body().length : old.parts().length()) == length;
+            if (!same) {
+                PartialContent parts = PartialContent.of(length, part[0], bytes);
+                return parts.complete() ? stored(bytes, null) : stored(null, parts);
+            }
+            if (old.complete()) {
+                return updated(old, headers, tags, initialAge, sharedOk, old.body(), null);
+            }
+            PartialContent parts = old.parts().with(part[0], bytes);
+            return parts.complete() ? updated(old, headers, tags, initialAge, sharedOk, parts.runs().get(0).bytes(), null)
+                    : updated(old, headers, tags, initialAge, sharedOk, null, parts);
         }
     }
 
@@ -444,13 +521,14 @@ public final class ResponseCache {
     public Lookup lookup(String pool, String host, HttpRequest request, boolean hasBody, boolean coalesce) {
         HttpMethod method = request.method();
         HttpHeaders h = request.headers();
-        String resource = pool + '\n' + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + '\n' + request.uri();
+        String resource = CacheKeys.resource(pool, host, request.uri());
         if (!(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) || hasBody) {
             Lookup bypass = forwarded(new Lookup(Result.BYPASS, resource, request, false, null, null, null), "method");
             bypass.invalidatesTarget = !SAFE_METHODS.contains(method);
             return bypass;
         }
-        CacheControl cc = CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL));
+        CacheControl cc = h.contains(HttpHeaderNames.CACHE_CONTROL)
+                ? CacheControl.parse(h.getAll(HttpHeaderNames.CACHE_CONTROL)) : CacheControl.NONE;
         if (cc.noStore()) {
             return forwarded(new Lookup(Result.BYPASS, resource, request, false, null, null, null), "request");
         }
@@ -460,10 +538,10 @@ public final class ResponseCache {
             return forwarded(new Lookup(Result.MISS, resource, request, mayStore, null, null, null), "request");
         }
         List<String> vary = varyByResource.getIfPresent(resource);
-        String variantKey = vary == null ? null : resource + variant(vary, h);
+        String variantKey = vary == null ? null : CacheKeys.variant(resource, vary, h);
         CachedResponse stored = variantKey == null ? null : answers.getIfPresent(variantKey);
         if (stored != null && invalidatedAt.estimatedSize() > 0) {
-            Long changedAt = invalidatedAt.getIfPresent(target(resource));
+            Long changedAt = invalidatedAt.getIfPresent(CacheKeys.target(resource));
             if (changedAt != null && stored.sequence() <= changedAt) {
                 answers.asMap().remove(variantKey, stored);
                 stored = null;
@@ -472,7 +550,8 @@ public final class ResponseCache {
         if (stored == null || (h.contains(HttpHeaderNames.AUTHORIZATION) && !stored.sharedOk())) {
             Lookup miss = forwarded(new Lookup(Result.MISS, resource, request, mayStore, null, null, null),
                     vary != null && !vary.isEmpty() && stored == null ? "vary-miss" : "uri-miss");
-            if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION)
+            // A range is a part of the answer: concurrent requests for the whole do not wait for it.
+            if (coalesce && mayStore && !h.contains(HttpHeaderNames.AUTHORIZATION) && !h.contains(HttpHeaderNames.RANGE)
                     && passThrough.getIfPresent(resource) == null) {
                 String key = variantKey != null ? variantKey : resource;
                 Flight mine = new Flight(key);
@@ -486,8 +565,15 @@ public final class ResponseCache {
             return miss;
         }
         long now = nanoClock.getAsLong();
+        if (!stored.complete()) {
+            // Parts answer only ranges they hold (RFC 9111 3.3); the rest goes to the origin, whose answer may complete them.
+            return stored.fresh(now) && StoredAnswers.answersFromParts(stored, request)
+                    ? new Lookup(Result.HIT, resource, request, false,
+                            StoredAnswers.answer(stored, request, now, Result.HIT, "hit", config.statusHeader()), null, null)
+                    : forwarded(new Lookup(Result.MISS, resource, request, mayStore, null, null, variantKey), "partial");
+        }
         if (!stored.fresh(now)) {
-            if (stored.usableWhileRevalidating(now)) {
+            if (stored.freshness().usableWhileRevalidating(now)) {
                 Lookup stale = new Lookup(Result.STALE, resource, request, false,
                         StoredAnswers.answer(stored, request, now, Result.STALE, "hit", config.statusHeader()), stored,
                         variantKey);
@@ -506,7 +592,7 @@ public final class ResponseCache {
     private static final Map<String, AsciiString[]> FORWARD_STATUS = Map.of(
             "miss", forwardStatuses("miss"), "uri-miss", forwardStatuses("uri-miss"),
             "vary-miss", forwardStatuses("vary-miss"), "stale", forwardStatuses("stale"),
-            "request", forwardStatuses("request"), "method", forwardStatuses("method"));
+            "partial", forwardStatuses("partial"), "request", forwardStatuses("request"), "method", forwardStatuses("method"));
 
     private static AsciiString[] forwardStatuses(String because) {
         return new AsciiString[] {AsciiString.cached("Turnout; fwd=" + because),
@@ -526,8 +612,7 @@ public final class ResponseCache {
     public int purge(String pathPrefix) {
         List<String> doomed = new ArrayList<>();
         for (String key : answers.asMap().keySet()) {
-            String target = key.split("\n", 4)[2];
-            if (target.startsWith(pathPrefix)) {
+            if (CacheKeys.requestTarget(key).startsWith(pathPrefix)) {
                 doomed.add(key);
             }
         }
@@ -547,110 +632,17 @@ public final class ResponseCache {
         return doomed.size();
     }
 
-    /** The tags an answer names, removed from its stored fields. */
-    private static Set<String> takeTags(HttpHeaders headers) {
-        Set<String> tags = new HashSet<>();
-        for (String line : headers.getAll(SURROGATE_KEY)) {
-            tags.addAll(Arrays.asList(line.trim().split("\\s+")));
-        }
-        for (String line : headers.getAll(CACHE_TAG)) {
-            for (String tag : line.split(",")) {
-                tags.add(tag.trim());
-            }
-        }
-        tags.remove("");
-        headers.remove(SURROGATE_KEY).remove(CACHE_TAG);
-        return Set.copyOf(tags);
-    }
-
     /** Bytes held now (bodies and a header estimate); for tests and, later, metrics. */
     public long weight() {
         answers.cleanUp();
         return answers.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     }
 
-    /** The path of a URI reference that names {@code host} or no host; null for another host. */
-    private static String sameHostPath(String reference, String host) {
-        if (reference == null || reference.isEmpty()) {
-            return null;
-        }
-        if (reference.startsWith("/") && !reference.startsWith("//")) {
-            return reference;
-        }
-        int scheme = reference.indexOf("://");
-        if (scheme < 0) {
-            return null;
-        }
-        int pathStart = reference.indexOf('/', scheme + 3);
-        String authority = reference.substring(scheme + 3, pathStart < 0 ? reference.length() : pathStart);
-        return authority.equalsIgnoreCase(host) ? (pathStart < 0 ? "/" : reference.substring(pathStart)) : null;
-    }
-
-    /** The host and request target of a resource key (which starts with the pool). */
-    private static String target(String resource) {
-        return resource.substring(resource.indexOf('\n') + 1);
-    }
-
     /**
-     * A final status this cache may store given explicit freshness (RFC 9111 3): not 206 (parts
-     * are not combined here) or 304, and one it understands when the answer says must-understand.
+     * A final status this cache may store given explicit freshness (RFC 9111 3): not 304, and one
+     * it understands when the answer says must-understand. A 206 is stored as a part.
      */
     private static boolean storableStatus(int code, CacheControl cc) {
-        return code >= 200 && code <= 599 && code != 206 && code != 304
-                && (!cc.mustUnderstand() || UNDERSTOOD_STATUS.contains(code));
-    }
-
-    /** The response's Age (RFC 9111 5.1): 0 when absent, -1 when it is not one non-negative integer. */
-    private static long ageSeconds(HttpHeaders response) {
-        List<String> ages = response.getAll(HttpHeaderNames.AGE);
-        if (ages.isEmpty()) {
-            return 0;
-        }
-        String age = ages.get(0).trim();
-        if (ages.size() > 1 || age.isEmpty() || age.length() > 18 || !age.chars().allMatch(Character::isDigit)) {
-            return -1;
-        }
-        return Long.parseLong(age);
-    }
-
-    private static List<String> varyNames(HttpHeaders response) {
-        List<String> names = new ArrayList<>();
-        for (String value : response.getAll(HttpHeaderNames.VARY)) {
-            for (String name : value.split(",")) {
-                String trimmed = name.trim().toLowerCase(Locale.ROOT);
-                if (!trimmed.isEmpty()) {
-                    names.add(trimmed);
-                }
-            }
-        }
-        names.sort(null);
-        return List.copyOf(names);
-    }
-
-    /**
-     * The part of the key that a request's selecting headers make (RFC 9111 4.1): per name the
-     * values of all its lines, split at commas and trimmed; an absent header differs from an empty one.
-     */
-    private static String variant(List<String> vary, HttpHeaders request) {
-        if (vary.isEmpty()) {
-            return "";
-        }
-        StringBuilder key = new StringBuilder();
-        for (String name : vary) {
-            key.append('\n').append(name);
-            List<String> lines = request.getAll(name);
-            if (lines.isEmpty()) {
-                continue;
-            }
-            key.append('=');
-            String separator = "";
-            for (String line : lines) {
-                for (String value : line.split(",", -1)) {
-                    key.append(separator).append(value.trim());
-                    separator = ",";
-                }
-            }
-        }
-        return key.toString();
+        return code >= 200 && code <= 599 && code != 304 && (!cc.mustUnderstand() || UNDERSTOOD_STATUS.contains(code));
     }
 }

@@ -121,6 +121,12 @@ public final class ResponseCompressor extends HttpContentCompressor {
         if (acceptEncoding == null || acceptEncoding.isBlank()) {
             return null;
         }
+        if (acceptEncoding.indexOf(',') < 0 && acceptEncoding.indexOf(';') < 0) {
+            // One coding at q=1, such as the "identity" Netty passes for a request without the field:
+            // read without splitting, since every answer asks.
+            String coding = acceptEncoding.trim().toLowerCase(Locale.ROOT);
+            return coding.equals("*") ? preference.get(0) : preference.contains(coding) ? coding : null;
+        }
         Map<String, Double> q = new HashMap<>();
         for (String part : acceptEncoding.split(",")) {
             String[] params = part.split(";");

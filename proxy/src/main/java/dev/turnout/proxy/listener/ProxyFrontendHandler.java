@@ -332,7 +332,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void answer(FullHttpResponse response) {
-        ctx.writeAndFlush(response);
+        // As head(): without a promise the encoder's head and body go out without a combiner (each cache hit).
+        ctx.writeAndFlush(response, ctx.voidPromise());
     }
 
     /**

@@ -12,10 +12,12 @@ import dev.turnout.proxy.testing.RecordedRequest;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -335,6 +337,214 @@ class CacheConformanceTest {
             assertEquals(200, get(client, "/r", "Range: bytes=2-5", "If-Range: \"v0\"").status(), "If-Range not matched");
             assertEquals(206, get(client, "/r", "Range: bytes=2-5", "If-Range: \"v1\"").status(), "If-Range matched");
             assertEquals(1, backend.requestCount());
+        }
+    }
+
+    /** The one representation the range origins serve. */
+    private static final String WHOLE = "0123456789";
+
+    /**
+     * {@link #WHOLE} as an origin serves it (RFC 9110 14): a request for one byte range gets 206 with
+     * that range, any other gets 200 with all of it; each with {@code fields} (name, value, ...).
+     */
+    private static Reply representation(RecordedRequest request, String... fields) {
+        String range = request.header("Range");
+        Reply reply;
+        if (range == null || range.contains(",")) {
+            reply = Reply.ok(WHOLE);
+        } else {
+            String[] bounds = range.substring("bytes=".length()).split("-");
+            int first = Integer.parseInt(bounds[0]);
+            int last = Math.min(Integer.parseInt(bounds[1]), WHOLE.length() - 1);
+            reply = Reply.status(206, WHOLE.substring(first, last + 1))
+                    .header("Content-Range", "bytes " + first + "-" + last + "/" + WHOLE.length());
+        }
+        for (int i = 0; i < fields.length; i += 2) {
+            reply.header(fields[i], fields[i + 1]);
+        }
+        return reply;
+    }
+
+    @DisplayName("RFC 9111 3.3")
+    @Test
+    void a206IsStoredAsAPartAndAnswersTheRangesItHolds() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> representation(r, "ETag", "\"v1\"", "Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            RawResponse first = get(client, "/r", "Range: bytes=2-6");
+            assertEquals("23456", first.bodyText());
+            assertEquals("Turnout; fwd=uri-miss; stored", first.header("cache-status"));
+            RawResponse within = get(client, "/r", "Range: bytes=3-5");
+            assertEquals(206, within.status(), within::toString);
+            assertEquals("345", within.bodyText());
+            assertEquals("bytes 3-5/10", within.header("content-range"));
+            assertEquals("HIT", within.header("x-cache"));
+            assertEquals("\"v1\"", within.header("etag"));
+            assertEquals(1, backend.requestCount());
+
+            RawResponse beyond = get(client, "/r", "Range: bytes=5-8");
+            assertEquals("5678", beyond.bodyText(), "a range the part does not hold goes to the origin");
+            assertEquals("Turnout; fwd=partial; stored", beyond.header("cache-status"));
+            assertEquals("2345678", get(client, "/r", "Range: bytes=2-8").bodyText(), "the two parts joined");
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @DisplayName("RFC 9111 3.3")
+    @Test
+    void anIncompleteAnswerAnswersNothingButRangesItHolds() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> representation(r, "ETag", "\"v1\"", "Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r", "Range: bytes=0-4");
+            assertEquals("MISS", get(client, "/r", "Range: bytes=0-1", "If-None-Match: \"v1\"").header("x-cache"),
+                    "a condition of the client's own");
+            assertEquals("MISS", get(client, "/r", "Range: bytes=0-1", "If-Range: \"v0\"").header("x-cache"),
+                    "an If-Range that does not hold");
+            client.send("HEAD /r HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            assertEquals("MISS", client.readResponse(true, false).header("x-cache"), "HEAD asks for the whole");
+            assertEquals(4, backend.requestCount());
+            RawResponse whole = get(client, "/r");
+            assertEquals(200, whole.status());
+            assertEquals(WHOLE, whole.bodyText(), "never the part as a whole");
+            assertEquals("HIT", get(client, "/r").header("x-cache"), "the whole answer took the part's place");
+            assertEquals(5, backend.requestCount());
+
+            get(client, "/s", "Range: bytes=0-4");
+            assertEquals("MISS", get(client, "/s", "Range: bytes=0-1, 3-4").header("x-cache"), "several ranges");
+            assertEquals(7, backend.requestCount());
+        }
+    }
+
+    @DisplayName("RFC 9111 3.4, RFC 9110 15.3.7.3")
+    @Test
+    void partsOfOneRepresentationAreCombinedAndTheWholeIsServed() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> representation(r, "ETag", "\"v1\"", "Cache-Control", "max-age=60",
+                "X-Part", r.header("Range")));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r", "Range: bytes=0-3");
+            get(client, "/r", "Range: bytes=2-9");
+            RawResponse whole = get(client, "/r");
+            assertEquals(200, whole.status(), whole::toString);
+            assertEquals(WHOLE, whole.bodyText());
+            assertEquals("10", whole.header("content-length"));
+            assertNull(whole.header("content-range"));
+            assertEquals("HIT", whole.header("x-cache"));
+            assertEquals("bytes=2-9", whole.header("x-part"), "the newest part's fields");
+            RawResponse range = get(client, "/r", "Range: bytes=4-5");
+            assertEquals(206, range.status());
+            assertEquals("45", range.bodyText());
+            assertEquals("bytes 4-5/10", range.header("content-range"));
+            assertEquals(416, get(client, "/r", "Range: bytes=20-").status(), "its length is known now");
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @DisplayName("RFC 9111 3.4, RFC 9110 8.8.1")
+    @Test
+    void partsOfDifferentRepresentationsAreNotCombined() throws Exception {
+        AtomicInteger version = new AtomicInteger();
+        try (FakeBackend backend = FakeBackend.start(r -> representation(r, "ETag", "\"v" + version.incrementAndGet() + "\"",
+                "Cache-Control", "max-age=60"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r", "Range: bytes=0-4");
+            get(client, "/r", "Range: bytes=5-9");
+            assertEquals("HIT", get(client, "/r", "Range: bytes=5-9").header("x-cache"), "the newer representation's part");
+            assertEquals("MISS", get(client, "/r", "Range: bytes=0-4").header("x-cache"), "the older one's was dropped");
+            assertEquals("MISS", get(client, "/r").header("x-cache"), "so nothing makes the whole");
+            assertEquals(4, backend.requestCount());
+        }
+    }
+
+    @ParameterizedTest(name = "RFC 9111 3.3, 3.4: a part with ETag {0}, Last-Modified {1}, Content-Range {2} stored: {3}")
+    @CsvSource(delimiter = '|', nullValues = "none", textBlock = """
+            "v1"    | none                          | bytes 0-4/10 | true
+            none    | Sun, 06 Dec 2026 11:59:00 GMT | bytes 0-4/10 | true
+            W/"v1"  | none                          | bytes 0-4/10 | false
+            none    | Sun, 06 Dec 2026 11:59:30 GMT | bytes 0-4/10 | false
+            none    | none                          | bytes 0-4/10 | false
+            "v1"    | none                          | bytes 0-4/*  | false
+            """)
+    void onlyAPartWithAStrongValidatorAndAKnownLengthIsStored(String etag, String lastModified, String contentRange,
+            boolean stored) throws Exception {
+        Reply part = Reply.status(206, "01234").header("Content-Range", contentRange).header("Date", DATE)
+                .header("Cache-Control", "max-age=60");
+        part = etag == null ? part : part.header("ETag", etag);
+        part = lastModified == null ? part : part.header("Last-Modified", lastModified);
+        try (FakeBackend backend = FakeBackend.start(part);
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/r", "Range: bytes=0-4");
+            RawResponse second = get(client, "/r", "Range: bytes=0-4");
+            assertEquals("01234", second.bodyText());
+            assertEquals(stored ? 1 : 2, backend.requestCount(), second::toString);
+        }
+    }
+
+    @DisplayName("RFC 9111 3.4, 3.2")
+    @Test
+    void a206OfTheStoredRepresentationUpdatesItsFields() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(r -> representation(r, "ETag", "\"v1\"", "Cache-Control", "max-age=60",
+                "X-Version", r.header("Range") == null ? "old" : "new"));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            assertEquals("old", get(client, "/r").header("x-version"));
+            RawResponse part = get(client, "/r", "Range: bytes=0-1", "Cache-Control: no-cache");
+            assertEquals(206, part.status(), "the client asked the origin");
+            RawResponse hit = get(client, "/r");
+            assertEquals("HIT", hit.header("x-cache"));
+            assertEquals(WHOLE, hit.bodyText(), "the stored body stays");
+            assertEquals("new", hit.header("x-version"), "the part's fields replaced the stored ones");
+            assertNull(hit.header("content-range"));
+            assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @DisplayName("RFC 9111 4.3.4")
+    @Test
+    void a304ToTheClientsOwnConditionalRequestUpdatesTheAnswerItSelects() throws Exception {
+        // Stored stale (Age equals the lifetime); /other's 304 names another representation.
+        Function<RecordedRequest, Reply> origin = r -> r.header("If-None-Match") == null
+                ? Reply.ok("body").header("Cache-Control", "max-age=100").header("Age", "100").header("ETag", "\"v1\"")
+                        .header("X-Version", "old")
+                : Reply.status(304, "").header("Cache-Control", "max-age=100")
+                        .header("ETag", r.uri().equals("/other") ? "\"v2\"" : "\"v1\"").header("X-Version", "new");
+        try (FakeBackend backend = FakeBackend.start(origin);
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            for (String path : new String[] {"/r", "/other"}) {
+                get(client, path);
+                assertEquals(304, get(client, path, "If-None-Match: \"v1\"").status(), "the origin's own answer");
+            }
+            RawResponse updated = get(client, "/r");
+            assertEquals("HIT", updated.header("x-cache"), "fresh again: " + updated);
+            assertEquals("new", updated.header("x-version"));
+            assertEquals("body", updated.bodyText());
+            assertEquals(4, backend.requestCount());
+            RawResponse other = get(client, "/other");
+            assertTrue(other.header("cache-status").startsWith("Turnout; fwd=stale"),
+                    "a 304 for another representation left it stale: " + other);
+            assertEquals(5, backend.requestCount());
+        }
+    }
+
+    @DisplayName("RFC 9110 13.1.5")
+    @Test
+    void anIfRangeDateHoldsOnlyForAStrongLastModified() throws Exception {
+        String aMinuteBefore = "Sun, 06 Dec 2026 11:59:00 GMT";
+        String secondsBefore = "Sun, 06 Dec 2026 11:59:30 GMT";
+        try (FakeBackend backend = FakeBackend.start(r -> Reply.ok(WHOLE).header("Cache-Control", "max-age=60")
+                .header("Date", DATE).header("Last-Modified", r.uri().equals("/strong") ? aMinuteBefore : secondsBefore));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/strong");
+            get(client, "/weak");
+            assertEquals(206, get(client, "/strong", "Range: bytes=0-1", "If-Range: " + aMinuteBefore).status());
+            assertEquals(200, get(client, "/weak", "Range: bytes=0-1", "If-Range: " + secondsBefore).status(),
+                    "changed twice within a minute, perhaps: the whole answer");
+            assertEquals(2, backend.requestCount());
         }
     }
 

@@ -8,6 +8,7 @@ import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.config.CacheConfig;
 import dev.turnout.proxy.testing.Await;
 import dev.turnout.proxy.testing.FakeBackend;
+import dev.turnout.proxy.testing.Http2Client;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
@@ -21,12 +22,17 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 
 /** The response cache: RFC 9111 rules over real sockets, and its bounds with a manual clock. */
@@ -75,6 +81,53 @@ class ResponseCacheTest {
             assertEquals("MISS", get(client, "/page", "Cache-Control: no-cache").header("x-cache"),
                     "the client may ask for the origin");
             assertEquals(2, backend.requestCount());
+        }
+    }
+
+    @Test
+    void aHitReachesAnHttp2ClientWithItsFieldsAndBody() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("fresh").header("Cache-Control", "max-age=60")
+                .header("X-Origin", "o1"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                Http2Client client = Http2Client.connect(proxy.address(), null)) {
+            Http2Headers get = new DefaultHttp2Headers().method("GET").scheme("http").authority("a.test").path("/h2");
+            client.send(get, null).await();
+            Http2Client.Response hit = client.send(get, null).await();
+            Http2Headers head = hit.headerBlocks().get(0);
+            assertEquals("200", head.status().toString());
+            assertEquals("HIT", head.get("x-cache").toString());
+            assertEquals("o1", head.get("x-origin").toString());
+            assertEquals("5", head.get("content-length").toString());
+            assertEquals("fresh", hit.bodyText());
+            assertEquals(1, hit.headerBlocks().size(), "no trailers");
+            assertEquals(1, backend.requestCount());
+        }
+    }
+
+    @Test
+    void aHitIsCompressedForClientsThatAcceptItFromTheOneStoredAnswer() throws Exception {
+        String text = "cached text, ".repeat(200);
+        try (FakeBackend backend = FakeBackend.start(Reply.ok(text).header("Cache-Control", "max-age=60")
+                .header("Content-Type", "text/plain"));
+                Turnout proxy = TestProxy.start(cached(backend, ""));
+                RawClient client = RawClient.connect(proxy.address())) {
+            get(client, "/text");
+            for (int i = 0; i < 2; i++) {
+                RawResponse gzipped = get(client, "/text", "Accept-Encoding: gzip");
+                assertEquals("HIT", gzipped.header("x-cache"));
+                assertEquals("gzip", gzipped.header("content-encoding"));
+                assertEquals("accept-encoding", gzipped.header("vary"));
+                try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped.body()))) {
+                    assertEquals(text, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+                RawResponse plain = get(client, "/text");
+                assertEquals("HIT", plain.header("x-cache"));
+                assertNull(plain.header("content-encoding"), "the compressed hit left the stored answer as it was");
+                assertEquals(String.valueOf(text.length()), plain.header("content-length"));
+                assertEquals("accept-encoding", plain.header("vary"));
+                assertEquals(text, plain.bodyText());
+            }
+            assertEquals(1, backend.requestCount());
         }
     }
 
@@ -493,5 +546,77 @@ class ResponseCacheTest {
         }
         assertTrue(cache.weight() <= maxSize, "held " + cache.weight() + " of at most " + maxSize);
         assertTrue(cache.weight() > maxSize / 2, "and still holds a useful share: " + cache.weight());
+    }
+
+    /** Stores bytes {@code first} to {@code last} of a representation of {@code length} bytes as a 206. */
+    private static ResponseCache.Fill part(ResponseCache cache, String uri, long first, long last, long length) {
+        HttpRequest request = request(uri);
+        request.headers().set(HttpHeaderNames.RANGE, "bytes=" + first + "-" + last);
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT);
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "max-age=60").set(HttpHeaderNames.ETAG, "\"v1\"")
+                .set(HttpHeaderNames.CONTENT_RANGE, "bytes " + first + "-" + last + "/" + length)
+                .set(HttpHeaderNames.CONTENT_LENGTH, last - first + 1);
+        ResponseCache.Fill fill = cache.lookup("app", "a.test", request, false).fill(response);
+        if (fill != null) {
+            fill.append(Unpooled.wrappedBuffer(new byte[(int) (last - first + 1)]));
+            fill.store();
+        }
+        return fill;
+    }
+
+    private static ResponseCache.Result rangeResult(ResponseCache cache, String uri, String range) {
+        HttpRequest request = request(uri);
+        request.headers().set(HttpHeaderNames.RANGE, range);
+        ResponseCache.Lookup lookup = cache.lookup("app", "a.test", request, false);
+        if (lookup.hit() != null) {
+            assertEquals(206, lookup.hit().status().code());
+            lookup.hit().release();
+        }
+        lookup.land();
+        return lookup.result();
+    }
+
+    @Test
+    void partsThatNeverCompleteGoStaleLikeAnyEntry() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
+        part(cache, "/p", 0, 99, 1000);
+        now += 59_000_000_000L;
+        assertEquals(ResponseCache.Result.HIT, rangeResult(cache, "/p", "bytes=10-20"));
+        now += 1_000_000_000L;
+        assertEquals(ResponseCache.Result.MISS, rangeResult(cache, "/p", "bytes=10-20"), "stale at its max-age");
+    }
+
+    @Test
+    void partsCountAgainstTheMemoryBound() {
+        long maxSize = 256 * 1024;
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, maxSize, 16 * 1024, true, Duration.ofDays(1)), () -> now);
+        for (int i = 0; i < 2000; i++) {
+            part(cache, "/k" + i, 0, 4095, 8192);
+        }
+        assertTrue(cache.weight() <= maxSize, "held " + cache.weight() + " of at most " + maxSize);
+        assertTrue(cache.weight() > maxSize / 2, "and still holds a useful share: " + cache.weight());
+    }
+
+    @Test
+    void aPartOfARepresentationOverTheObjectLimitIsNotStored() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
+        assertNull(part(cache, "/big", 0, 99, (1 << 16) + 1), "it could never be completed within the limit");
+        assertTrue(part(cache, "/fits", 0, 99, 1 << 16) != null);
+        assertEquals(ResponseCache.Result.MISS, rangeResult(cache, "/big", "bytes=0-9"));
+        assertEquals(ResponseCache.Result.HIT, rangeResult(cache, "/fits", "bytes=0-9"));
+    }
+
+    @Test
+    void aPartWhoseBodyIsNotItsContentRangeIsNotStored() {
+        ResponseCache cache = new ResponseCache(new CacheConfig(true, 1 << 20, 1 << 16, true, Duration.ofDays(1)), () -> now);
+        HttpRequest request = request("/short");
+        request.headers().set(HttpHeaderNames.RANGE, "bytes=0-99");
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT);
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "max-age=60").set(HttpHeaderNames.ETAG, "\"v1\"")
+                .set(HttpHeaderNames.CONTENT_RANGE, "bytes 0-99/1000");
+        ResponseCache.Fill fill = cache.lookup("app", "a.test", request, false).fill(response);
+        fill.append(Unpooled.wrappedBuffer(new byte[50]));
+        fill.store();
+        assertEquals(ResponseCache.Result.MISS, rangeResult(cache, "/short", "bytes=0-9"));
     }
 }

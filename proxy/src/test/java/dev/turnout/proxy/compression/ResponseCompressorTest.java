@@ -55,6 +55,7 @@ class ResponseCompressorTest {
     @CsvSource(delimiter = '|', nullValues = "none", textBlock = """
             gzip, br                   | br
             gzip                       | gzip
+            ' GZip '                   | gzip
             gzip, deflate              | gzip
             zstd;q=1, br;q=0.5         | zstd
             br;q=0, gzip               | gzip
