@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A stored answer: immutable once stored. Complete, its body is a plain array, which the JVM keeps
+ * A stored answer: its fields, body and {@link Freshness} never change once stored (a newer answer
+ * makes a new one). Complete, its body is a plain array, which the JVM keeps
  * out of the young generation once it is large, and which a hit wraps without copying. Incomplete
  * (stored from 206 parts, RFC 9111 3.3), it holds the {@link PartialContent} received so far and
  * answers only ranges that lie within one run of it.
@@ -19,8 +20,6 @@ import java.util.Set;
  * {@code Content-Length}, as {@link AsciiString}s that the encoder copies as bytes; and for the
  * current second, those fields with its {@code Age}, {@code X-Cache: HIT} and {@code Cache-Status},
  * remembered until the next, so that a plain hit copies one block and adds nothing.
- *
- * @see Freshness for the times it is fresh, or stale and still usable
  */
 final class CachedResponse {
 

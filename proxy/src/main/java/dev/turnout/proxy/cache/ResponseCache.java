@@ -340,7 +340,10 @@ public final class ResponseCache {
             return fill;
         }
 
-        /** The origin's 304 to a request it could tell apart updates the stored answer it selects. */
+        /**
+         * The origin's 304 to the client's own conditional request updates the stored answer of this
+         * request's variant when it selects it (RFC 9111 4.3.4); a request that may not store updates nothing.
+         */
         private void updateSelected(HttpHeaders notModified) {
             List<String> vary = varyByResource.getIfPresent(resource);
             if (!mayStore || vary == null) {
