@@ -78,6 +78,11 @@ public final class HeadSyntax {
     private int fields;
     private boolean folded;
     private boolean inFold;
+    // After a field's colon, until its line ends: where its value lies so far (OWS trimmed), kept here
+    // and stored in spans at the end of the line, so that the usual value byte costs two compares.
+    private boolean inValue;
+    private int valueStart = -1;
+    private int valueEnd = -1;
     private final ByteProcessor scanner = b -> {
         verdict = next(b);
         position++;
@@ -117,6 +122,7 @@ public final class HeadSyntax {
         fields = 0;
         folded = false;
         inFold = false;
+        inValue = false;
     }
 
     /** Bytes of the head checked so far (since {@link #reset()}). */
@@ -198,6 +204,17 @@ public final class HeadSyntax {
     }
 
     private int next(byte b) {
+        if (inValue) {
+            int u = b & 0xff;
+            if (u > 0x20 && u != 0x7f) { // visible ASCII or obs-text: the usual byte of a value
+                if (valueStart < 0) {
+                    valueStart = position;
+                }
+                valueEnd = position + 1;
+                lineLength++;
+                return MORE;
+            }
+        }
         if (afterCr) {
             if (b != '\n') {
                 return BAD_REQUEST; // a CR alone
@@ -208,6 +225,7 @@ public final class HeadSyntax {
         }
         if (b == '\r') {
             afterCr = true;
+            inValue = false; // only LF may follow, which the slow path checks
             return MORE;
         }
         if (b == '\n') {
@@ -238,12 +256,12 @@ public final class HeadSyntax {
                     // whitespace before the first field continues none and is refused too (RFC 9112 2.2)
                     return BAD_REQUEST;
                 }
-                if (fields == 0) {
-                    return BAD_REQUEST; // whitespace before the first field (RFC 9112 2.2): no field to continue
-                }
                 lineLength++; // a response's obs-fold is unfolded (RFC 9112 5.2): its field's value goes on
                 inFold = true;
                 folded = true;
+                inValue = true;
+                valueStart = spans[(fields - 1) * HeadFields.SPAN + 2];
+                valueEnd = spans[(fields - 1) * HeadFields.SPAN + 3];
                 return MORE;
             }
             inName = true;
@@ -257,6 +275,7 @@ public final class HeadSyntax {
                     return BAD_REQUEST; // an empty name
                 }
                 inName = false;
+                inValue = true;
                 if (!nameEnded) {
                     spans[fields * HeadFields.SPAN + 1] = position;
                 }
@@ -271,11 +290,10 @@ public final class HeadSyntax {
         } else if ((u < 0x20 && u != '\t') || u == 0x7f) {
             return BAD_REQUEST; // values may hold HTAB and obs-text, no other control
         } else if (b != ' ' && b != '\t') {
-            int field = (inFold ? fields - 1 : fields) * HeadFields.SPAN;
-            if (spans[field + 2] < 0) {
-                spans[field + 2] = position;
+            if (valueStart < 0) {
+                valueStart = position;
             }
-            spans[field + 3] = position + 1;
+            valueEnd = position + 1;
         }
         lineLength++;
         return MORE;
@@ -290,8 +308,8 @@ public final class HeadSyntax {
         }
         spans[at] = position;
         spans[at + 1] = -1;
-        spans[at + 2] = -1;
-        spans[at + 3] = -1;
+        valueStart = -1;
+        valueEnd = -1;
     }
 
     private int requestLine(byte b) {
@@ -345,12 +363,19 @@ public final class HeadSyntax {
         if (inName) {
             return BAD_REQUEST; // a field line without a colon
         }
-        if (!inFold) {
+        inValue = false;
+        if (inFold) {
+            int at = (fields - 1) * HeadFields.SPAN;
+            spans[at + 2] = valueStart;
+            spans[at + 3] = valueEnd;
+        } else {
             int at = fields * HeadFields.SPAN;
-            if (spans[at + 2] < 0) {
-                spans[at + 2] = position; // an empty value
-                spans[at + 3] = position;
+            if (valueStart < 0) {
+                valueStart = position; // an empty value
+                valueEnd = position;
             }
+            spans[at + 2] = valueStart;
+            spans[at + 3] = valueEnd;
             fields++;
         }
         line++;
