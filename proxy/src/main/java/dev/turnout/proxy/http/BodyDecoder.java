@@ -8,9 +8,11 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -267,6 +269,46 @@ public final class BodyDecoder {
         failed.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(why)));
         out.accept(failed);
         return true;
+    }
+
+    /** Whether the last transfer coding of {@code fields} (all Transfer-Encoding lines) is chunked. */
+    public static boolean endsInChunked(HttpHeaders fields) {
+        List<String> codings = fields.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        String last = codings.get(codings.size() - 1);
+        return last.substring(last.lastIndexOf(',') + 1).trim().equalsIgnoreCase("chunked");
+    }
+
+    /**
+     * The message's Content-Length, one length possibly repeated (RFC 9110 8.6 lets "5, 5" stand for 5;
+     * the field is then set to the one value, so the far side gets one length); -1 when the values
+     * disagree or one is not a length. Call it when the field is present.
+     */
+    public static long contentLength(HttpHeaders fields) {
+        List<String> lines = fields.getAll(HttpHeaderNames.CONTENT_LENGTH);
+        boolean single = lines.size() == 1 && lines.get(0).indexOf(',') < 0;
+        long length = -1;
+        for (String value : single ? lines : List.of(String.join(",", lines).split(",", -1))) {
+            String digits = value.trim();
+            if (digits.isEmpty() || digits.length() > 18) {
+                return -1;
+            }
+            long parsed = 0;
+            for (int i = 0; i < digits.length(); i++) {
+                char c = digits.charAt(i);
+                if (c < '0' || c > '9') {
+                    return -1;
+                }
+                parsed = parsed * 10 + (c - '0');
+            }
+            if (length >= 0 && parsed != length) {
+                return -1;
+            }
+            length = parsed;
+        }
+        if (!single) {
+            fields.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length));
+        }
+        return length;
     }
 
     /** Forgets the body in progress (the connection closes). */

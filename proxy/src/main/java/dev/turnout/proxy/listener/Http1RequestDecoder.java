@@ -17,7 +17,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -241,45 +240,14 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
             if (sized || version == HttpVersion.HTTP_1_0) {
                 return BROKEN; // both (the smuggling vector), or a coding HTTP/1.0 does not know
             }
-            List<String> codings = fields.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-            String last = codings.get(codings.size() - 1);
             // A coding that does not end in chunked has no knowable length (RFC 9112 6.3: 400).
-            return last.substring(last.lastIndexOf(',') + 1).trim().equalsIgnoreCase("chunked") ? CHUNKED : BROKEN;
+            return BodyDecoder.endsInChunked(fields) ? CHUNKED : BROKEN;
         }
         if (!sized) {
             return 0;
         }
-        List<String> lengths = fields.getAll(HttpHeaderNames.CONTENT_LENGTH);
-        long length = contentLength(lengths);
-        if (length >= 0 && (lengths.size() > 1 || lengths.get(0).indexOf(',') >= 0)) {
-            fields.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length)); // the backend gets one length
-        }
-        return length;
-    }
-
-    /** One length, possibly repeated (RFC 9110 8.6 lets "5, 5" stand for 5); anything else is broken. */
-    private static long contentLength(List<String> lines) {
-        long length = -1;
-        for (String value : lines.size() == 1 && lines.get(0).indexOf(',') < 0 ? lines
-                : List.of(String.join(",", lines).split(",", -1))) {
-            String digits = value.trim();
-            if (digits.isEmpty() || digits.length() > 18) {
-                return BROKEN;
-            }
-            long parsed = 0;
-            for (int i = 0; i < digits.length(); i++) {
-                char c = digits.charAt(i);
-                if (c < '0' || c > '9') {
-                    return BROKEN;
-                }
-                parsed = parsed * 10 + (c - '0');
-            }
-            if (length >= 0 && parsed != length) {
-                return BROKEN;
-            }
-            length = parsed;
-        }
-        return length;
+        long length = BodyDecoder.contentLength(fields);
+        return length < 0 ? BROKEN : length;
     }
 
     private static final HttpMethod[] COMMON = {HttpMethod.GET, HttpMethod.POST, HttpMethod.HEAD, HttpMethod.PUT,

@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -263,44 +262,13 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
             if (sized || version == HttpVersion.HTTP_1_0) {
                 return BROKEN;
             }
-            List<String> codings = fields.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-            String last = codings.get(codings.size() - 1);
-            return last.substring(last.lastIndexOf(',') + 1).trim().equalsIgnoreCase("chunked") ? CHUNKED : UNTIL_CLOSE;
+            return BodyDecoder.endsInChunked(fields) ? CHUNKED : UNTIL_CLOSE;
         }
         if (!sized) {
             return UNTIL_CLOSE;
         }
-        List<String> lengths = fields.getAll(HttpHeaderNames.CONTENT_LENGTH);
-        long length = contentLength(lengths);
-        if (length >= 0 && (lengths.size() > 1 || lengths.get(0).indexOf(',') >= 0)) {
-            fields.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length)); // the client gets one length
-        }
-        return length;
-    }
-
-    /** One length, possibly repeated (RFC 9110 8.6 lets "5, 5" stand for 5); anything else is broken. */
-    private static long contentLength(List<String> lines) {
-        long length = -1;
-        for (String value : lines.size() == 1 && lines.get(0).indexOf(',') < 0 ? lines
-                : List.of(String.join(",", lines).split(",", -1))) {
-            String digits = value.trim();
-            if (digits.isEmpty() || digits.length() > 18) {
-                return BROKEN;
-            }
-            long parsed = 0;
-            for (int i = 0; i < digits.length(); i++) {
-                char c = digits.charAt(i);
-                if (c < '0' || c > '9') {
-                    return BROKEN;
-                }
-                parsed = parsed * 10 + (c - '0');
-            }
-            if (length >= 0 && parsed != length) {
-                return BROKEN;
-            }
-            length = parsed;
-        }
-        return length;
+        long length = BodyDecoder.contentLength(fields);
+        return length < 0 ? BROKEN : length;
     }
 
     private void fireBody(HttpContent content) {
