@@ -3,6 +3,7 @@ package dev.turnout.proxy.listener;
 import dev.turnout.proxy.http.BodyDecoder;
 import dev.turnout.proxy.http.HeadFields;
 import dev.turnout.proxy.http.HeadSyntax;
+import dev.turnout.proxy.http.PartialReads;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -57,8 +58,6 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
     private static final byte[] VERSION_NOT_SUPPORTED = closingAnswer("505 HTTP Version Not Supported",
             "only HTTP/1.1 and HTTP/1.0 are spoken here");
 
-    /** A read this small is copied behind the rest of a head rather than composed with it. */
-    private static final int SMALL_READ = 4096;
 
     private final long headerNanos;
     private final long bodyNanos;
@@ -127,11 +126,7 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
         }
         ByteBuf bytes = in;
         if (pending != null) {
-            // The rest of a head or a line: a small read is added to it; a big one (a body) is not copied.
-            bytes = in.readableBytes() <= SMALL_READ ? pending.writeBytes(in) : Unpooled.wrappedBuffer(pending, in);
-            if (bytes == pending) {
-                in.release();
-            }
+            bytes = PartialReads.join(pending, in);
             pending = null;
         }
         try {
@@ -297,10 +292,7 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
             bytes.release();
             return;
         }
-        ByteBuf rest = ctx.alloc().buffer(Math.max(256, bytes.readableBytes() * 2));
-        rest.writeBytes(bytes);
-        bytes.release();
-        pending = rest;
+        pending = PartialReads.keep(ctx.alloc(), bytes);
     }
 
     @Override

@@ -3,8 +3,8 @@ package dev.turnout.proxy.upstream;
 import dev.turnout.proxy.http.BodyDecoder;
 import dev.turnout.proxy.http.HeadFields;
 import dev.turnout.proxy.http.HeadSyntax;
+import dev.turnout.proxy.http.PartialReads;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
@@ -45,8 +45,6 @@ import java.util.function.Consumer;
  */
 public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
 
-    /** A read this small is copied behind the rest of a head rather than composed with it. */
-    private static final int SMALL_READ = 4096;
     private static final long NO_BODY = 0;
     private static final long CHUNKED = -1;
     private static final long UNTIL_CLOSE = -2;
@@ -109,11 +107,7 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
         }
         ByteBuf bytes = in;
         if (pending != null) {
-            // The rest of a head or a line: a small read is added to it; a big one (a body) is not copied.
-            bytes = in.readableBytes() <= SMALL_READ ? pending.writeBytes(in) : Unpooled.wrappedBuffer(pending, in);
-            if (bytes == pending) {
-                in.release();
-            }
+            bytes = PartialReads.join(pending, in);
             pending = null;
         }
         reading = bytes;
@@ -302,10 +296,7 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
             bytes.release();
             return;
         }
-        ByteBuf rest = ctx.alloc().buffer(Math.max(256, bytes.readableBytes() * 2));
-        rest.writeBytes(bytes);
-        bytes.release();
-        pending = rest;
+        pending = PartialReads.keep(ctx.alloc(), bytes);
     }
 
     @Override
