@@ -89,9 +89,18 @@ public final class ResponseCompressor extends HttpContentCompressor {
 
     @Override
     protected Result beginEncode(HttpResponse response, String acceptEncoding) throws Exception {
+        return markVary(response) ? super.beginEncode(response, acceptEncoding) : null;
+    }
+
+    /**
+     * Whether this answer is worth compressing: a compressible type, not a range, not encoded already
+     * and not known to be short. Such an answer is marked {@code Vary: Accept-Encoding} here, since its
+     * form depends on the field whether or not this client gets it compressed.
+     */
+    public boolean markVary(HttpResponse response) {
         HttpHeaders headers = response.headers();
         if (!compressibleType(headers.get(HttpHeaderNames.CONTENT_TYPE))) {
-            return null;
+            return false;
         }
         boolean range = response.status().equals(HttpResponseStatus.PARTIAL_CONTENT)
                 || headers.contains(HttpHeaderNames.CONTENT_RANGE);
@@ -99,13 +108,18 @@ public final class ResponseCompressor extends HttpContentCompressor {
                 && !headers.contains(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.IDENTITY, true);
         long length = HttpUtil.getContentLength(response, -1L);
         if (range || encoded || (length >= 0 && length < config.minLength())) {
-            return null; // compressed for no one: its form does not depend on Accept-Encoding
+            return false; // compressed for no one: its form does not depend on Accept-Encoding
         }
         if (!headers.containsValue(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING, true)
                 && !headers.containsValue(HttpHeaderNames.VARY, "*", true)) {
             headers.add(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
         }
-        return super.beginEncode(response, acceptEncoding);
+        return true;
+    }
+
+    /** The coding this client would get for an answer worth compressing, or null for identity. */
+    public String codingFor(String acceptEncoding) {
+        return negotiate(acceptEncoding, preference);
     }
 
     /**

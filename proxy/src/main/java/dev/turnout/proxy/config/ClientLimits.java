@@ -10,7 +10,8 @@ package dev.turnout.proxy.config;
  * @param http2Streams the most HTTP/2 streams one connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)
  * @param http2Window  each HTTP/2 stream's receive window (SETTINGS_INITIAL_WINDOW_SIZE): request body bytes a
  *                     client may send ahead of the backend taking them
+ * @param http2ConnectionWindow each HTTP/2 connection's receive window, shared by its streams
  */
 public record ClientLimits(int requestLine, int headerSize, int headerCount, int connections, int http2Streams,
-        int http2Window) {
+        int http2Window, int http2ConnectionWindow) {
 }

@@ -94,6 +94,7 @@ public final class ConfigDiff {
         changed(keys, "turnout.limits.connections", l, m, ClientLimits::connections);
         changed(keys, "turnout.limits.http2.max-concurrent-streams", l, m, ClientLimits::http2Streams);
         changed(keys, "turnout.limits.http2.initial-window-size", l, m, ClientLimits::http2Window);
+        changed(keys, "turnout.limits.http2.connection-window-size", l, m, ClientLimits::http2ConnectionWindow);
         CompressionConfig z = current.compression();
         CompressionConfig y = next.compression();
         changed(keys, "turnout.compression.enabled", z, y, CompressionConfig::enabled);

@@ -41,7 +41,7 @@ public final class ConfigKeys {
     static final Section LIMITS = new Section("turnout.limits", Set.of("request-line", "header-size", "header-count",
             "connections", "http2"));
     static final Section LIMITS_HTTP2 = new Section("turnout.limits.http2", Set.of("max-concurrent-streams",
-            "initial-window-size"));
+            "initial-window-size", "connection-window-size"));
     static final Section SHUTDOWN = new Section("turnout.shutdown", Set.of("grace"));
     static final Section ACCESS_LOG = new Section("turnout.access-log", Set.of("file", "format"));
     static final Section METRICS = new Section("turnout.metrics", Set.of("enabled"));

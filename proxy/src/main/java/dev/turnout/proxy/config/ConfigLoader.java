@@ -280,7 +280,8 @@ public final class ConfigLoader {
         return new ClientLimits((int) bytesIn(l, key, "request-line", 256, 1 << 20),
                 (int) bytesIn(l, key, "header-size", 1024, 1 << 20), intIn(l, key, "header-count", 1, 10_000),
                 intIn(l, key, "connections", 1, 10_000_000), intIn(h2, h2Key, "max-concurrent-streams", 1, 10_000),
-                (int) bytesIn(h2, h2Key, "initial-window-size", 1024, Integer.MAX_VALUE));
+                (int) bytesIn(h2, h2Key, "initial-window-size", 1024, Integer.MAX_VALUE),
+                (int) bytesIn(h2, h2Key, "connection-window-size", 65_535, Integer.MAX_VALUE));
     }
 
     static long bytesIn(Config c, String parentKey, String path, long min, long max) {

@@ -150,6 +150,14 @@ public final class Exchange {
         return attempt.backend();
     }
 
+    /** Writes this exchange's access-log line; {@code endNanos} closes its duration. */
+    public void logAccess(long endNanos) {
+        Backend used = backend();
+        shared.accessLog().log(clientIp(), method(), uri(), status(), bodyBytes(), endNanos - startNanos(),
+                route == null ? "-" : route.name(), pool == null ? "-" : pool.name(), used == null ? "-" : used.id(),
+                requestId());
+    }
+
     /** A gRPC call whose grpc-timeout bounds the backend exchange, instead of the response timeout. */
     boolean hasCallDeadline() {
         return grpc.hasDeadline();

@@ -4,7 +4,7 @@ import io.netty.channel.ChannelHandler;
 
 /**
  * The read deadlines of one client request, kept by a handler in front of {@link ProxyFrontendHandler}:
- * {@link Http1RequestDecoder} on an HTTP/1.1 connection, {@link Http2StreamGuard} on an HTTP/2 stream.
+ * {@link Http1RequestDecoder} on an HTTP/1.1 connection (an HTTP/2 stream keeps its own, {@link Http2ClientStream}).
  * The frontend says where the decoded request is; when a deadline passes the guard fires
  * {@link #EXPIRED} down the pipeline, and the frontend answers 408, or calls {@link #extend()} when it
  * had paused reading itself.

@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * HTTP/2 connections closed for abuse, by kind, for {@code turnout_http2_abuse_total{kind}}. Netty's
- * codec detects most kinds (its limits are set in {@link GuardedHttp2FrameCodec}) and says which in
- * its error's message; {@link Http2ConnectionGuard} detects PING and SETTINGS floods.
+ * codec detects most kinds (its limits are set in {@link Http2ServerConnection}) and says which in
+ * its error's message; {@link Http2ServerConnection} counts PING and SETTINGS floods itself.
  */
 public final class Http2Abuse {
 

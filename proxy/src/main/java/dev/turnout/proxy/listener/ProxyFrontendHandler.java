@@ -24,20 +24,15 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection (HTTP/1.1, or an HTTP/2 stream on its child channel): it owns the socket,
+ * One HTTP/1.1 client connection: it owns the socket,
  * pipelining and back-pressure, and runs one {@link Exchange} at a time, as that exchange's
  * {@link Downstream}.
  *
@@ -73,8 +68,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private ChannelHandlerContext ctx;
     private Exchange exchange;
     private ClientReadTimeout readTimeout;
-    private String clientIp;
-    private boolean peerTrusted;
+    private ClientAddress client;
     private int pausedBy;
     private boolean drainingPipeline;
     // Shutting down, or the client misbehaved: no keep-alive after the exchange in progress.
@@ -97,6 +91,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.exchange = new Exchange(shared, this, ctx.channel().eventLoop(), secure);
+        this.client = new ClientAddress(ctx.channel(), trustedProxies);
         this.idleSinceNanos = System.nanoTime();
         this.readTimeout = ctx.pipeline().get(ClientReadTimeout.class);
     }
@@ -336,20 +331,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         ctx.writeAndFlush(response, ctx.voidPromise());
     }
 
-    /**
-     * Over HTTP/1.1 the interim answer is a head of its own. Over HTTP/2 it is a HEADERS frame that
-     * does not end the stream, written past the HTTP/2 translation, which would end the stream after
-     * a bodiless answer other than 100.
-     */
+    /** The interim answer is a head of its own. */
     @Override
     public void interim(FullHttpResponse interim) {
-        if (ctx.channel() instanceof Http2StreamChannel) {
-            Http2Headers headers = HttpConversionUtil.toHttp2Headers(interim, true);
-            interim.release();
-            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
-        } else {
-            ctx.writeAndFlush(interim);
-        }
+        ctx.writeAndFlush(interim);
     }
 
     @Override
@@ -417,39 +402,25 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         return !closing && !closeAfterExchange;
     }
 
-    /** The connection's client: the PROXY header's source when there was one, else the peer's address. */
     @Override
     public String clientIp() {
-        if (clientIp == null) {
-            String proxied = ProxyProtocolSource.clientOf(ctx.channel());
-            clientIp = proxied != null ? proxied : ctx.channel().remoteAddress() instanceof InetSocketAddress a
-                    ? a.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
-            peerTrusted = trustedProxies.trusts(clientIp);
-        }
-        return clientIp;
+        return client.ip();
     }
 
     @Override
     public boolean peerTrusted() {
-        clientIp();
-        return peerTrusted;
+        return client.peerTrusted();
     }
 
     @Override
     public String clientIp(HttpHeaders headers) {
-        String peer = clientIp();
-        return peerTrusted ? trustedProxies.clientOf(peer, headers) : peer;
+        return client.ipOf(headers);
     }
 
     @Override
     public void ended(Exchange ended, long endNanos) {
         idleSinceNanos = endNanos;
-        Route route = ended.route();
-        Pool pool = ended.pool();
-        Backend backend = ended.backend();
-        shared.accessLog().log(ended.clientIp(), ended.method(), ended.uri(), ended.status(), ended.bodyBytes(),
-                endNanos - ended.startNanos(), route == null ? "-" : route.name(), pool == null ? "-" : pool.name(),
-                backend == null ? "-" : backend.id(), ended.requestId());
+        ended.logAccess(endNanos);
     }
 
     /**
@@ -479,8 +450,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         self[0] = tunnel;
         backend.tunnelOpened(closer);
         ctx.writeAndFlush(answer); // encoded now, before the HTTP codec leaves the pipeline
-        ChannelPipeline client = ctx.pipeline();
-        client.addLast(PipelineNames.TUNNEL, tunnel.towardBackend());
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.addLast(PipelineNames.TUNNEL, tunnel.towardBackend());
         up.pipeline().addLast(PipelineNames.TUNNEL, tunnel.towardClient());
         // This handler leaves first, so that bytes the codecs still hold go straight to the tunnel.
         closing = true;
@@ -488,10 +459,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         if (readTimeout != null) {
             readTimeout.stop();
         }
-        client.remove(this);
+        pipeline.remove(this);
         for (String name : PipelineNames.CLIENT_HTTP) {
-            if (client.get(name) != null) {
-                client.remove(name);
+            if (pipeline.get(name) != null) {
+                pipeline.remove(name);
             }
         }
         for (String name : PipelineNames.BACKEND_HTTP) {
@@ -499,7 +470,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
                 up.pipeline().remove(name);
             }
         }
-        client.channel().config().setAutoRead(true);
+        pipeline.channel().config().setAutoRead(true);
         up.config().setAutoRead(true);
     }
 

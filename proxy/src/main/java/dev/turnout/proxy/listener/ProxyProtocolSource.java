@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +22,8 @@ final class ProxyProtocolSource extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyProtocolSource.class);
     private static final AttributeKey<String> CLIENT = AttributeKey.valueOf("turnout.proxy-protocol.client");
 
-    /** The client address a PROXY header gave the connection carrying {@code channel} (an HTTP/2 stream's parent), or null. */
-    static String clientOf(Channel channel) {
-        Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
+    /** The client address a PROXY header gave this connection, or null. */
+    static String clientOf(Channel connection) {
         return connection.hasAttr(CLIENT) ? connection.attr(CLIENT).get() : null;
     }
 

@@ -30,9 +30,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SniHandler;
@@ -174,12 +171,6 @@ public final class ProxyServer {
         pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
     }
 
-    /**
-     * An HTTP/2 connection (negotiated by ALPN): each stream is a child channel on the connection's
-     * event loop, translated to an HTTP/1.1 exchange and proxied like one, so every stream counts
-     * in flight on its backend and backend connections stay HTTP/1.1 and pooled. HTTP/2 flow
-     * control applies per stream: a stream whose client stops reading pauses its backend.
-     */
     /** A plain connection that opened with the HTTP/2 preface (h2c with prior knowledge) leaves HTTP/1.1. */
     private void switchToH2c(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings) {
         for (String name : PipelineNames.HTTP1) {
@@ -190,27 +181,20 @@ public final class ProxyServer {
         addHttp2(pipeline, shared, settings, false);
     }
 
+    /**
+     * An HTTP/2 connection (negotiated by ALPN, or h2c): its streams run on the connection's own
+     * pipeline, each the client side of one exchange, proxied like an HTTP/1.1 request, so every
+     * stream counts in flight on its backend and backend connections stay pooled.
+     */
     private void addHttp2(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
         Timeouts timeouts = settings.timeouts();
+        Http2ServerConnection.StreamSettings streams = new Http2ServerConnection.StreamSettings(shared, secure,
+                timeouts.bodyRead().toNanos(), timeouts.idle().toNanos(), settings.compressors());
         pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PipelineNames.H2_HEADER_BLOCK, new Http2HeaderBlockGuard(timeouts.headerRead().toNanos()))
-                .addLast(PipelineNames.H2, GuardedHttp2FrameCodec.forServer(settings.limits(), http2Abuse))
-                .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel stream) {
-                        stream.pipeline().addLast(PipelineNames.H2_HTTP, new Http2StreamFrameToHttpObjectCodec(true))
-                                .addLast(PipelineNames.H2_ADAPT, new Http2RequestAdapter())
-                                .addLast(PipelineNames.READ_TIMEOUT, new Http2StreamGuard(timeouts.bodyRead().toNanos(),
-                                        timeouts.idle().toNanos()));
-                        if (settings.compressors() != null) {
-                            stream.pipeline().addLast(PipelineNames.COMPRESS, settings.compressors().get());
-                        }
-                        stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
-                    }
-                }))
-                .addLast(PipelineNames.H2_GUARD, new Http2ConnectionGuard(http2Abuse));
+                .addLast(PipelineNames.H2, Http2ServerConnection.create(settings.limits(), http2Abuse, streams,
+                        new ClientAddress(pipeline.channel(), trustedProxies)));
     }
-
 
     /** Binds the plain listener; returns the bound address (the real port when 0 was asked for). */
     public InetSocketAddress start(HostPort listen) throws IOException, InterruptedException {

@@ -24,9 +24,6 @@ public final class PipelineNames {
     public static final String H2_HEADER_BLOCK = "h2-header-block";
     public static final String H2 = "h2";
     public static final String H2_STREAMS = "h2-streams";
-    public static final String H2_HTTP = "h2-http";
-    public static final String H2_ADAPT = "h2-adapt";
-    public static final String H2_GUARD = "h2-guard";
     /** Both ends of a WebSocket tunnel. */
     public static final String TUNNEL = "tunnel";
 
