@@ -54,9 +54,11 @@ final class Http2ClientStream implements Downstream {
 
     private final Http2ServerConnection connection;
     private final Http2ServerConnection.StreamSettings settings;
-    private final Http2Stream stream;
-    private final int id;
     private final Exchange exchange;
+    private Http2Stream stream;
+    private int id;
+    // Counts the streams this object served: a task left from an earlier one knows it is late.
+    private int generation;
     private final Ticker ticker;
     private final Runnable tick = this::onTick;
     private HttpRequest request;
@@ -73,16 +75,36 @@ final class Http2ClientStream implements Downstream {
     private boolean answered;
     private boolean ended;
     private boolean closed;
+    private boolean recycled;
 
-    Http2ClientStream(Http2ServerConnection connection, Http2Stream stream) {
+    /**
+     * One stream after another: the connection keeps the objects of ended streams for its next ones, so
+     * that a stream costs no new exchange (nor its backend attempt and timer).
+     */
+    Http2ClientStream(Http2ServerConnection connection) {
         this.connection = connection;
         this.settings = connection.settings();
-        this.stream = stream;
-        this.id = stream.id();
         ChannelHandlerContext ctx = connection.context();
         this.exchange = new Exchange(settings.shared(), this, ctx.channel().eventLoop(), settings.secure());
         this.ticker = ctx.executor() instanceof AbstractScheduledEventExecutor scheduler ? scheduler.ticker()
                 : Ticker.systemTicker();
+    }
+
+    /** Serves {@code opened} from here on. */
+    void open(Http2Stream opened) {
+        stream = opened;
+        id = opened.id();
+        generation++;
+        request = null;
+        pausedBy = 0;
+        unconsumed = 0;
+        bodyDue = false;
+        unwritableSince = -1;
+        readNoMore = false;
+        answered = false;
+        ended = false;
+        closed = false;
+        recycled = false;
     }
 
     // ---- the request ------------------------------------------------------------------------
@@ -167,8 +189,31 @@ final class Http2ClientStream implements Downstream {
             compressor.finishAndReleaseAll();
             compressor = null;
         }
-        if (!ended && !answered) {
+        if (exchange.running() && answered) {
+            // Closed by the flush of its own answer, inside a call of the exchange, which ends it; an
+            // exchange still waiting for a body that will not come now is ended just after.
+            int closedGeneration = generation;
+            connection.context().executor().execute(() -> {
+                if (generation == closedGeneration) {
+                    if (exchange.running()) {
+                        exchange.clientClosed();
+                    }
+                    recycleIfDone();
+                }
+            });
+            return;
+        }
+        if (exchange.running()) {
             exchange.clientClosed();
+        }
+        recycleIfDone();
+    }
+
+    /** Once the stream is closed and its exchange over, this object waits for the connection's next stream. */
+    private void recycleIfDone() {
+        if (closed && !recycled && !exchange.running()) {
+            recycled = true;
+            connection.recycle(this);
         }
     }
 
@@ -338,10 +383,11 @@ final class Http2ClientStream implements Downstream {
             return ctx().voidPromise();
         }
         readNoMore = true;
+        Http2Stream answeredStream = stream;
         ChannelPromise sent = ctx().newPromise();
         sent.addListener(done -> {
-            if (!closed) {
-                connection.resetStream(id, Http2Error.NO_ERROR);
+            if (answeredStream.state() != Http2Stream.State.CLOSED) {
+                connection.resetStream(answeredStream.id(), Http2Error.NO_ERROR);
             }
         });
         return sent;
@@ -408,6 +454,7 @@ final class Http2ClientStream implements Downstream {
         ended = true;
         stopTimer();
         connection.flushWrites();
+        recycleIfDone();
     }
 
     @Override

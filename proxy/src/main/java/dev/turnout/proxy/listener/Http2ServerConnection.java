@@ -23,6 +23,7 @@ import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -73,10 +74,14 @@ final class Http2ServerConnection extends Http2ConnectionHandler {
     private final ClientAddress client;
     private final int connectionWindow;
     private final IntObjectMap<Http2ClientStream> streams = new IntObjectHashMap<>();
+    // The objects of ended streams, for the next ones: no more than the most streams ever open at once.
+    private final ArrayDeque<Http2ClientStream> idleStreams = new ArrayDeque<>();
     // Streams that relayed a request head or body in this read: their backend connections are flushed at its end.
     private final List<Http2ClientStream> readThisBatch = new ArrayList<>(4);
     // Made when a stream first answers without compression, to mark Vary: one per connection.
     private ResponseCompressor varyMarker;
+    private final Runnable flushTask = this::flushNow;
+    private boolean flushScheduled;
     private ChannelHandlerContext ctx;
     private long controlWindowStart = System.nanoTime();
     private int pings;
@@ -163,11 +168,17 @@ final class Http2ServerConnection extends Http2ConnectionHandler {
         }
     }
 
+    void recycle(Http2ClientStream ended) {
+        if (ctx.channel().isActive()) {
+            idleStreams.push(ended);
+        }
+    }
+
     /** Bytes of a stream's body that its exchange has taken, given back to the client's window. */
     void consumed(Http2Stream stream, int bytes) {
         try {
             if (decoder().flowController().consumeBytes(stream, bytes)) {
-                flush(ctx);
+                flushWrites();
             }
         } catch (Http2Exception e) {
             onError(ctx, true, e);
@@ -176,11 +187,23 @@ final class Http2ServerConnection extends Http2ConnectionHandler {
 
     void resetStream(int streamId, Http2Error error) {
         resetStream(ctx, streamId, error.code(), ctx.newPromise());
-        flush(ctx);
+        flushWrites();
     }
 
-    /** Writes what the streams wrote, the DATA frames their windows hold back excepted. */
+    /**
+     * Writes what the streams wrote (but the DATA frames their windows hold back) once the event loop has
+     * handled every connection that was ready: streams whose answers end in the same turn of the loop, each
+     * from its own backend connection, share one write to the client.
+     */
     void flushWrites() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ctx.executor().execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
         flush(ctx);
     }
 
@@ -249,7 +272,11 @@ final class Http2ServerConnection extends Http2ConnectionHandler {
             if (opened == null) {
                 return; // already closed by an error the decoder answered
             }
-            stream = new Http2ClientStream(Http2ServerConnection.this, opened);
+            stream = idleStreams.poll();
+            if (stream == null) {
+                stream = new Http2ClientStream(Http2ServerConnection.this);
+            }
+            stream.open(opened);
             streams.put(streamId, stream);
             stream.begin(headers, endOfStream);
         }
