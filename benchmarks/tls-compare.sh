@@ -15,6 +15,7 @@
 # Needs java, wrk, nginx, openssl and taskset (Debian: openjdk-17-jre-headless, wrk, nginx, openssl,
 # util-linux); h2load (nghttp2-client) for the h2 rows.
 # Settings (environment): ROUNDS=5 DURATION=5s CONNECTIONS=32 WARMUP=10s CERT=rsa PROXY_CPU=1 LOAD_CPU=0
+# ONLY="h2 handshake" (a subset of the loads)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,7 @@ LOAD_CPU=${LOAD_CPU:-0}
 TARGETS=(nginx turnout)
 LOADS=(keepalive handshake)
 command -v h2load >/dev/null && LOADS+=(h2)
+[[ -n "${ONLY:-}" ]] && read -ra LOADS <<<"$ONLY"
 
 [[ -f "$TURNOUT_JAR" ]] || { echo "missing $TURNOUT_JAR: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
 for tool in java:openjdk-17-jre-headless wrk:wrk nginx:nginx openssl:openssl taskset:util-linux; do
@@ -173,6 +175,15 @@ for load_name in "${LOADS[@]}"; do
         printf '%-10s %-8s %10.0f %9.3f %7.0f %12.1f\n' "$load_name" "$target" "$(median "$target" "$load_name" rps)" \
             "$(median "$target" "$load_name" p99)" "$(median "$target" "$load_name" errors)" \
             "$(median "$target" "$load_name" cpu)"
+    done
+done
+for load_name in "${LOADS[@]}"; do
+    for target in "${TARGETS[@]}"; do
+        printf '%-10s %-8s req/s by round:' "$load_name" "$target"
+        for ((round = 1; round <= ROUNDS; round++)); do
+            printf ' %.0f' "$(wrk_figure "$WORK/$load_name.$target.$round.txt" rps)"
+        done
+        echo
     done
 done
 for load_name in "${LOADS[@]}"; do

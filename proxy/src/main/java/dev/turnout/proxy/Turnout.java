@@ -67,7 +67,6 @@ public final class Turnout implements AutoCloseable {
 
     private final RuntimeControl control;
     private final ConfigReloader reloader;
-    private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final ProxyServer server;
     private final InetSocketAddress address;
@@ -83,7 +82,6 @@ public final class Turnout implements AutoCloseable {
     private Turnout(TurnoutConfig config, Supplier<TurnoutConfig> source, boolean takeover)
             throws IOException, InterruptedException {
         Transport transport = Transport.best();
-        this.acceptors = transport.newGroup(1, "turnout-accept");
         this.workers = transport.newGroup(config.effectiveIoThreads(), "turnout-io");
         this.healthThread = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "turnout-health");
@@ -165,7 +163,7 @@ public final class Turnout implements AutoCloseable {
                         .description("Access-log lines dropped because the disk fell behind or a write failed")
                         .register(metrics.registry());
             }
-            this.server = new ProxyServer(transport, acceptors, workers, control.routing(), connector, ejector, cache, metrics,
+            this.server = new ProxyServer(transport, workers, control.routing(), connector, ejector, cache, metrics,
                     accessLog, config.clientAddress(), takeover);
             if (config.tls() != null) {
                 TlsContexts tls = TlsContexts.load(config.tls());
@@ -365,7 +363,6 @@ public final class Turnout implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (accessLog instanceof FileAccessLog file) {
             try {

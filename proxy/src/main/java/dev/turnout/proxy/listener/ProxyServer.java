@@ -61,7 +61,6 @@ public final class ProxyServer {
     private final ChannelGroup connections = new DefaultChannelGroup("turnout-clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> serverChannels = new ArrayList<>();
     private final Transport transport;
-    private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private FrontendShared shared;
     private final boolean takeover;
@@ -75,7 +74,7 @@ public final class ProxyServer {
     private record Compressors(CompressionConfig config, Supplier<ResponseCompressor> factory) {
     }
 
-    public ProxyServer(Transport transport, EventLoopGroup acceptors, EventLoopGroup workers, RoutingState routing,
+    public ProxyServer(Transport transport, EventLoopGroup workers, RoutingState routing,
             UpstreamConnector connector, OutlierEjector ejector, ResponseCache cache, TrafficMetrics metrics, AccessLog accessLog,
             ClientAddressConfig clientAddress,
             boolean takeover) {
@@ -83,7 +82,6 @@ public final class ProxyServer {
         this.proxyProtocol = clientAddress.proxyProtocol();
         this.trustedProxies = new TrustedProxies(clientAddress.trustedProxies());
         this.transport = transport;
-        this.acceptors = acceptors;
         this.workers = workers;
         this.shared = new FrontendShared(routing, connector, ejector, cache, metrics, accessLog, null);
     }
@@ -114,7 +112,8 @@ public final class ProxyServer {
     private ServerBootstrap bootstrap(TlsContexts tls) {
         FrontendShared shared = this.shared;
         return new ServerBootstrap()
-                .group(acceptors, workers)
+                // Accepted on an event loop too: no thread of its own to hand each new connection over from.
+                .group(workers, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
