@@ -9,6 +9,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -39,8 +40,18 @@ final class Http2RequestFields extends HttpHeaders {
         }
     }
 
+    /** The name as HTTP/2 spells it: lower case (a name already so is used as it is). */
     private static CharSequence key(CharSequence name) {
-        return name instanceof AsciiString ascii ? ascii.toLowerCase() : AsciiString.of(name).toLowerCase();
+        if (name instanceof AsciiString ascii) {
+            return ascii.toLowerCase();
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return AsciiString.of(name).toLowerCase();
+            }
+        }
+        return name;
     }
 
     private static CharSequence value(Object value) {
@@ -132,6 +143,36 @@ final class Http2RequestFields extends HttpHeaders {
             all.add(fields.authority().toString());
         }
         return all;
+    }
+
+    /** The values of {@code name} in place, without a list (the framing checks ask for each request). */
+    @Override
+    public Iterator<? extends CharSequence> valueCharSequenceIterator(CharSequence name) {
+        CharSequence k = key(name);
+        if (k.length() > 0 && k.charAt(0) == ':') {
+            return Collections.emptyIterator();
+        }
+        Iterator<CharSequence> values = fields.valueIterator(k);
+        if (!values.hasNext() && HOST.contentEquals(k) && fields.authority() != null) {
+            return List.of(fields.authority()).iterator();
+        }
+        return values;
+    }
+
+    @Override
+    public Iterator<String> valueStringIterator(CharSequence name) {
+        Iterator<? extends CharSequence> values = valueCharSequenceIterator(name);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return values.hasNext();
+            }
+
+            @Override
+            public String next() {
+                return values.next().toString();
+            }
+        };
     }
 
     @Override
