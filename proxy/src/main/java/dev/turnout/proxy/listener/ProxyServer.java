@@ -26,6 +26,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -57,6 +58,13 @@ public final class ProxyServer {
     private static final byte[] TOO_MANY_CONNECTIONS = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
             + "Content-Length: " + TOO_MANY_CLIENTS.length() + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
             + TOO_MANY_CLIENTS).getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * How much answer a client connection may hold unsent before its backend's reads pause (and resume under
+     * half of it): room for a whole 64 KiB answer and its head, as nginx's proxy buffers, so that an answer
+     * that size flows without pausing the backend, toggling its reads, for every answer.
+     */
+    private static final WriteBufferWaterMark CLIENT_WRITE_BUFFER = new WriteBufferWaterMark(128 * 1024, 256 * 1024);
 
     private final ChannelGroup connections = new DefaultChannelGroup("turnout-clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> serverChannels = new ArrayList<>();
@@ -118,6 +126,7 @@ public final class ProxyServer {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WRITE_BUFFER)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
