@@ -14,7 +14,7 @@
 #
 # Needs java, wrk, nginx, openssl and taskset (Debian: openjdk-17-jre-headless, wrk, nginx, openssl,
 # util-linux); h2load (nghttp2-client) for the h2 rows.
-# Settings (environment): ROUNDS=5 DURATION=5s CONNECTIONS=32 WARMUP=10s CERT=rsa PROXY_CPU=1 LOAD_CPU=0
+# Settings (environment): ROUNDS=5 DURATION=5s CONNECTIONS=32 WARMUP=20s CERT=rsa PROXY_CPU=1 LOAD_CPU=0
 # ONLY="h2 handshake" (a subset of the loads)
 set -euo pipefail
 
@@ -23,7 +23,7 @@ TURNOUT_JAR="$ROOT/proxy/target/turnout.jar"
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
-WARMUP=${WARMUP:-10s}
+WARMUP=${WARMUP:-20s}
 CERT=${CERT:-rsa}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
