@@ -28,7 +28,7 @@ import java.util.Set;
  * <p>Field names compare case-insensitively, and the order of fields is kept: an added field goes
  * last, a set one replaces the first of its name in place. One thread at a time, as every message.
  */
-public final class HeadFields extends HttpHeaders {
+public final class HeadFields extends TextFields {
 
     /** Ints per field in a span array: name start, name end, value start, value end. */
     public static final int SPAN = 4;
@@ -187,64 +187,9 @@ public final class HeadFields extends HttpHeaders {
     }
 
     @Override
-    public String get(String name) {
-        return get((CharSequence) name);
-    }
-
-    @Override
     public String get(CharSequence name) {
         int field = find(name, 0);
         return field < 0 ? null : value(field);
-    }
-
-    @Override
-    public Integer getInt(CharSequence name) {
-        String value = get(name);
-        try {
-            return value == null ? null : Integer.valueOf(value.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    @Override
-    public int getInt(CharSequence name, int defaultValue) {
-        Integer value = getInt(name);
-        return value == null ? defaultValue : value;
-    }
-
-    @Override
-    public Short getShort(CharSequence name) {
-        String value = get(name);
-        try {
-            return value == null ? null : Short.valueOf(value.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    @Override
-    public short getShort(CharSequence name, short defaultValue) {
-        Short value = getShort(name);
-        return value == null ? defaultValue : value;
-    }
-
-    @Override
-    public Long getTimeMillis(CharSequence name) {
-        String value = get(name);
-        Date date = value == null ? null : DateFormatter.parseHttpDate(value);
-        return date == null ? null : date.getTime();
-    }
-
-    @Override
-    public long getTimeMillis(CharSequence name, long defaultValue) {
-        Long value = getTimeMillis(name);
-        return value == null ? defaultValue : value;
-    }
-
-    @Override
-    public List<String> getAll(String name) {
-        return getAll((CharSequence) name);
     }
 
     @Override

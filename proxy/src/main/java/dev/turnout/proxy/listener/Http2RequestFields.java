@@ -1,7 +1,7 @@
 package dev.turnout.proxy.listener;
 
+import dev.turnout.proxy.http.TextFields;
 import io.netty.handler.codec.CharSequenceValueConverter;
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -10,7 +10,6 @@ import io.netty.util.AsciiString;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Date;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.Set;
  * request has no {@code Host} field, its {@code :authority} stands for one (RFC 9113 8.3.1), so a
  * backend spoken to over HTTP/1.1 gets it as {@code Host}. Edits go into the fields themselves.
  */
-final class Http2RequestFields extends HttpHeaders {
+final class Http2RequestFields extends TextFields {
 
     private static final AsciiString HOST = HttpHeaderNames.HOST;
 
@@ -73,60 +72,9 @@ final class Http2RequestFields extends HttpHeaders {
     }
 
     @Override
-    public String get(String name) {
-        return get((CharSequence) name);
-    }
-
-    @Override
     public String get(CharSequence name) {
         CharSequence found = find(name);
         return found == null ? null : found.toString();
-    }
-
-    @Override
-    public Integer getInt(CharSequence name) {
-        String found = get(name);
-        try {
-            return found == null ? null : Integer.valueOf(found.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    @Override
-    public int getInt(CharSequence name, int defaultValue) {
-        Integer found = getInt(name);
-        return found == null ? defaultValue : found;
-    }
-
-    @Override
-    public Short getShort(CharSequence name) {
-        Integer found = getInt(name);
-        return found == null || found != found.shortValue() ? null : found.shortValue();
-    }
-
-    @Override
-    public short getShort(CharSequence name, short defaultValue) {
-        Short found = getShort(name);
-        return found == null ? defaultValue : found;
-    }
-
-    @Override
-    public Long getTimeMillis(CharSequence name) {
-        String found = get(name);
-        Date date = found == null ? null : DateFormatter.parseHttpDate(found);
-        return date == null ? null : date.getTime();
-    }
-
-    @Override
-    public long getTimeMillis(CharSequence name, long defaultValue) {
-        Long found = getTimeMillis(name);
-        return found == null ? defaultValue : found;
-    }
-
-    @Override
-    public List<String> getAll(String name) {
-        return getAll((CharSequence) name);
     }
 
     @Override
