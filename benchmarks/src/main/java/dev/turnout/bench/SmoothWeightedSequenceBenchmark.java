@@ -3,6 +3,7 @@ package dev.turnout.bench;
 import dev.turnout.proxy.balance.SmoothWeightedSequence;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -35,8 +36,9 @@ public class SmoothWeightedSequenceBenchmark {
 
     @Setup
     public void setUp() {
-        canarySplit = SmoothWeightedSequence.of(List.of("stable", "canary"), List.of(95, 5));
-        backends = SmoothWeightedSequence.of(List.of("app1", "app2", "app3", "app4", "app5"), List.of(5, 3, 2, 1, 1));
+        canarySplit = SmoothWeightedSequence.of(List.of("stable", "canary"), List.of(95, 5), new AtomicLong());
+        backends = SmoothWeightedSequence.of(List.of("app1", "app2", "app3", "app4", "app5"), List.of(5, 3, 2, 1, 1),
+                new AtomicLong());
     }
 
     @Benchmark

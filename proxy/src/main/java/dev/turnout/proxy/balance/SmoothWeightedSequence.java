@@ -16,14 +16,19 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SmoothWeightedSequence<T> {
 
     private final Object[] sequence;
-    private final AtomicLong cursor = new AtomicLong();
+    private final AtomicLong cursor;
 
-    private SmoothWeightedSequence(Object[] sequence) {
+    private SmoothWeightedSequence(Object[] sequence, AtomicLong cursor) {
         this.sequence = sequence;
+        this.cursor = cursor;
     }
 
-    /** Builds the sequence; {@code weights.get(i)} is the weight of {@code members.get(i)}. */
-    public static <T> SmoothWeightedSequence<T> of(List<T> members, List<Integer> weights) {
+    /**
+     * Builds the sequence; {@code weights.get(i)} is the weight of {@code members.get(i)}. The
+     * {@code cursor} counts picks; a sequence built again for the same members (a new snapshot)
+     * with the same cursor goes on where the last one was instead of starting over.
+     */
+    public static <T> SmoothWeightedSequence<T> of(List<T> members, List<Integer> weights, AtomicLong cursor) {
         if (members.size() != weights.size()) {
             throw new IllegalArgumentException("members: " + members.size() + ", weights: " + weights.size());
         }
@@ -36,7 +41,7 @@ public final class SmoothWeightedSequence<T> {
             gcd = gcd(gcd, w);
         }
         if (gcd == 0) {
-            return new SmoothWeightedSequence<>(new Object[0]);
+            return new SmoothWeightedSequence<>(new Object[0], cursor);
         }
         int[] weight = new int[n];
         long total = 0;
@@ -60,7 +65,7 @@ public final class SmoothWeightedSequence<T> {
             current[best] -= total;
             sequence[step] = members.get(best);
         }
-        return new SmoothWeightedSequence<>(sequence);
+        return new SmoothWeightedSequence<>(sequence, cursor);
     }
 
     /** The next member, or null when every weight is 0. */

@@ -7,8 +7,8 @@ import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
+import dev.turnout.proxy.pool.PoolCarryOver;
 import dev.turnout.proxy.pool.PoolMember;
-import dev.turnout.proxy.pool.RetryBudget;
 import dev.turnout.proxy.route.Route;
 import dev.turnout.proxy.route.RouteTable;
 import java.util.ArrayList;
@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -39,7 +40,8 @@ final class SnapshotCompiler {
     private final Consumer<Backend> closeIdleConnections;
     private final UnaryOperator<RuntimeState> withDiscovered;
     private final RoutePolicies policies;
-    private final Map<String, RetryBudget> retryBudgets = new HashMap<>();
+    private final Map<String, PoolCarryOver> poolCarryOvers = new HashMap<>();
+    private final Map<String, AtomicLong> splitCursors = new HashMap<>();
     private final RoutingState routing;
     private Map<String, Backend> backends = Map.of();
 
@@ -94,12 +96,13 @@ final class SnapshotCompiler {
                 nextBackends.put(key, backend);
                 members.add(PoolMember.of(backend, b.config().weight(), b.state()));
             }
-            // One budget per pool name for good: its retries in flight and counts carry over every snapshot.
-            RetryBudget budget = retryBudgets.computeIfAbsent(name, n -> new RetryBudget());
-            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), budget,
+            // One per pool name for good: its retries in flight, counts and pick order carry over every snapshot.
+            PoolCarryOver carryOver = poolCarryOvers.computeIfAbsent(name, n -> PoolCarryOver.fresh());
+            pools.put(name, new Pool(name, pool.balancer(), members, pool.healthCheck(), pool.resilience(), carryOver,
                     pool.transport(), now));
         });
-        List<Route> routes = next.routes().stream().map(r -> new Route(r, pools, policies)).toList();
+        List<Route> routes = next.routes().stream().map(r -> new Route(r, pools, policies,
+                splitCursors.computeIfAbsent(r.name(), n -> new AtomicLong()))).toList();
         return new Compiled(new RouteTable(routes, pools, settings), nextBackends);
     }
 

@@ -22,28 +22,29 @@ public final class Pool {
     private final boolean ramping;
     private final HealthCheckConfig healthCheck;
     private final ResilienceConfig resilience;
-    private final RetryBudget retryBudget;
+    private final PoolCarryOver carryOver;
     private final PoolTransport transport;
 
     /**
-     * @param retryBudget shared by every snapshot of this pool, so that retries in flight are
-     *                    counted across a change
+     * @param carryOver shared by every snapshot of this pool, so that retries in flight are counted
+     *                  and the pick order goes on across a change
      */
     public Pool(String name, PoolConfig.Balancer balancer, List<PoolMember> members, HealthCheckConfig healthCheck,
-            ResilienceConfig resilience, RetryBudget retryBudget, PoolTransport transport, long nowNanos) {
+            ResilienceConfig resilience, PoolCarryOver carryOver, PoolTransport transport, long nowNanos) {
         this.name = name;
         this.transport = transport;
         this.balancer = balancer;
         this.healthCheck = healthCheck;
         this.resilience = resilience;
-        this.retryBudget = retryBudget;
+        this.carryOver = carryOver;
         this.members = List.copyOf(members);
         List<PoolMember> inRotation = this.members.stream().filter(PoolMember::inRotation).toList();
         int[] weights = effectiveWeights(inRotation, resilience.slowStart().toNanos(), nowNanos);
         this.candidates = inRotation.stream().map(PoolMember::backend).toArray(Backend[]::new);
         this.candidateWeights = weights;
         this.ramping = inRotation.size() > 0 && weights.length > 0 && isRamping(inRotation, resilience, nowNanos);
-        this.picks = SmoothWeightedSequence.of(List.of(candidates), Arrays.stream(weights).boxed().toList());
+        this.picks = SmoothWeightedSequence.of(List.of(candidates), Arrays.stream(weights).boxed().toList(),
+                carryOver.pickCursor());
     }
 
     /** Weights with slow start applied: scaled by {@link SlowStart#STEPS} while any member ramps. */
@@ -77,7 +78,7 @@ public final class Pool {
         return new Pool(config.name(), config.balancer(), config.backends().stream()
                 .map(b -> PoolMember.of(new Backend(config.name(), b.id(), b.address().toString(), b.socketAddress()),
                         b.weight(), AdminState.ACTIVE))
-                .toList(), config.healthCheck(), config.resilience(), new RetryBudget(), config.transport(),
+                .toList(), config.healthCheck(), config.resilience(), PoolCarryOver.fresh(), config.transport(),
                 System.nanoTime());
     }
 
@@ -103,7 +104,11 @@ public final class Pool {
     }
 
     public RetryBudget retryBudget() {
-        return retryBudget;
+        return carryOver.retryBudget();
+    }
+
+    public PoolCarryOver carryOver() {
+        return carryOver;
     }
 
     /** How its backends are spoken to: HTTP version and TLS. */
@@ -123,7 +128,7 @@ public final class Pool {
             sum += inflight;
             busiest = Math.max(busiest, inflight);
         }
-        return retryBudget.tryAcquire(sum, busiest, resilience.retryBudgetPercent());
+        return carryOver.retryBudget().tryAcquire(sum, busiest, resilience.retryBudgetPercent());
     }
 
     /** A backend in rotation other than {@code tried}, or null. */

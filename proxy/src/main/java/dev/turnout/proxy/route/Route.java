@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** A compiled route: its match criteria and the precomputed pick order over its split. */
 public final class Route {
@@ -38,9 +39,11 @@ public final class Route {
 
     /**
      * @param config   its split names pools that must all be in {@code poolsByName}
-     * @param policies where its rules are compiled (and its rate limiter kept across snapshots)
+     * @param policies    where its rules are compiled (and its rate limiter kept across snapshots)
+     * @param splitCursor its place in the split's pick order, kept across snapshots: a canary's share holds
+     *                    however often a snapshot is published
      */
-    public Route(RouteConfig config, Map<String, Pool> poolsByName, RoutePolicies policies) {
+    public Route(RouteConfig config, Map<String, Pool> poolsByName, RoutePolicies policies, AtomicLong splitCursor) {
         this.name = config.name();
         this.host = config.host();
         this.hostPattern = HostPattern.of(host);
@@ -56,7 +59,7 @@ public final class Route {
             members.add(poolsByName.get(pool));
             shares.add(share);
         });
-        this.pools = SmoothWeightedSequence.of(members, shares);
+        this.pools = SmoothWeightedSequence.of(members, shares, splitCursor);
         this.sticky = config.sticky();
         this.poolHeader = config.poolHeader();
         List<String> names = new ArrayList<>(split.keySet());

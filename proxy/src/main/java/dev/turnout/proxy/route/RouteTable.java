@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One immutable routing snapshot: routes in match order, the pools they use, and the settings that go
@@ -34,7 +35,7 @@ public final class RouteTable {
         Map<String, Pool> pools = new LinkedHashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, Pool.fromConfig(pool)));
         RoutePolicies policies = RoutePolicies.alone();
-        List<Route> routes = config.routes().stream().map(r -> new Route(r, pools, policies)).toList();
+        List<Route> routes = config.routes().stream().map(r -> new Route(r, pools, policies, new AtomicLong())).toList();
         return new RouteTable(routes, pools, config.settings());
     }
 

@@ -58,9 +58,10 @@ final class UpstreamChannels {
     }
 
     /**
-     * Opens a connection to {@code backend} on {@code loop}: TLS first when the pool has it, then
-     * the handlers {@code protocol} adds. The backend counts the connect as pending until the
-     * future completes, and the connection as open until it closes.
+     * Opens a connection to {@code backend} on {@code loop}: TLS first when the pool has it, then,
+     * once the handshake and its ALPN check succeeded, the handlers {@code protocol} adds. The
+     * backend counts the connect as pending until the future completes, and the connection as
+     * open until it closes.
      *
      * @return the channel once connected (and its TLS handshake done), or the failure: a
      *         {@link javax.net.ssl.SSLException} for TLS, a timeout for a backend too slow to accept
@@ -76,8 +77,9 @@ final class UpstreamChannels {
             protected void initChannel(Channel ch) {
                 if (transport.tls() != null) {
                     ch.pipeline().addLast(PipelineNames.TLS, newTlsHandler(transport, backend, ch));
+                } else {
+                    protocol.accept(ch);
                 }
-                protocol.accept(ch);
             }
         }).connect(backend.socketAddress());
         Channel ch = connected.channel();
@@ -95,6 +97,9 @@ final class UpstreamChannels {
             ssl.handshakeFuture().addListener(h -> {
                 Throwable failure = h.isSuccess() ? alpnMismatch(transport, ssl) : h.cause();
                 if (failure == null) {
+                    // Only now: an HTTP/2 handler added earlier would queue its preface for the handshake's end,
+                    // and it could reach a backend that turned out not to speak h2.
+                    protocol.accept(ch);
                     ready.trySuccess(ch);
                     return;
                 }

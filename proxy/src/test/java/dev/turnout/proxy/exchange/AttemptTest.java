@@ -28,7 +28,7 @@ class AttemptTest {
     private static RouteTable draining(RouteTable table, Backend backend) {
         Pool pool = table.pools().get("app");
         Pool drained = new Pool(pool.name(), pool.balancer(), List.of(PoolMember.of(backend, 1, AdminState.DRAINING)),
-                pool.healthCheck(), pool.resilience(), pool.retryBudget(), pool.transport(), System.nanoTime());
+                pool.healthCheck(), pool.resilience(), pool.carryOver(), pool.transport(), System.nanoTime());
         return new RouteTable(table.routes(), Map.of("app", drained), table.settings());
     }
 

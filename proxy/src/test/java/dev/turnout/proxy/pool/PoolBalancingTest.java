@@ -28,7 +28,8 @@ class PoolBalancingTest {
     }
 
     private Pool pool(PoolConfig.Balancer balancer, Duration slowStart, List<PoolMember> members) {
-        return new Pool("app", balancer, members, null, resilience(slowStart), new RetryBudget(), PoolTransport.PLAIN_HTTP1, now);
+        return new Pool("app", balancer, members, null, resilience(slowStart), PoolCarryOver.fresh(),
+                PoolTransport.PLAIN_HTTP1, now);
     }
 
     private static Map<String, Integer> picks(Pool pool, int n) {
@@ -62,7 +63,7 @@ class PoolBalancingTest {
         assertEquals(Map.of("warm", 200, "cold", 20), picks(pool, 220));
 
         Pool later = new Pool("app", PoolConfig.Balancer.WEIGHTED_ROUND_ROBIN, pool.members(), null,
-                resilience(Duration.ofSeconds(30)), new RetryBudget(), PoolTransport.PLAIN_HTTP1,
+                resilience(Duration.ofSeconds(30)), PoolCarryOver.fresh(), PoolTransport.PLAIN_HTTP1,
                 now + 27 * SECOND);
         assertFalse(later.ramping());
         assertEquals(Map.of("warm", 10, "cold", 10), picks(later, 20));

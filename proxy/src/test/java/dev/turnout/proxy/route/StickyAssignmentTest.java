@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** Sticky canary assignment: a client's key keeps it on one pool, and a growing share only moves clients toward it. */
@@ -35,7 +36,7 @@ class StickyAssignmentTest {
         Map<String, Pool> pools = new HashMap<>();
         config.pools().forEach((name, pool) -> pools.put(name, Pool.fromConfig(pool)));
         RouteConfig web = config.routes().get(0).withSplit(Map.of("stable", 100 - canaryShare, "canary", canaryShare));
-        return new Route(web, pools, RoutePolicies.alone());
+        return new Route(web, pools, RoutePolicies.alone(), new AtomicLong());
     }
 
     private static HttpHeaders cookie(String value) {
