@@ -476,6 +476,19 @@ final class Attempt implements UpstreamListener {
     }
 
     /**
+     * The client connection is gone: the response timer, left armed between requests so that a
+     * keep-alive connection does not re-create it each time, goes too. Else the event loop's queue
+     * would hold the closed connection (exchange, pipeline, TLS engine) until the timer ran out.
+     */
+    void connectionClosed() {
+        awaitingResponse = false;
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    /**
      * Hands the connection over to a WebSocket tunnel, which from now on holds the request in
      * flight on the backend; the attempt lets go of both.
      */

@@ -651,13 +651,13 @@ public final class Exchange {
 
     /** The client connection closed under the exchange. */
     public void clientClosed() {
-        if (request == null) {
-            return;
+        if (request != null) {
+            if (!responseStarted) {
+                status = 499; // nginx's "client closed request"
+            }
+            end(false);
         }
-        if (!responseStarted) {
-            status = 499; // nginx's "client closed request"
-        }
-        end(false);
+        attempt.connectionClosed();
     }
 
     /** Returns or drops the backend connection, counts and logs, and clears the exchange. */

@@ -209,6 +209,11 @@ final class Http2ClientStream implements Downstream {
         recycleIfDone();
     }
 
+    /** The connection is gone: the exchange lets go of the timers it keeps between streams. */
+    void connectionClosed() {
+        exchange.clientClosed();
+    }
+
     /** Once the stream is closed and its exchange over, this object waits for the connection's next stream. */
     private void recycleIfDone() {
         if (closed && !recycled && !exchange.running()) {

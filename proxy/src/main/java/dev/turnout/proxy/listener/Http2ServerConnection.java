@@ -129,6 +129,15 @@ final class Http2ServerConnection extends Http2ConnectionHandler {
         openConnectionWindow();
     }
 
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        super.channelInactive(ctx); // closes the open streams, which end their exchanges
+        for (Http2ClientStream idle : idleStreams) {
+            idle.connectionClosed();
+        }
+        idleStreams.clear();
+    }
+
     /**
      * The connection's receive window starts at 64 KiB whatever the settings say; it is opened to the
      * configured size at once, so that streams sending bodies side by side do not wait on it.
@@ -171,6 +180,8 @@ final class Http2ServerConnection extends Http2ConnectionHandler {
     void recycle(Http2ClientStream ended) {
         if (ctx.channel().isActive()) {
             idleStreams.push(ended);
+        } else {
+            ended.connectionClosed();
         }
     }
 
