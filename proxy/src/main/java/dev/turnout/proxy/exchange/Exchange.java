@@ -68,6 +68,8 @@ public final class Exchange {
     long responseTimeoutNanos;
     boolean http10Client;
     private boolean requestKeepAlive;
+    // The client said this is its last request (Connection: close, or HTTP/1.0 without keep-alive).
+    private boolean clientClosesAfter;
     boolean requestHasBody;
     boolean requestComplete;
     private boolean webSocket;
@@ -103,6 +105,14 @@ public final class Exchange {
 
     public boolean requestComplete() {
         return requestComplete;
+    }
+
+    /**
+     * Whether the last exchange's client said it would send nothing more and its request was read
+     * to the end: its connection may be closed outright, with nothing unread that a reset could cost.
+     */
+    public boolean clientSendsNoMore() {
+        return clientClosesAfter && requestComplete;
     }
 
     public boolean responseStarted() {
@@ -177,6 +187,7 @@ public final class Exchange {
         host = null;
         startNanos = System.nanoTime();
         requestKeepAlive = HttpUtil.isKeepAlive(head);
+        clientClosesAfter = !requestKeepAlive;
         // Read now: the request is rewritten to HTTP/1.1 for the backend before the answer comes.
         http10Client = head.protocolVersion().equals(HttpVersion.HTTP_1_0);
         requestHasBody = HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0;

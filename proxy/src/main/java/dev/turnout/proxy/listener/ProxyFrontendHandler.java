@@ -11,6 +11,8 @@ import dev.turnout.proxy.transport.PipelineNames;
 import dev.turnout.proxy.upstream.UpstreamStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -346,8 +348,16 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     public void end(boolean keepAlive) {
         if (!keepAlive) {
             closing = true;
+            // As nginx's lingering_close: linger only where the client may still be sending.
+            boolean mayStillSend = !exchange.clientSendsNoMore() || (pipelined != null && !pipelined.isEmpty())
+                    || readTimeout == null || readTimeout.midRequest();
             releaseQueued();
-            LingeringClose.afterWrite(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
+            ChannelFuture written = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
+            if (mayStillSend) {
+                LingeringClose.afterWrite(written);
+            } else {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
             return;
         }
         // The backend connection may be back in its pool already, so its read-complete will not

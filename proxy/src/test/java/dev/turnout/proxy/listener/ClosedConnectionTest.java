@@ -1,6 +1,7 @@
 package dev.turnout.proxy.listener;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.Await;
@@ -12,6 +13,7 @@ import dev.turnout.proxy.testing.TestProxy;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.time.Duration;
@@ -54,6 +56,28 @@ class ClosedConnectionTest {
                 connection = new WeakReference<>(onlyConnection(proxy));
             }
             awaitCollected(connection);
+        }
+    }
+
+    @Test
+    void aClientThatSaidItsRequestWasTheLastIsClosedWithoutALinger() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("hello"));
+                Turnout proxy = TestProxy.start(TestProxy.singlePool(backend));
+                RawClient client = RawClient.connect(proxy.address())) {
+            client.send("GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
+            assertEquals("hello", client.readResponse().bodyText());
+            assertTrue(client.endsWithFin());
+            // Nothing was left unread, so there is nothing to linger for (nginx's lingering_close does the same):
+            // the socket is closed outright, and what the client sends now is refused with a reset. A linger would
+            // read and drop it for as long as it kept coming (up to LingeringClose.MAX_MILLIS, 5 s).
+            Await.until("bytes sent after the close to be refused", Duration.ofMillis(LingeringClose.MAX_MILLIS / 2), () -> {
+                try {
+                    client.send("x");
+                    return false;
+                } catch (IOException reset) {
+                    return true;
+                }
+            });
         }
     }
 
