@@ -39,6 +39,14 @@ public final class HeadSyntax {
         }
     }
 
+    /** A byte that goes on a field value as it is: visible ASCII or obs-text. */
+    private static final ByteProcessor VALUE_BYTE = b -> {
+        int u = b & 0xff;
+        return u > 0x20 && u != 0x7f;
+    };
+    /** A byte that goes on a field name as it is: a token character. */
+    private static final ByteProcessor NAME_BYTE = b -> b >= 0 && TCHAR[b];
+
     /**
      * Headers for a decoder whose every head this class has checked first: field names are tokens
      * and values hold no control character, so the decoder's own per-header validation would only
@@ -65,7 +73,6 @@ public final class HeadSyntax {
     private long version;
     private int versionLength;
     private int consumed;
-    private int verdict;
     // Offset of the byte being checked from the head's first byte (leading empty lines included).
     private int position;
     private int startLine = -1;
@@ -83,11 +90,6 @@ public final class HeadSyntax {
     private boolean inValue;
     private int valueStart = -1;
     private int valueEnd = -1;
-    private final ByteProcessor scanner = b -> {
-        verdict = next(b);
-        position++;
-        return verdict == MORE;
-    };
     // Within a field line: still in its name (before the colon)?
     private boolean inName;
     // A response field name followed by whitespace: only more whitespace, then the colon, may come.
@@ -192,15 +194,38 @@ public final class HeadSyntax {
      * then counts from {@code start}.
      */
     public int feed(ByteBuf bytes, int start) {
-        int length = bytes.writerIndex() - start;
-        // forEachByte walks the buffer without a bounds check per byte; it stops where a verdict falls.
-        int stoppedAt = bytes.forEachByte(start, length, scanner);
-        if (stoppedAt < 0) {
-            consumed = length;
-            return MORE;
+        int end = bytes.writerIndex();
+        int at = start;
+        while (at < end) {
+            // Most bytes of a head are runs inside a field name or value, where a byte changes nothing but
+            // the counts: such a run is found by a stateless scan (no bounds check per byte) and counted at once.
+            ByteProcessor run = afterCr ? null : inValue ? VALUE_BYTE : inName && !nameEnded && lineLength > 0 ? NAME_BYTE : null;
+            if (run != null) {
+                int stop = bytes.forEachByte(at, end - at, run);
+                int length = (stop < 0 ? end : stop) - at;
+                if (length > 0) {
+                    if (inValue) {
+                        if (valueStart < 0) {
+                            valueStart = position;
+                        }
+                        valueEnd = position + length;
+                    }
+                    position += length;
+                    lineLength += length;
+                    at += length;
+                    continue;
+                }
+            }
+            int verdict = next(bytes.getByte(at));
+            position++;
+            at++;
+            if (verdict != MORE) {
+                consumed = at - start;
+                return verdict;
+            }
         }
-        consumed = stoppedAt + 1 - start;
-        return verdict;
+        consumed = end - start;
+        return MORE;
     }
 
     private int next(byte b) {

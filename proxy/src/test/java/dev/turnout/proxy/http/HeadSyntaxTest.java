@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The raw head check, fed whole and byte by byte (a head arrives in any number of pieces). */
@@ -50,6 +51,27 @@ class HeadSyntaxTest {
     }
 
     @Test
+    void whereTheFieldsLieIsTheSameHoweverTheHeadIsCut() {
+        String head = "GET /a HTTP/1.1\r\nHost: a.test\r\nAccept:  text/html , */*  \r\nX-Empty:\r\n"
+                + "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101\r\n\r\n";
+        HeadSyntax whole = HeadSyntax.forRequests();
+        assertEquals(HeadSyntax.COMPLETE, whole(whole, head));
+        int[] expected = Arrays.copyOf(whole.takeSpans(), whole.fields() * HeadFields.SPAN);
+        for (int piece = 1; piece <= 7; piece++) {
+            HeadSyntax cut = HeadSyntax.forRequests();
+            int verdict = HeadSyntax.MORE;
+            for (int at = 0; at < head.length() && verdict == HeadSyntax.MORE; at += piece) {
+                verdict = whole(cut, head.substring(at, Math.min(head.length(), at + piece)));
+            }
+            assertEquals(HeadSyntax.COMPLETE, verdict, "pieces of " + piece);
+            assertEquals(4, cut.fields(), "pieces of " + piece);
+            assertEquals(Arrays.toString(expected),
+                    Arrays.toString(Arrays.copyOf(cut.takeSpans(), cut.fields() * HeadFields.SPAN)),
+                    "pieces of " + piece);
+        }
+    }
+
+    @Test
     void whatTheDecoderWouldRepairIsRefusedInRequests() {
         assertRequest(HeadSyntax.BAD_REQUEST, "GET  / HTTP/1.1\r\nHost: a\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET /\u0001 HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -58,6 +80,7 @@ class HeadSyntaxTest {
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHost : a\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nBroken header\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHo\rst: a\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / http/1.1\r\nHost: a\r\n\r\n");
         assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
     }
