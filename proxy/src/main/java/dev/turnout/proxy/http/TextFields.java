@@ -45,12 +45,8 @@ public abstract class TextFields extends HttpHeaders {
 
     @Override
     public Short getShort(CharSequence name) {
-        String value = get(name);
-        try {
-            return value == null ? null : Short.valueOf(value.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        Integer value = getInt(name);
+        return value == null || value != value.shortValue() ? null : value.shortValue();
     }
 
     @Override

@@ -38,7 +38,7 @@ public final class Route {
     private final RoutePolicy policy;
 
     /**
-     * @param config   its split names pools that must all be in {@code poolsByName}
+     * @param config      its split names pools that must all be in {@code poolsByName}
      * @param policies    where its rules are compiled (and its rate limiter kept across snapshots)
      * @param splitCursor its place in the split's pick order, kept across snapshots: a canary's share holds
      *                    however often a snapshot is published
