@@ -44,6 +44,9 @@ public final class HeadFields extends TextFields {
     private CharSequence[] values;
     private int count;
     private int size;
+    // A bit per (length, first letter) of the names held, or once held: most lookups are for a field the
+    // head does not have, and this answers them without walking the fields.
+    private long nameClasses;
 
     /**
      * @param head   the head's bytes, which this object now owns
@@ -56,6 +59,10 @@ public final class HeadFields extends TextFields {
         this.spans = spans;
         this.count = fields;
         this.size = fields;
+        for (int i = 0; i < fields; i++) {
+            int start = spans[i * SPAN];
+            nameClasses |= nameClass(spans[i * SPAN + 1] - start, head[start]);
+        }
         if (folded) {
             for (int i = 0; i < fields; i++) {
                 unfold(i);
@@ -149,7 +156,19 @@ public final class HeadFields extends TextFields {
         return lower == (c | 0x20) && lower >= 'a' && lower <= 'z';
     }
 
+    /** A name's bit in {@link #nameClasses}: names that are equal without case share it. */
+    private static long nameClass(int length, int first) {
+        return 1L << ((length * 7 + (first | 0x20)) & 63);
+    }
+
+    private static long nameClass(CharSequence name) {
+        return name.isEmpty() ? 1L : nameClass(name.length(), name.charAt(0));
+    }
+
     private int find(CharSequence name, int from) {
+        if ((nameClasses & nameClass(name)) == 0) {
+            return -1;
+        }
         for (int i = from; i < count; i++) {
             if (nameIs(i, name)) {
                 return i;
@@ -421,6 +440,7 @@ public final class HeadFields extends TextFields {
         spans[count * SPAN] = FROM_CODE;
         names[count] = name;
         values[count] = value;
+        nameClasses |= nameClass(name);
         count++;
         size++;
     }

@@ -3,7 +3,7 @@ package dev.turnout.proxy.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeadersFactory;
-import io.netty.util.ByteProcessor;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
 
 /**
@@ -21,7 +21,8 @@ import java.util.Arrays;
  * <p>The same pass records where each part of the head lies ({@link #spans()}, offsets from the head's
  * first byte), so that {@link HeadFields} can read the head in place: no second walk, no object per field.
  *
- * <p>One instance per connection; {@link #feed} may be called with a head in any number of pieces.
+ * <p>{@link #feed} may be called with a head in any number of pieces; a connection checks its heads with its
+ * thread's shared instance and keeps one of its own only while a head waits for more bytes.
  */
 public final class HeadSyntax {
 
@@ -39,13 +40,13 @@ public final class HeadSyntax {
         }
     }
 
-    /** A byte that goes on a field value as it is: visible ASCII or obs-text. */
-    private static final ByteProcessor VALUE_BYTE = b -> {
-        int u = b & 0xff;
-        return u > 0x20 && u != 0x7f;
+    /** The copy a direct buffer's head is checked in, one per thread (an event loop's connections take turns). */
+    private static final FastThreadLocal<byte[]> CHUNK = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[4096];
+        }
     };
-    /** A byte that goes on a field name as it is: a token character. */
-    private static final ByteProcessor NAME_BYTE = b -> b >= 0 && TCHAR[b];
 
     /**
      * Headers for a decoder whose every head this class has checked first: field names are tokens
@@ -55,7 +56,22 @@ public final class HeadSyntax {
     public static final HttpHeadersFactory CHECKED_HEAD_HEADERS =
             DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
+    private static final FastThreadLocal<HeadSyntax> SHARED_FOR_REQUESTS = new FastThreadLocal<>() {
+        @Override
+        protected HeadSyntax initialValue() {
+            return new HeadSyntax(true, true);
+        }
+    };
+    private static final FastThreadLocal<HeadSyntax> SHARED_FOR_RESPONSES = new FastThreadLocal<>() {
+        @Override
+        protected HeadSyntax initialValue() {
+            return new HeadSyntax(false, true);
+        }
+    };
+
     private final boolean request;
+    // This thread's instance, which no connection keeps between reads.
+    private boolean shared;
     /** Fields of a small request head; the span array doubles for a bigger one, and keeps that size. */
     private static final int FIELDS_EXPECTED = 8;
     /** Fields a proxy adds to a request (X-Forwarded-For, -Proto, -Host, X-Request-Id, and two to spare). */
@@ -95,16 +111,43 @@ public final class HeadSyntax {
     // A response field name followed by whitespace: only more whitespace, then the colon, may come.
     private boolean nameEnded;
 
-    private HeadSyntax(boolean request) {
+    private HeadSyntax(boolean request, boolean shared) {
         this.request = request;
+        this.shared = shared;
     }
 
     public static HeadSyntax forRequests() {
-        return new HeadSyntax(true);
+        return new HeadSyntax(true, false);
     }
 
     public static HeadSyntax forResponses() {
-        return new HeadSyntax(false);
+        return new HeadSyntax(false, false);
+    }
+
+    /**
+     * This thread's instance for request heads. Most heads arrive whole in one read and are checked at once,
+     * so a connection holds no instance between its heads, only while one waits for its next bytes
+     * ({@link #keepForNextRead()}).
+     */
+    public static HeadSyntax sharedForRequests() {
+        return SHARED_FOR_REQUESTS.get();
+    }
+
+    /** {@link #sharedForRequests()} for response heads. */
+    public static HeadSyntax sharedForResponses() {
+        return SHARED_FOR_RESPONSES.get();
+    }
+
+    /**
+     * The instance to keep while the head checked so far waits for its next bytes: this one, handed over by
+     * its thread if it was the thread's shared one (the thread makes itself another).
+     */
+    public HeadSyntax keepForNextRead() {
+        if (shared) {
+            shared = false;
+            (request ? SHARED_FOR_REQUESTS : SHARED_FOR_RESPONSES).set(new HeadSyntax(request, true));
+        }
+        return this;
     }
 
     /** Starts over for the next message's head. */
@@ -191,41 +234,94 @@ public final class HeadSyntax {
 
     /**
      * Checks the bytes of {@code bytes} from {@code start} on, the head's next ones; {@link #consumed()}
-     * then counts from {@code start}.
+     * then counts from {@code start}. A direct buffer's bytes are checked in a copy, a chunk at a time: a
+     * plain loop over an array costs a fraction of a call per byte through the buffer's accessors.
      */
     public int feed(ByteBuf bytes, int start) {
         int end = bytes.writerIndex();
-        int at = start;
-        while (at < end) {
-            // Most bytes of a head are runs inside a field name or value, where a byte changes nothing but
-            // the counts: such a run is found by a stateless scan (no bounds check per byte) and counted at once.
-            ByteProcessor run = afterCr ? null : inValue ? VALUE_BYTE : inName && !nameEnded && lineLength > 0 ? NAME_BYTE : null;
-            if (run != null) {
-                int stop = bytes.forEachByte(at, end - at, run);
-                int length = (stop < 0 ? end : stop) - at;
-                if (length > 0) {
-                    if (inValue) {
-                        if (valueStart < 0) {
-                            valueStart = position;
-                        }
-                        valueEnd = position + length;
-                    }
-                    position += length;
-                    lineLength += length;
-                    at += length;
-                    continue;
-                }
-            }
-            int verdict = next(bytes.getByte(at));
-            position++;
-            at++;
+        if (bytes.hasArray()) {
+            return feed(bytes.array(), bytes.arrayOffset() + start, bytes.arrayOffset() + end);
+        }
+        byte[] chunk = CHUNK.get();
+        for (int at = start; at < end; ) {
+            int length = Math.min(end - at, chunk.length);
+            bytes.getBytes(at, chunk, 0, length);
+            int verdict = feed(chunk, 0, length);
             if (verdict != MORE) {
-                consumed = at - start;
+                consumed += at - start;
                 return verdict;
             }
+            at += length;
         }
         consumed = end - start;
         return MORE;
+    }
+
+    /** Checks {@code bytes[from, to)}, the head's next bytes; {@link #consumed()} then counts from {@code from}. */
+    public int feed(byte[] bytes, int from, int to) {
+        int at = from;
+        while (at < to) {
+            // Most bytes of a head are runs inside a field name or value, where a byte changes nothing but
+            // the counts and the value's ends: such a run is found by a plain scan and counted at once.
+            int stop = afterCr ? at : inValue ? valueRun(bytes, at, to)
+                    : inName && !nameEnded && lineLength > 0 ? nameRun(bytes, at, to) : at;
+            if (stop > at) {
+                position += stop - at;
+                lineLength += stop - at;
+                at = stop;
+                continue;
+            }
+            int verdict = next(bytes[at]);
+            position++;
+            at++;
+            if (verdict != MORE) {
+                consumed = at - from;
+                return verdict;
+            }
+        }
+        consumed = to - from;
+        return MORE;
+    }
+
+    /**
+     * Where a run of bytes that go on a field value as they are ends: visible ASCII, obs-text, and the spaces
+     * and tabs between them (whitespace at either end is not the value's, RFC 9110 5.5). Moves the value's
+     * ends over the run.
+     */
+    private int valueRun(byte[] bytes, int from, int to) {
+        int first = -1;
+        int last = -1;
+        int at = from;
+        for (; at < to; at++) {
+            int u = bytes[at] & 0xff;
+            if (u > 0x20 && u != 0x7f) {
+                if (first < 0) {
+                    first = at;
+                }
+                last = at;
+            } else if (u != ' ' && u != '\t') {
+                break;
+            }
+        }
+        if (first >= 0) {
+            if (valueStart < 0) {
+                valueStart = position + first - from;
+            }
+            valueEnd = position + last - from + 1;
+        }
+        return at;
+    }
+
+    /** Where a run of token characters (a field name's) ends. */
+    private static int nameRun(byte[] bytes, int at, int to) {
+        while (at < to) {
+            byte b = bytes[at];
+            if (b < 0 || !TCHAR[b]) {
+                break;
+            }
+            at++;
+        }
+        return at;
     }
 
     private int next(byte b) {

@@ -65,12 +65,13 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
     private final int maxHeaderSize;
     private final Runnable tick = this::onTick;
     // Cleartext HTTP/2 with prior knowledge (h2c): the connection's first bytes are its preface.
-    private final Consumer<ChannelHandlerContext> onHttp2Preface;
+    // Until the first bytes have been read; then let go (it holds the connection's settings).
+    private Consumer<ChannelHandlerContext> onHttp2Preface;
     private final Http1ResponseEncoder responses;
-    private final HeadSyntax syntax = HeadSyntax.forRequests();
+    // The head being checked: the thread's shared instance, or this connection's own while a head waits for more bytes.
+    private HeadSyntax syntax;
     private final BodyDecoder body = new BodyDecoder(true);
     private final Consumer<HttpContent> bodyOut = this::fireBody;
-    private boolean firstBytes = true;
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.WAITING;
     private long headDeadline;
@@ -113,13 +114,13 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
             ctx.fireChannelRead(msg);
             return;
         }
-        if (firstBytes && in.isReadable()) {
-            firstBytes = false;
+        if (onHttp2Preface != null && in.isReadable()) {
+            Consumer<ChannelHandlerContext> toHttp2 = onHttp2Preface;
+            onHttp2Preface = null;
             // "PRI" is reserved for the HTTP/2 preface (RFC 9113 3.4): no HTTP/1.1 request starts so.
-            if (onHttp2Preface != null && in.readableBytes() >= 4
-                    && in.toString(in.readerIndex(), 4, StandardCharsets.US_ASCII).equals("PRI ")) {
+            if (in.readableBytes() >= 4 && in.toString(in.readerIndex(), 4, StandardCharsets.US_ASCII).equals("PRI ")) {
                 phase = Phase.DONE;
-                onHttp2Preface.accept(ctx);
+                toHttp2.accept(ctx);
                 ctx.pipeline().fireChannelRead(in); // from the start: the HTTP/2 codec now reads it
                 return;
             }
@@ -133,6 +134,9 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
             decode(bytes);
         } finally {
             keepRest(bytes);
+            if (checked == 0) {
+                syntax = null; // no head is half checked: the thread's instance checks the next one
+            }
         }
     }
 
@@ -154,6 +158,7 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
                 arm(headerNanos);
             }
             if (checked == 0) {
+                syntax = HeadSyntax.sharedForRequests();
                 syntax.reset();
             }
             int verdict = syntax.feed(bytes, bytes.readerIndex() + checked);
@@ -164,6 +169,7 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
                 return;
             }
             if (verdict == HeadSyntax.MORE) {
+                syntax = syntax.keepForNextRead();
                 return;
             }
             if (verdict != HeadSyntax.COMPLETE) {

@@ -53,7 +53,8 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
 
     private final int maxStatusLine;
     private final int maxHeaderSize;
-    private final HeadSyntax syntax = HeadSyntax.forResponses();
+    // The head being checked: the thread's shared instance, or this connection's own while a head waits for more bytes.
+    private HeadSyntax syntax;
     private final BodyDecoder body = new BodyDecoder(false);
     private final Consumer<HttpContent> bodyOut = this::fireBody;
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
@@ -116,6 +117,9 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
         } finally {
             reading = null;
             keepRest(bytes);
+            if (checked == 0) {
+                syntax = null; // no head is half checked: the thread's instance checks the next one
+            }
         }
     }
 
@@ -133,6 +137,7 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
                     fail("backend sent bytes with no request outstanding");
                     return;
                 }
+                syntax = HeadSyntax.sharedForResponses();
                 syntax.reset();
             }
             int verdict = syntax.feed(bytes, bytes.readerIndex() + checked);
@@ -142,6 +147,7 @@ public final class Http1ResponseDecoder extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (verdict == HeadSyntax.MORE) {
+                syntax = syntax.keepForNextRead();
                 return;
             }
             if (verdict != HeadSyntax.COMPLETE) {

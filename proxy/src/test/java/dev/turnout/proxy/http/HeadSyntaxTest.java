@@ -72,6 +72,29 @@ class HeadSyntaxTest {
     }
 
     @Test
+    void aDirectBufferIsCheckedAsAHeapOneHoweverLongTheHead() {
+        // Longer than the piece of a direct buffer checked at a time, with bytes before it and a request after it.
+        String head = "GET /long HTTP/1.1\r\nHost: a.test\r\nCookie: " + "k=v; ".repeat(2000) + "\r\nAccept: */*\r\n\r\n";
+        String bytes = "xx" + head + "GET /next HTTP/1.1\r\n";
+        ByteBuf heap = Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1);
+        ByteBuf direct = Unpooled.directBuffer(bytes.length()).writeBytes(heap, 0, heap.readableBytes());
+        try {
+            HeadSyntax fromHeap = HeadSyntax.forRequests();
+            HeadSyntax fromDirect = HeadSyntax.forRequests();
+            assertEquals(HeadSyntax.COMPLETE, fromHeap.feed(heap, 2));
+            assertEquals(HeadSyntax.COMPLETE, fromDirect.feed(direct, 2));
+            assertEquals(head.length(), fromHeap.consumed());
+            assertEquals(head.length(), fromDirect.consumed());
+            assertEquals(3, fromDirect.fields());
+            assertEquals(Arrays.toString(Arrays.copyOf(fromHeap.takeSpans(), 3 * HeadFields.SPAN)),
+                    Arrays.toString(Arrays.copyOf(fromDirect.takeSpans(), 3 * HeadFields.SPAN)));
+        } finally {
+            heap.release();
+            direct.release();
+        }
+    }
+
+    @Test
     void whatTheDecoderWouldRepairIsRefusedInRequests() {
         assertRequest(HeadSyntax.BAD_REQUEST, "GET  / HTTP/1.1\r\nHost: a\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET /\u0001 HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -68,7 +68,7 @@ final class TurnoutProcess implements AutoCloseable {
         String jar = System.getProperty("turnout.jar");
         assertNotNull(jar, "system property turnout.jar is not set: run the ITs through failsafe (mvn verify)");
         assertTrue(Files.isRegularFile(Path.of(jar)), "no shaded jar at " + jar + ": run `mvn package` first");
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx64m", "-Dio.netty.leakDetection.level=disabled",
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx64m",
                 "-jar", jar));
         command.addAll(List.of(args));
         int n = LAUNCHES.incrementAndGet();

@@ -152,6 +152,22 @@ class Http1RequestDecoderTest {
     }
 
     @Test
+    void aHeadWaitingForItsNextBytesIsNotDisturbedByOtherConnectionsOnTheSameThread() {
+        // The connections of one event loop check their heads with one shared instance; a half head keeps its own.
+        EmbeddedChannel slow = channel(null);
+        Recorder slowRecorder = recorder;
+        send(slow, "GET /slow HTTP/1.1\r\nHost: sl");
+        assertEquals(List.of(), slowRecorder.log());
+        EmbeddedChannel other = channel(null);
+        send(other, "GET /whole HTTP/1.1\r\nHost: w\r\n\r\nPUT /half HT");
+        send(slow, "ow.test\r\n\r\n");
+        assertEquals(List.of("GET /slow HTTP/1.1\r\nHost: slow.test\r\n", "body:"), slowRecorder.log());
+        send(other, "TP/1.1\r\nContent-Length: 0\r\n\r\n");
+        assertEquals(List.of("GET /whole HTTP/1.1\r\nHost: w\r\n", "body:", "PUT /half HTTP/1.1\r\nContent-Length: 0\r\n",
+                "body:"), recorder.log());
+    }
+
+    @Test
     void pipelinedHeadsInOneBufferEachGetTheirAnswerInOrder() {
         EmbeddedChannel channel = channel(null);
         send(channel, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n"
