@@ -117,6 +117,9 @@ final class SnapshotCompiler {
                 .map(Map.Entry::getValue).toList();
         // Retired before the listeners hear of it, so metrics can drop its series for good.
         gone.forEach(Backend::retire);
+        // A pool or route the snapshot no longer has lets go of what it carried; one that comes back starts over.
+        poolCarryOvers.keySet().retainAll(compiled.table().pools().keySet());
+        splitCursors.keySet().retainAll(compiled.table().routes().stream().map(Route::name).toList());
         routing.publish(compiled.table());
         applyConnectionPolicy(compiled.table());
         listeners.accept(compiled.table());

@@ -15,6 +15,7 @@ import dev.turnout.proxy.control.RuntimeState.Origin;
 import dev.turnout.proxy.policy.RoutePolicies;
 import dev.turnout.proxy.pool.AdminState;
 import dev.turnout.proxy.pool.Backend;
+import dev.turnout.proxy.pool.PoolCarryOver;
 import dev.turnout.proxy.route.RouteTable;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -65,6 +66,21 @@ class SnapshotCompilerTest {
         assertEquals(List.of(compiled.table()), published);
         assertSame(compiled.table(), compiler.routing().current());
         assertEquals(7, compiler.routing().current().settings().timeouts().request().toSeconds());
+    }
+
+    @Test
+    void aPoolKeepsWhatItCarriesWhileItStaysAndAPoolThatLeftAndCameBackStartsOver() {
+        TurnoutConfig first = config("127.0.0.1:9002", "");
+        SnapshotCompiler compiler = compiler(RuntimeState.fromConfig(first), first);
+        PoolCarryOver carried = compiler.routing().current().pools().get("app").carryOver();
+        compiler.publish(compiler.compile(RuntimeState.fromConfig(config("127.0.0.1:9012", ""))), published::add);
+        assertSame(carried, compiler.routing().current().pools().get("app").carryOver(), "the pool stayed");
+
+        TurnoutConfig without = ConfigLoader.parse("turnout { state-file = \"\"\npools { other { backends = [ "
+                + "{ id = o1, address = \"127.0.0.1:9003\" } ] } }\nroutes = [ { name = web, split { other = 100 } } ]\n}");
+        compiler.publish(compiler.compile(RuntimeState.fromConfig(without)), published::add);
+        compiler.publish(compiler.compile(RuntimeState.fromConfig(first)), published::add);
+        assertNotSame(carried, compiler.routing().current().pools().get("app").carryOver(), "the pool left in between");
     }
 
     @Test
