@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -33,6 +36,7 @@ public final class HeadSyntax {
     public static final int BAD_REQUEST = 400;
     public static final int VERSION_NOT_SUPPORTED = 505;
     private static final boolean[] TCHAR = new boolean[128];
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     static {
         for (char c : "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".toCharArray()) {
@@ -289,21 +293,33 @@ public final class HeadSyntax {
      * ends over the run.
      */
     private int valueRun(byte[] bytes, int from, int to) {
-        int first = -1;
-        int last = -1;
         int at = from;
+        // Eight bytes at a time while none is a control or DEL: the usual value (a date, a user agent, a cookie).
+        while (at + Long.BYTES <= to) {
+            long word = (long) LONGS.get(bytes, at);
+            long control = (word - 0x2020202020202020L) & ~word; // high bit set under a byte below 0x20
+            long del = word ^ 0x7f7f7f7f7f7f7f7fL;
+            long isDel = (del - 0x0101010101010101L) & ~del; // under a 0x7f
+            if (((control | isDel) & 0x8080808080808080L) != 0) {
+                break;
+            }
+            at += Long.BYTES;
+        }
         for (; at < to; at++) {
             int u = bytes[at] & 0xff;
-            if (u > 0x20 && u != 0x7f) {
-                if (first < 0) {
-                    first = at;
-                }
-                last = at;
-            } else if (u != ' ' && u != '\t') {
+            if ((u < 0x20 && u != '\t') || u == 0x7f) {
                 break;
             }
         }
-        if (first >= 0) {
+        int first = from;
+        while (first < at && (bytes[first] == ' ' || bytes[first] == '\t')) {
+            first++;
+        }
+        if (first < at) {
+            int last = at - 1;
+            while (bytes[last] == ' ' || bytes[last] == '\t') {
+                last--;
+            }
             if (valueStart < 0) {
                 valueStart = position + first - from;
             }
