@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
@@ -36,6 +37,13 @@ public final class HeadFields extends TextFields {
     private static final int REMOVED = -2;
     private static final byte[] COLON_SPACE = {':', ' '};
     private static final byte[] CRLF = {'\r', '\n'};
+    /** Where {@link #writeTo} assembles a field section, one per thread; it grows to the largest section written. */
+    private static final FastThreadLocal<byte[]> SECTION = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[2048];
+        }
+    };
 
     private final byte[] head;
     private int[] spans;
@@ -575,26 +583,54 @@ public final class HeadFields extends TextFields {
      * for byte, the rest as Latin-1 (as they were read).
      */
     public void writeTo(ByteBuf out) {
+        // Assembled in this thread's array, then written at once: a write per name, separator, value and
+        // line end would each check the buffer's room and liveness and copy a few bytes.
+        byte[] section = SECTION.get();
+        int length = 0;
         for (int i = 0; i < count; i++) {
             int at = i * SPAN;
             int start = spans[at];
             if (start == REMOVED) {
                 continue;
             }
-            if (start >= 0) {
-                out.writeBytes(head, start, spans[at + 1] - start);
-            } else {
-                ByteBufUtil.writeAscii(out, names[i]);
-            }
-            out.writeBytes(COLON_SPACE);
             CharSequence known = values == null ? null : values[i];
-            if (known != null) {
-                ByteBufUtil.writeAscii(out, known);
-            } else {
-                out.writeBytes(head, spans[at + 2], spans[at + 3] - spans[at + 2]);
+            int nameLength = start >= 0 ? spans[at + 1] - start : names[i].length();
+            int valueLength = known != null ? known.length() : spans[at + 3] - spans[at + 2];
+            int needed = length + nameLength + valueLength + 4;
+            if (needed > section.length) {
+                section = Arrays.copyOf(section, Math.max(needed, section.length * 2));
+                SECTION.set(section);
             }
-            out.writeBytes(CRLF);
+            if (start >= 0) {
+                System.arraycopy(head, start, section, length, nameLength);
+                length += nameLength;
+            } else {
+                length = putAscii(names[i], section, length);
+            }
+            section[length++] = ':';
+            section[length++] = ' ';
+            if (known != null) {
+                length = putAscii(known, section, length);
+            } else {
+                System.arraycopy(head, spans[at + 2], section, length, valueLength);
+                length += valueLength;
+            }
+            section[length++] = '\r';
+            section[length++] = '\n';
         }
+        out.writeBytes(section, 0, length);
+    }
+
+    /** Copies {@code text} as {@link ByteBufUtil#writeAscii} would write it (a char past Latin-1 as '?'). */
+    private static int putAscii(CharSequence text, byte[] to, int at) {
+        if (text instanceof AsciiString ascii) {
+            System.arraycopy(ascii.array(), ascii.arrayOffset(), to, at, ascii.length());
+            return at + ascii.length();
+        }
+        for (int i = 0; i < text.length(); i++) {
+            to[at++] = AsciiString.c2b(text.charAt(i));
+        }
+        return at;
     }
 
     /** Writes any fields as {@link #writeTo} does: these in place, others through their iterator. */

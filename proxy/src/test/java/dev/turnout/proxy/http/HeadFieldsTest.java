@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -183,6 +184,13 @@ class HeadFieldsTest {
         assertEquals("caf\u00e9 \u00ff", read.get("z"));
         read.forEach(field -> { });
         assertEquals(expected, written(read));
+
+        // A section bigger than any written before, with fields set by code (a char past Latin-1 becomes '?').
+        HeadFields big = request("Cookie: " + "c".repeat(9000) + "\r\nHost: a\r\n");
+        big.set("Host", new AsciiString("b.test"));
+        big.add("X-Added", "\u20ac and caf\u00e9");
+        assertEquals("Cookie: " + "c".repeat(9000) + "\r\nHost: b.test\r\nX-Added: ? and caf\u00e9\r\n", written(big));
+        assertEquals(expected, written(request(head)), "and the next one after it");
 
         // Fields of another kind go through their iterator, the same way.
         HttpHeaders other = new DefaultHttpHeaders().add("A", "1").add("b", "caf\u00e9");
