@@ -174,7 +174,7 @@ class HeadFieldsTest {
     }
 
     @Test
-    void writeToCopiesParsedFieldsByteForByte() {
+    void writeToCopiesParsedFieldsByteForByte() throws InterruptedException {
         String head = "X-Odd:value\r\nY:   spaced  value \t\r\nZ: caf\u00e9 \u00ff\r\nwEiRd-CaSe: 1\r\nE:\r\n";
         String expected = "X-Odd: value\r\nY: spaced  value\r\nZ: caf\u00e9 \u00ff\r\nwEiRd-CaSe: 1\r\nE: \r\n";
         assertEquals(expected, written(request(head)));
@@ -191,6 +191,14 @@ class HeadFieldsTest {
         big.add("X-Added", "\u20ac and caf\u00e9");
         assertEquals("Cookie: " + "c".repeat(9000) + "\r\nHost: b.test\r\nX-Added: ? and caf\u00e9\r\n", written(big));
         assertEquals(expected, written(request(head)), "and the next one after it");
+
+        // On a thread that has written none before: its section array grows as the fields need.
+        String[] sections = new String[1];
+        Thread fresh = new Thread(() -> sections[0] = written(request("Cookie: " + "j".repeat(5000) + "\r\n")));
+        fresh.start();
+        fresh.join(10_000);
+        assertFalse(fresh.isAlive());
+        assertEquals("Cookie: " + "j".repeat(5000) + "\r\n", sections[0]);
 
         // Fields of another kind go through their iterator, the same way.
         HttpHeaders other = new DefaultHttpHeaders().add("A", "1").add("b", "caf\u00e9");

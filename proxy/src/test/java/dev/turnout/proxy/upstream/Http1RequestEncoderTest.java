@@ -77,6 +77,17 @@ class Http1RequestEncoderTest {
     }
 
     @Test
+    void aRewrittenTargetOutsideAsciiGoesAsUtf8() {
+        byte[] raw = "GET /old HTTP/1.1\r\nHost: a.test\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        HeadSyntax syntax = HeadSyntax.forRequests();
+        assertEquals(HeadSyntax.COMPLETE, syntax.feed(Unpooled.wrappedBuffer(raw)));
+        HeadFields fields = new HeadFields(raw, syntax.takeSpans(), syntax.fields(), false);
+        channel.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/caf\u00e9", fields),
+                LastHttpContent.EMPTY_LAST_CONTENT);
+        assertEquals("GET /caf\u00c3\u00a9 HTTP/1.1\r\nHost: a.test\r\n\r\n", wire());
+    }
+
+    @Test
     void aSizedBodyPassesThroughInItsOwnBuffers() {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/p");
         request.headers().set("Content-Length", "11");
