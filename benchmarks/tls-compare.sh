@@ -14,7 +14,8 @@
 #
 # Needs java, wrk, nginx, openssl and taskset (Debian: openjdk-17-jre-headless, wrk, nginx, openssl,
 # util-linux); h2load (nghttp2-client) for the h2 rows.
-# Settings (environment): ROUNDS=5 DURATION=5s CONNECTIONS=32 WARMUP=20s CERT=rsa PROXY_CPU=1 LOAD_CPU=0
+# Settings (environment): ROUNDS=5 DURATION=5s CONNECTIONS=32 WARMUP=20s (run in DURATION slices) CERT=rsa
+# PROXY_CPU=1 LOAD_CPU=0
 # ONLY="h2 handshake" (a subset of the loads)
 set -euo pipefail
 
