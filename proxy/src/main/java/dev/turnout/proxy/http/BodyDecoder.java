@@ -284,6 +284,12 @@ public final class BodyDecoder {
      * disagree or one is not a length. Call it when the field is present.
      */
     public static long contentLength(HttpHeaders fields) {
+        if (fields instanceof HeadFields head) {
+            long length = head.onlyDecimal(HttpHeaderNames.CONTENT_LENGTH);
+            if (length >= 0) {
+                return length; // the usual case, read in place; anything else takes the general way below
+            }
+        }
         List<String> lines = fields.getAll(HttpHeaderNames.CONTENT_LENGTH);
         boolean single = lines.size() == 1 && lines.get(0).indexOf(',') < 0;
         long length = -1;

@@ -219,6 +219,33 @@ public final class HeadFields extends TextFields {
         return field < 0 ? null : value(field);
     }
 
+    /**
+     * The value of the one field named {@code name} as a decimal of 1 to 18 digits; -1 when there is no
+     * such field, more than one, or a value that is anything else (a list, a sign, a space). Reads the
+     * bytes in place: no string is made.
+     */
+    public long onlyDecimal(CharSequence name) {
+        int field = find(name, 0);
+        if (field < 0 || find(name, field + 1) >= 0) {
+            return -1;
+        }
+        CharSequence known = values == null ? null : values[field];
+        int length = known != null ? known.length() : spans[field * SPAN + 3] - spans[field * SPAN + 2];
+        if (length == 0 || length > 18) {
+            return -1;
+        }
+        int start = spans[field * SPAN + 2];
+        long decimal = 0;
+        for (int i = 0; i < length; i++) {
+            int c = known != null ? known.charAt(i) : head[start + i];
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            decimal = decimal * 10 + (c - '0');
+        }
+        return decimal;
+    }
+
     @Override
     public List<String> getAll(CharSequence name) {
         int field = find(name, 0);

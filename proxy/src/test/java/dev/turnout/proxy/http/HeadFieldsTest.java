@@ -223,4 +223,24 @@ class HeadFieldsTest {
         assertFalse(syntax.folded());
         assertEquals("A: 1\r\n", written(fields));
     }
+
+    @Test
+    void onlyDecimalReadsOneLengthInPlaceAndRefusesAnythingElse() {
+        assertEquals(1024, request("Content-Length: 1024\r\n").onlyDecimal("content-length"));
+        assertEquals(0, request("content-length:0\r\n").onlyDecimal("Content-Length"));
+        assertEquals(999_999_999_999_999_999L, request("Content-Length: 999999999999999999\r\n").onlyDecimal("content-length"));
+        assertEquals(-1, request("Host: a\r\n").onlyDecimal("content-length"), "absent");
+        assertEquals(-1, request("Content-Length: 5\r\nContent-Length: 5\r\n").onlyDecimal("content-length"), "two lines");
+        assertEquals(-1, request("Content-Length: 5, 5\r\n").onlyDecimal("content-length"), "a list");
+        assertEquals(-1, request("Content-Length: +5\r\n").onlyDecimal("content-length"), "a sign");
+        assertEquals(-1, request("Content-Length: 1 2\r\n").onlyDecimal("content-length"), "a space inside");
+        assertEquals(-1, request("Content-Length:\r\n").onlyDecimal("content-length"), "empty");
+        assertEquals(-1, request("Content-Length: 1000000000000000000\r\n").onlyDecimal("content-length"), "19 digits");
+
+        HeadFields edited = request("Content-Length: 5\r\n");
+        edited.set("Content-Length", "42");
+        assertEquals(42, edited.onlyDecimal("content-length"), "a value set in code");
+        edited.remove("Content-Length");
+        assertEquals(-1, edited.onlyDecimal("content-length"), "removed");
+    }
 }
