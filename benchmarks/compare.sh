@@ -30,6 +30,9 @@
 #                     proxy_buffers 8 64k), as an operator sizes them; "default" keeps nginx's own
 #   ACCESS_LOG=off    "on": both proxies write an access log to a file (nginx's combined format;
 #                     Turnout's text line written by itself: turnout.access-log.file)
+#   RELAY=off         "on": a further target, relay, a bare byte relay on Netty's epoll transport with one
+#                     event loop on the proxy's core (dev.turnout.bench.NettyRelay in benchmarks.jar): the
+#                     transport's floor, what Turnout costs before any HTTP work
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,9 +46,13 @@ WARMUP=${WARMUP:-10s}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 TARGETS=(direct nginx turnout)
+RELAY=${RELAY:-off}
+BENCH_JAR="$ROOT/benchmarks/target/benchmarks.jar"
+[[ "$RELAY" == on ]] && TARGETS+=(relay)
 SIZES=(1k 64k)
 
 [[ -f "$TURNOUT_JAR" ]] || { echo "missing $TURNOUT_JAR: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
+[[ "$RELAY" != on || -f "$BENCH_JAR" ]] || { echo "missing $BENCH_JAR: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
 for tool in java:openjdk-17-jre-headless wrk:wrk nginx:nginx taskset:util-linux; do
     command -v "${tool%%:*}" >/dev/null || { echo "${tool%%:*} not found: it is Debian's '${tool#*:}' package" >&2; exit 1; }
 done
@@ -63,6 +70,13 @@ start_nginx_proxy "$PROXY_CPU"
 start_turnout "$PROXY_CPU" "$TURNOUT_JAR"
 
 declare -A PORT=([direct]=$UPSTREAM_PORT [nginx]=$NGINX_PORT [turnout]=$TURNOUT_PORT)
+if [[ "$RELAY" == on ]]; then
+    (exec taskset -c "$PROXY_CPU" java -cp "$BENCH_JAR" dev.turnout.bench.NettyRelay "$UPSTREAM_PORT") \
+        >"$WORK/relay.log" 2>&1 &
+    PIDS+=($!)
+    RELAY_PID=$!
+    PORT[relay]=$(wait_for_line "$WORK/relay.log" 'listening on http://127\.0\.0\.1:([0-9]+)' "$RELAY_PID")
+fi
 for target in "${TARGETS[@]}"; do
     for size in "${SIZES[@]}"; do
         status=$(probe "${PORT[$target]}" "/$size")
@@ -77,6 +91,7 @@ cpu_pids() {
         direct) echo "${UPSTREAM_WORKERS[@]}" ;;
         nginx) echo "${NGINX_WORKERS[@]}" ;;
         turnout) echo "$TURNOUT_PID" ;;
+        relay) echo "$RELAY_PID" ;;
     esac
 }
 # run NAME TARGET SIZE: one measured run, wrk output in $WORK/NAME.txt, CPU ticks in $WORK/NAME.cpu,
@@ -119,6 +134,7 @@ paired_p99_ratio() {
 echo "warming Turnout's JVM: $WARMUP of wrk per body size" >&2
 for size in "${SIZES[@]}"; do
     wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$TURNOUT_PORT/$size" >/dev/null
+    [[ "$RELAY" == on ]] && wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:${PORT[relay]}/$size" >/dev/null
 done
 
 for size in "${SIZES[@]}"; do
@@ -163,3 +179,11 @@ for size in "${SIZES[@]}"; do
                 "   nginx/direct req/s %.2f   Turnout/direct req/s %.2f\n", size, tr / nr, tc / nc, tp / np, pp, nr / dr, tr / dr
         }'
 done
+if [[ "$RELAY" == on ]]; then
+    for size in "${SIZES[@]}"; do
+        awk -v size="$size" -v nc="$(median nginx "$size" cpu)" -v tc="$(median turnout "$size" cpu)" \
+            -v rc="$(median relay "$size" cpu)" 'BEGIN {
+                printf "%-5s relay/nginx CPU/req %.2f; Turnout above the relay %.1f us/req (its HTTP work)\n", size, rc / nc, tc - rc
+            }'
+    done
+fi
