@@ -265,6 +265,13 @@ public final class HeadSyntax {
     public int feed(byte[] bytes, int from, int to) {
         int at = from;
         while (at < to) {
+            if (line > 0 && lineLength == 0 && !afterCr) {
+                int lineEnd = wholeFieldLine(bytes, at, to);
+                if (lineEnd > at) {
+                    at = lineEnd;
+                    continue;
+                }
+            }
             // Most bytes of a head are runs inside a field name or value, where a byte changes nothing but
             // the counts and the value's ends: such a run is found by a plain scan and counted at once.
             int stop = afterCr ? at : inValue ? valueRun(bytes, at, to)
@@ -293,6 +300,26 @@ public final class HeadSyntax {
      * ends over the run.
      */
     private int valueRun(byte[] bytes, int from, int to) {
+        int at = valueBytesEnd(bytes, from, to);
+        int first = from;
+        while (first < at && (bytes[first] == ' ' || bytes[first] == '\t')) {
+            first++;
+        }
+        if (first < at) {
+            int last = at - 1;
+            while (bytes[last] == ' ' || bytes[last] == '\t') {
+                last--;
+            }
+            if (valueStart < 0) {
+                valueStart = position + first - from;
+            }
+            valueEnd = position + last - from + 1;
+        }
+        return at;
+    }
+
+    /** Where the bytes a value may hold as they are end: at the first control but HTAB, or DEL. */
+    private static int valueBytesEnd(byte[] bytes, int from, int to) {
         int at = from;
         // Eight bytes at a time while none is a control or DEL: the usual value (a date, a user agent, a cookie).
         while (at + Long.BYTES <= to) {
@@ -311,21 +338,45 @@ public final class HeadSyntax {
                 break;
             }
         }
-        int first = from;
-        while (first < at && (bytes[first] == ' ' || bytes[first] == '\t')) {
+        return at;
+    }
+
+    /**
+     * The usual field line, {@code name:value CRLF} with all of it in {@code bytes[at, to)}, checked and
+     * recorded in one pass; returns where it ends, or {@code at} for a line that takes the byte-at-a-time
+     * path: the empty line that ends the head, a line cut by the end of the read, whitespace before the
+     * colon, a fold, a bare LF, and anything refused. Both paths record the same spans.
+     */
+    private int wholeFieldLine(byte[] bytes, int at, int to) {
+        int colon = nameRun(bytes, at, to);
+        if (colon == at || colon >= to || bytes[colon] != ':') {
+            return at;
+        }
+        int cr = valueBytesEnd(bytes, colon + 1, to);
+        if (cr + 1 >= to || bytes[cr] != '\r' || bytes[cr + 1] != '\n') {
+            return at;
+        }
+        int first = colon + 1;
+        while (first < cr && (bytes[first] == ' ' || bytes[first] == '\t')) {
             first++;
         }
-        if (first < at) {
-            int last = at - 1;
-            while (bytes[last] == ' ' || bytes[last] == '\t') {
-                last--;
-            }
-            if (valueStart < 0) {
-                valueStart = position + first - from;
-            }
-            valueEnd = position + last - from + 1;
+        int last = cr;
+        while (last > first && (bytes[last - 1] == ' ' || bytes[last - 1] == '\t')) {
+            last--;
         }
-        return at;
+        startField();
+        int span = fields * HeadFields.SPAN;
+        int offset = position - at; // bytes[i] is the head's byte at i + offset
+        spans[span + 1] = colon + offset;
+        // An empty value lies at the line's LF, where the byte-at-a-time path puts it.
+        spans[span + 2] = first < last ? first + offset : cr + 1 + offset;
+        spans[span + 3] = first < last ? last + offset : cr + 1 + offset;
+        fields++;
+        line++;
+        inFold = false;
+        crBeforeLf = true;
+        position += cr + 2 - at;
+        return cr + 2;
     }
 
     /** Where a run of token characters (a field name's) ends. */

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** The raw head check, fed whole and byte by byte (a head arrives in any number of pieces). */
@@ -64,14 +65,39 @@ class HeadSyntaxTest {
         assertEquals("padded on both sides, \tand tabbed inside,\t \u00e9t\u00e9 en obs-text", fields.get("X-Spaced"));
         assertEquals("", fields.get("X-Blank"));
         assertEquals("", fields.get("X-Empty"));
+        assertSameSpansInPieces(HeadSyntax::forRequests, head, expected);
+    }
+
+    @Test
+    void aResponsesFieldsLieTheSameHoweverItIsCutWithRepairedLinesAmongUsualOnes() {
+        // Lines the whole-line path takes, and between them the ones only the byte-at-a-time path takes:
+        // whitespace before a colon, a fold, a bare LF, an empty value.
+        String head = "HTTP/1.1 200 OK\r\nServer: nginx\r\nX-A : v\r\nX-Folded: one\r\n  two\r\n"
+                + "Content-Length: 1024\r\nX-Bare: lf\nX-Empty:\r\nETag: \"5f\"\r\n\r\n";
+        HeadSyntax whole = HeadSyntax.forResponses();
+        assertEquals(HeadSyntax.COMPLETE, whole(whole, head));
+        assertEquals(7, whole.fields());
+        int[] expected = Arrays.copyOf(whole.takeSpans(), whole.fields() * HeadFields.SPAN);
+        HeadFields fields = new HeadFields(head.getBytes(StandardCharsets.ISO_8859_1), whole.takeSpans(), whole.fields(),
+                whole.folded());
+        assertEquals("v", fields.get("X-A"));
+        assertEquals("one two", fields.get("X-Folded"));
+        assertEquals("1024", fields.get("Content-Length"));
+        assertEquals("lf", fields.get("X-Bare"));
+        assertEquals("", fields.get("X-Empty"));
+        assertEquals("\"5f\"", fields.get("ETag"));
+        assertSameSpansInPieces(HeadSyntax::forResponses, head, expected);
+    }
+
+    private static void assertSameSpansInPieces(Supplier<HeadSyntax> syntax, String head, int[] expected) {
         for (int piece = 1; piece <= 7; piece++) {
-            HeadSyntax cut = HeadSyntax.forRequests();
+            HeadSyntax cut = syntax.get();
             int verdict = HeadSyntax.MORE;
             for (int at = 0; at < head.length() && verdict == HeadSyntax.MORE; at += piece) {
                 verdict = whole(cut, head.substring(at, Math.min(head.length(), at + piece)));
             }
             assertEquals(HeadSyntax.COMPLETE, verdict, "pieces of " + piece);
-            assertEquals(6, cut.fields(), "pieces of " + piece);
+            assertEquals(expected.length / HeadFields.SPAN, cut.fields(), "pieces of " + piece);
             assertEquals(Arrays.toString(expected),
                     Arrays.toString(Arrays.copyOf(cut.takeSpans(), cut.fields() * HeadFields.SPAN)),
                     "pieces of " + piece);
