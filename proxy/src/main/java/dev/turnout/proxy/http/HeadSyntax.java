@@ -7,6 +7,7 @@ import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -83,6 +84,8 @@ public final class HeadSyntax {
 
     // HTTP/1.0, HTTP/1.1, and later minor versions, which are spoken to as HTTP/1.1 (RFC 9110 2.5).
     private static final long HTTP_1_DOT = pack("HTTP/1.");
+    // The version of the usual request line, its minor digit aside.
+    private static final byte[] HTTP_1_X = "HTTP/1.x".getBytes(StandardCharsets.US_ASCII);
 
     private int line;
     private int lineLength;
@@ -265,8 +268,9 @@ public final class HeadSyntax {
     public int feed(byte[] bytes, int from, int to) {
         int at = from;
         while (at < to) {
-            if (line > 0 && lineLength == 0 && !afterCr) {
-                int lineEnd = wholeFieldLine(bytes, at, to);
+            if (lineLength == 0 && !afterCr) {
+                int lineEnd = line > 0 ? wholeFieldLine(bytes, at, to)
+                        : request ? wholeRequestLine(bytes, at, to) : wholeStatusLine(bytes, at, to);
                 if (lineEnd > at) {
                     at = lineEnd;
                     continue;
@@ -377,6 +381,64 @@ public final class HeadSyntax {
         crBeforeLf = true;
         position += cr + 2 - at;
         return cr + 2;
+    }
+
+    /**
+     * The usual request line, {@code method SP target SP HTTP/1.x CRLF} with all of it in {@code bytes[at, to)},
+     * checked and recorded in one pass; returns where it ends, or {@code at} for any other (an empty line
+     * before it, a line cut by the end of the read, another version, and anything refused), which takes
+     * the byte-at-a-time path and gets its verdict there.
+     */
+    private int wholeRequestLine(byte[] bytes, int at, int to) {
+        int afterMethod = visibleRun(bytes, at, to);
+        if (afterMethod == at || afterMethod >= to || bytes[afterMethod] != ' ') {
+            return at;
+        }
+        int afterTarget = visibleRun(bytes, afterMethod + 1, to);
+        if (afterTarget == afterMethod + 1 || afterTarget >= to || bytes[afterTarget] != ' ') {
+            return at;
+        }
+        int cr = afterTarget + 1 + HTTP_1_X.length;
+        if (cr + 1 >= to || bytes[cr] != '\r' || bytes[cr + 1] != '\n'
+                || !Arrays.equals(bytes, afterTarget + 1, cr - 1, HTTP_1_X, 0, HTTP_1_X.length - 1)
+                || bytes[cr - 1] < '0' || bytes[cr - 1] > '9') {
+            return at;
+        }
+        int offset = position - at; // bytes[i] is the head's byte at i + offset
+        startLine = position;
+        firstSpace = afterMethod + offset;
+        secondSpace = afterTarget + offset;
+        startLineEnd = cr + offset;
+        return startLineDone(at, cr);
+    }
+
+    /**
+     * A status line with all of it in {@code bytes[at, to)} and no control but HTAB, nor DEL: recorded at once
+     * (the decoder reads its version, code and reason). Returns where it ends, or {@code at} for any other line.
+     */
+    private int wholeStatusLine(byte[] bytes, int at, int to) {
+        int cr = valueBytesEnd(bytes, at, to);
+        if (cr == at || cr + 1 >= to || bytes[cr] != '\r' || bytes[cr + 1] != '\n') {
+            return at;
+        }
+        startLine = position;
+        startLineEnd = position + cr - at;
+        return startLineDone(at, cr);
+    }
+
+    private int startLineDone(int at, int cr) {
+        line = 1;
+        crBeforeLf = true;
+        position += cr + 2 - at;
+        return cr + 2;
+    }
+
+    /** Where a run of visible ASCII (a request line's method, target or version) ends. */
+    private static int visibleRun(byte[] bytes, int at, int to) {
+        while (at < to && bytes[at] >= 0x21 && bytes[at] <= 0x7e) {
+            at++;
+        }
+        return at;
     }
 
     /** Where a run of token characters (a field name's) ends. */

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -53,7 +54,7 @@ class HeadSyntaxTest {
 
     @Test
     void whereTheFieldsLieIsTheSameHoweverTheHeadIsCut() {
-        String head = "GET /a HTTP/1.1\r\nHost: a.test\r\nAccept:  text/html , */*  \r\nX-Empty:\r\n"
+        String head = "\r\nGET /a HTTP/1.1\r\nHost: a.test\r\nAccept:  text/html , */*  \r\nX-Empty:\r\n"
                 + "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101\r\n"
                 + "X-Spaced: \t  padded on both sides, \tand tabbed inside,\t \u00e9t\u00e9 en obs-text    \t\r\n"
                 + "X-Blank:            \t        \r\n\r\n";
@@ -65,7 +66,7 @@ class HeadSyntaxTest {
         assertEquals("padded on both sides, \tand tabbed inside,\t \u00e9t\u00e9 en obs-text", fields.get("X-Spaced"));
         assertEquals("", fields.get("X-Blank"));
         assertEquals("", fields.get("X-Empty"));
-        assertSameSpansInPieces(HeadSyntax::forRequests, head, expected);
+        assertSameSpansInPieces(HeadSyntax::forRequests, head, whole, expected);
     }
 
     @Test
@@ -86,10 +87,11 @@ class HeadSyntaxTest {
         assertEquals("lf", fields.get("X-Bare"));
         assertEquals("", fields.get("X-Empty"));
         assertEquals("\"5f\"", fields.get("ETag"));
-        assertSameSpansInPieces(HeadSyntax::forResponses, head, expected);
+        assertSameSpansInPieces(HeadSyntax::forResponses, head, whole, expected);
     }
 
-    private static void assertSameSpansInPieces(Supplier<HeadSyntax> syntax, String head, int[] expected) {
+    /** The head fed in pieces of 1 to 7 bytes: the start line and the fields lie where they lie when it is fed whole. */
+    private static void assertSameSpansInPieces(Supplier<HeadSyntax> syntax, String head, HeadSyntax whole, int[] expected) {
         for (int piece = 1; piece <= 7; piece++) {
             HeadSyntax cut = syntax.get();
             int verdict = HeadSyntax.MORE;
@@ -98,6 +100,8 @@ class HeadSyntaxTest {
             }
             assertEquals(HeadSyntax.COMPLETE, verdict, "pieces of " + piece);
             assertEquals(expected.length / HeadFields.SPAN, cut.fields(), "pieces of " + piece);
+            assertEquals(List.of(whole.startLine(), whole.startLineEnd(), whole.firstSpace(), whole.secondSpace()),
+                    List.of(cut.startLine(), cut.startLineEnd(), cut.firstSpace(), cut.secondSpace()), "pieces of " + piece);
             assertEquals(Arrays.toString(expected),
                     Arrays.toString(Arrays.copyOf(cut.takeSpans(), cut.fields() * HeadFields.SPAN)),
                     "pieces of " + piece);
@@ -139,6 +143,10 @@ class HeadSyntaxTest {
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1\r\nHo\rst: a\r\n\r\n");
         assertRequest(HeadSyntax.BAD_REQUEST, "GET / http/1.1\r\nHost: a\r\n\r\n");
         assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.VERSION_NOT_SUPPORTED, "GET / HTTP/1.a\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.10\r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, "GET / HTTP/1.1 \r\nHost: a\r\n\r\n");
+        assertRequest(HeadSyntax.BAD_REQUEST, " GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         // A control or DEL anywhere in a long value, which is checked eight bytes at a time: refused as in a short one.
         String value = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0";
         for (int at = 0; at <= value.length(); at++) {
