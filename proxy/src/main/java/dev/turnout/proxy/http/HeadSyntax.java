@@ -25,6 +25,10 @@ import java.util.Arrays;
  * <p>The same pass records where each part of the head lies ({@link #spans()}, offsets from the head's
  * first byte), so that {@link HeadFields} can read the head in place: no second walk, no object per field.
  *
+ * <p>A usual line that is all in the bytes fed (a field line {@code name:value CRLF}, a request line
+ * {@code method SP target SP HTTP/1.x CRLF}, a status line) is checked and recorded in one pass; any other
+ * line goes byte by byte through the states below, which give every verdict. Both record the same.
+ *
  * <p>{@link #feed} may be called with a head in any number of pieces; a connection checks its heads with its
  * thread's shared instance and keeps one of its own only while a head waits for more bytes.
  */
