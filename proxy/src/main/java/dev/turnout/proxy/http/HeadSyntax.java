@@ -309,21 +309,30 @@ public final class HeadSyntax {
      */
     private int valueRun(byte[] bytes, int from, int to) {
         int at = valueBytesEnd(bytes, from, to);
-        int first = from;
-        while (first < at && (bytes[first] == ' ' || bytes[first] == '\t')) {
-            first++;
-        }
+        int first = afterBlanks(bytes, from, at);
         if (first < at) {
-            int last = at - 1;
-            while (bytes[last] == ' ' || bytes[last] == '\t') {
-                last--;
-            }
             if (valueStart < 0) {
                 valueStart = position + first - from;
             }
-            valueEnd = position + last - from + 1;
+            valueEnd = position + beforeBlanks(bytes, first, at) - from;
         }
         return at;
+    }
+
+    /** The first byte of {@code bytes[from, to)} that is not a space or tab, or {@code to}. */
+    private static int afterBlanks(byte[] bytes, int from, int to) {
+        while (from < to && (bytes[from] == ' ' || bytes[from] == '\t')) {
+            from++;
+        }
+        return from;
+    }
+
+    /** Where {@code bytes[from, to)} ends once the spaces and tabs at its end are taken off. */
+    private static int beforeBlanks(byte[] bytes, int from, int to) {
+        while (to > from && (bytes[to - 1] == ' ' || bytes[to - 1] == '\t')) {
+            to--;
+        }
+        return to;
     }
 
     /** Where the bytes a value may hold as they are end: at the first control but HTAB, or DEL. */
@@ -364,14 +373,8 @@ public final class HeadSyntax {
         if (cr + 1 >= to || bytes[cr] != '\r' || bytes[cr + 1] != '\n') {
             return at;
         }
-        int first = colon + 1;
-        while (first < cr && (bytes[first] == ' ' || bytes[first] == '\t')) {
-            first++;
-        }
-        int last = cr;
-        while (last > first && (bytes[last - 1] == ' ' || bytes[last - 1] == '\t')) {
-            last--;
-        }
+        int first = afterBlanks(bytes, colon + 1, cr);
+        int last = beforeBlanks(bytes, first, cr);
         startField();
         int span = fields * HeadFields.SPAN;
         int offset = position - at; // bytes[i] is the head's byte at i + offset
