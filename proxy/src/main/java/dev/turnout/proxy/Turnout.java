@@ -180,6 +180,15 @@ public final class Turnout implements AutoCloseable {
                             .register(metrics.registry());
                 }
             }
+            if (metrics != null) {
+                ProxyServer clients = server;
+                Gauge.builder("turnout_client_connections", () -> clients.openConnections() - clients.parkedConnections())
+                        .description("Open client connections with a channel of their own").tag("state", "active")
+                        .register(metrics.registry());
+                Gauge.builder("turnout_client_connections", clients::parkedConnections)
+                        .description("Open client connections parked between requests").tag("state", "parked")
+                        .register(metrics.registry());
+            }
             this.address = server.start(config.listen());
             ReloadMetrics reloadMetrics = metrics == null ? null
                     : new ReloadMetrics(metrics.registry(), config.hash(), System.currentTimeMillis());

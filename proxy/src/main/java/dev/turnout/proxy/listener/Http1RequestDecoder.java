@@ -363,6 +363,14 @@ public final class Http1RequestDecoder extends ChannelInboundHandlerAdapter impl
         return phase == Phase.HEAD || phase == Phase.BODY;
     }
 
+    /**
+     * Whether the connection has served a request and holds nothing of the next: it may be parked, and
+     * come back with a decoder of its own (never one that looks for the HTTP/2 preface).
+     */
+    boolean betweenRequests() {
+        return phase == Phase.WAITING && pending == null && onHttp2Preface == null;
+    }
+
     /** Nothing more is read from this connection (it is closing). */
     @Override
     public void stop() {

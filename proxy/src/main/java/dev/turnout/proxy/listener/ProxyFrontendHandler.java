@@ -7,6 +7,7 @@ import dev.turnout.proxy.exchange.ProxyFailure;
 import dev.turnout.proxy.pool.Backend;
 import dev.turnout.proxy.pool.Pool;
 import dev.turnout.proxy.route.Route;
+import dev.turnout.proxy.transport.IdleTimeout;
 import dev.turnout.proxy.transport.PipelineNames;
 import dev.turnout.proxy.upstream.UpstreamStream;
 import io.netty.buffer.Unpooled;
@@ -64,6 +65,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     private final FrontendShared shared;
     private final boolean secure;
     private final TrustedProxies trustedProxies;
+    // How this connection is parked when quiet between requests; null when it cannot be.
+    private final ParkedConnections.Parking parking;
     // Made when a client first pipelines: an idle connection holds none.
     private ArrayDeque<Object> pipelined;
 
@@ -82,11 +85,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     /**
      * @param secure         the client connected over TLS
      * @param trustedProxies the peers whose X-Forwarded-For names the client
+     * @param parking        how the connection is parked between requests, or null
      */
-    ProxyFrontendHandler(FrontendShared shared, boolean secure, TrustedProxies trustedProxies) {
+    ProxyFrontendHandler(FrontendShared shared, boolean secure, TrustedProxies trustedProxies,
+            ParkedConnections.Parking parking) {
         this.shared = shared;
         this.secure = secure;
         this.trustedProxies = trustedProxies;
+        this.parking = parking;
     }
 
     @Override
@@ -185,6 +191,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             onMalformedHead(malformed.status());
         } else if (evt instanceof IdleStateEvent) {
             onClientIdle();
+        } else if (evt instanceof IdleTimeout.Quiet quiet) {
+            if (betweenRequests() && parking.park(ctx.channel(), quiet.idleLeftNanos())) {
+                exchange.clientClosed(); // its backend response timer, left armed between requests, lets go of it
+            }
         } else if (evt == ShutdownRequested.INSTANCE) {
             closeAfterExchange = true;
             if (!exchange.running()) {
@@ -195,6 +205,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /** Whether the connection can be parked: no exchange, nothing of a request read or queued, nothing paused. */
+    private boolean betweenRequests() {
+        return parking != null && !exchange.running() && !closing && !closeAfterExchange && pausedBy == 0
+                && (pipelined == null || pipelined.isEmpty()) && readTimeout instanceof Http1RequestDecoder decoder
+                && decoder.betweenRequests();
     }
 
     /**

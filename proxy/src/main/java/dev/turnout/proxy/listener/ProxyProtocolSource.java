@@ -27,6 +27,11 @@ final class ProxyProtocolSource extends ChannelInboundHandlerAdapter {
         return connection.hasAttr(CLIENT) ? connection.attr(CLIENT).get() : null;
     }
 
+    /** Gives a connection that comes back from parking the client address its PROXY header gave it. */
+    static void remember(Channel connection, String client) {
+        connection.attr(CLIENT).set(client);
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof HAProxyMessage header)) {

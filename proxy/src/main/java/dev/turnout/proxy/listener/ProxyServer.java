@@ -70,7 +70,14 @@ public final class ProxyServer {
     /** Read sizes adapt per connection; the allocator that makes each one's sizing is shared (Netty makes one per channel). */
     private static final AdaptiveRecvByteBufAllocator CLIENT_READS = new AdaptiveRecvByteBufAllocator();
 
+    /**
+     * How long a plain HTTP/1.1 connection must have been quiet between requests before it is parked: long
+     * enough that a client sending one request after another never waits on its connection coming back.
+     */
+    private static final long PARK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final ChannelGroup connections = new DefaultChannelGroup("turnout-clients", GlobalEventExecutor.INSTANCE);
+    private final ParkedConnections parked = new ParkedConnections(connections);
     private final List<Channel> serverChannels = new ArrayList<>();
     private final Transport transport;
     private final EventLoopGroup workers;
@@ -129,14 +136,12 @@ public final class ProxyServer {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WRITE_BUFFER)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        setClientOptions(ch);
                         ConnectionSettings settings = connectionSettings(shared);
-                        if (connections.size() >= settings.limits().connections()) {
+                        if (openConnections() >= settings.limits().connections()) {
                             // Refused politely, not dropped: a plain answer, then a lingering close.
                             LingeringClose.afterWrite(ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)));
                             return;
@@ -148,7 +153,7 @@ public final class ProxyServer {
                                     .addLast(PipelineNames.PROXY_SOURCE, new ProxyProtocolSource());
                         }
                         if (tls == null) {
-                            addHttp1(ch.pipeline(), shared, settings, false);
+                            addHttp1(ch.pipeline(), shared, settings, false, true);
                             return;
                         }
                         ch.pipeline()
@@ -160,7 +165,7 @@ public final class ProxyServer {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                                             addHttp2(ctx.pipeline(), shared, settings, true);
                                         } else {
-                                            addHttp1(ctx.pipeline(), shared, settings, true);
+                                            addHttp1(ctx.pipeline(), shared, settings, true, false);
                                         }
                                     }
                                 });
@@ -168,20 +173,43 @@ public final class ProxyServer {
                 });
     }
 
-    /** An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). */
-    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure) {
+    /** The options of every client connection, set on each as it is accepted and again when it comes back from parking. */
+    private static void setClientOptions(Channel ch) {
+        ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+        ch.config().setWriteBufferWaterMark(CLIENT_WRITE_BUFFER);
+        ch.config().setRecvByteBufAllocator(CLIENT_READS);
+    }
+
+    /**
+     * An HTTP/1.1 connection: one exchange at a time (pipelined requests wait their turn). A plain one is
+     * parked when it has been quiet between requests for {@link #PARK_AFTER_NANOS}, where the transport allows.
+     *
+     * @param mayBeH2c the connection's first bytes are still to come, and may be the HTTP/2 preface
+     */
+    private void addHttp1(ChannelPipeline pipeline, FrontendShared shared, ConnectionSettings settings, boolean secure,
+            boolean mayBeH2c) {
         Timeouts timeouts = settings.timeouts();
         ClientLimits limits = settings.limits();
         Http1ResponseEncoder responses = new Http1ResponseEncoder();
-        pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS))
+        ParkedConnections.Parking parking = secure || !ParkedConnections.supports(pipeline.channel()) ? null
+                : this.parked.parking(resumed -> resumeHttp1(resumed, shared, settings));
+        pipeline.addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.idle().toMillis(), TimeUnit.MILLISECONDS,
+                        parking == null ? 0 : PARK_AFTER_NANOS))
                 .addLast(PipelineNames.HTTP_RESPONSES, responses)
                 .addLast(PipelineNames.HTTP, new Http1RequestDecoder(timeouts.headerRead().toNanos(),
                         timeouts.bodyRead().toNanos(), limits.requestLine(), limits.headerSize(), responses,
-                        secure ? null : decoder -> switchToH2c(decoder.pipeline(), shared, settings)));
+                        mayBeH2c ? decoder -> switchToH2c(decoder.pipeline(), shared, settings) : null));
         if (settings.compressors() != null) {
             pipeline.addLast(PipelineNames.COMPRESS, settings.compressors().get());
         }
-        pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies));
+        pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(shared, secure, trustedProxies, parking));
+    }
+
+    /** A parked connection that the client sent to again: in service as it was, with the settings it was accepted with. */
+    private void resumeHttp1(Channel ch, FrontendShared shared, ConnectionSettings settings) {
+        setClientOptions(ch);
+        connections.add(ch);
+        addHttp1(ch.pipeline(), shared, settings, false, false);
     }
 
     /** A plain connection that opened with the HTTP/2 preface (h2c with prior knowledge) leaves HTTP/1.1. */
@@ -260,9 +288,14 @@ public final class ProxyServer {
         return http2Abuse;
     }
 
-    /** Client connections open now, plain and TLS, for the status page. */
+    /** Client connections open now, plain and TLS, parked ones too, for the status page. */
     public int openConnections() {
-        return connections.size();
+        return connections.size() + parked.size();
+    }
+
+    /** Of the open client connections, those parked: quiet between requests, held as their socket alone. */
+    public int parkedConnections() {
+        return parked.size();
     }
 
     /**
@@ -275,10 +308,17 @@ public final class ProxyServer {
         for (Channel serverChannel : serverChannels) {
             serverChannel.close().sync();
         }
+        parked.closeAll();
         for (Channel ch : connections) {
             ch.pipeline().fireUserEventTriggered(ShutdownRequested.INSTANCE);
         }
-        boolean clean = connections.newCloseFuture().await(grace.toMillis());
+        long deadline = System.nanoTime() + grace.toNanos();
+        boolean clean;
+        do {
+            // Again while a connection that came back from parking meanwhile is still open.
+            clean = connections.newCloseFuture().await(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        } while (clean && !connections.isEmpty() && System.nanoTime() < deadline);
+        clean = clean && connections.isEmpty();
         if (!clean) {
             for (Channel ch : connections) {
                 // From the socket's end of the pipeline: an HTTP/2 codec would wait for its streams again.

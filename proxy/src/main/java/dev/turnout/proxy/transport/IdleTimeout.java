@@ -18,10 +18,24 @@ import java.util.concurrent.TimeUnit;
  * <p>A flush counts as activity when it is issued, not when the peer has taken the bytes. A peer
  * that stops reading stops the proxy's flushes (back-pressure pauses the other side), so it still
  * goes idle and is closed.
+ *
+ * <p>With a quiet mark shorter than the timeout it also fires a {@link Quiet} event, every time it
+ * looks while the connection has been quiet that long, so that a connection between requests can
+ * be put away cheaply long before it is closed.
  */
 public final class IdleTimeout extends ChannelDuplexHandler {
 
+    /**
+     * The connection has been quiet (nothing read or flushed) for the quiet mark or longer; told again
+     * at most every quiet mark while it stays quiet and open.
+     *
+     * @param idleLeftNanos how long it may stay quiet from now before it is idle
+     */
+    public record Quiet(long idleLeftNanos) {
+    }
+
     private final long timeoutNanos;
+    private final long quietNanos;
     private final Runnable check = this::check;
     private ChannelHandlerContext ctx;
     private Ticker ticker = Ticker.systemTicker();
@@ -31,7 +45,13 @@ public final class IdleTimeout extends ChannelDuplexHandler {
     private boolean stopped;
 
     public IdleTimeout(long timeout, TimeUnit unit) {
+        this(timeout, unit, 0);
+    }
+
+    /** @param quietNanos when to fire {@link Quiet} (0: never); only a mark shorter than the timeout fires */
+    public IdleTimeout(long timeout, TimeUnit unit, long quietNanos) {
         this.timeoutNanos = unit.toNanos(timeout);
+        this.quietNanos = quietNanos > 0 && quietNanos < timeoutNanos ? quietNanos : 0;
     }
 
     @Override
@@ -86,7 +106,7 @@ public final class IdleTimeout extends ChannelDuplexHandler {
             return;
         }
         lastActivityNanos = ticker.nanoTime();
-        timer = ctx.executor().schedule(check, timeoutNanos, TimeUnit.NANOSECONDS);
+        timer = ctx.executor().schedule(check, quietNanos > 0 ? quietNanos : timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     private void stop() {
@@ -108,8 +128,14 @@ public final class IdleTimeout extends ChannelDuplexHandler {
             // open hears about it again after another full timeout.
             timer = ctx.executor().schedule(check, timeoutNanos, TimeUnit.NANOSECONDS);
             ctx.fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
-        } else {
+        } else if (quietNanos == 0) {
             timer = ctx.executor().schedule(check, timeoutNanos - quiet, TimeUnit.NANOSECONDS);
+        } else if (quiet < quietNanos) {
+            timer = ctx.executor().schedule(check, quietNanos - quiet, TimeUnit.NANOSECONDS);
+        } else {
+            // Looked at again a quiet mark later: the connection may be busy now and quiet by then.
+            timer = ctx.executor().schedule(check, Math.min(quietNanos, timeoutNanos - quiet), TimeUnit.NANOSECONDS);
+            ctx.fireUserEventTriggered(new Quiet(timeoutNanos - quiet));
         }
     }
 }

@@ -34,7 +34,7 @@ class ProxyFrontendHandlerEmbeddedTest {
         FrontendShared shared = new FrontendShared(new RoutingState(RouteTable.fromConfig(config)),
                 new UpstreamConnector(Transport.best(), config::timeouts, new BackendTlsContexts()), null, null, null,
                 new LoggerAccessLog(), null);
-        channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false, TrustedProxies.NONE));
+        channel = new EmbeddedChannel(new HttpServerCodec(), new ProxyFrontendHandler(shared, false, TrustedProxies.NONE, null));
     }
 
     @AfterEach

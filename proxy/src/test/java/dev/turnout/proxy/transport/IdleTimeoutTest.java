@@ -77,4 +77,58 @@ class IdleTimeoutTest {
         advance(30);
         assertTrue(events.isEmpty());
     }
+
+    @Test
+    void aQuietMarkIsHeardEachMarkUntilTheTimeoutWithWhatIsLeftOfIt() {
+        List<Object> heard = new ArrayList<>();
+        EmbeddedChannel quiet = new EmbeddedChannel();
+        quiet.freezeTime();
+        quiet.pipeline().addLast(new IdleTimeout(10, TimeUnit.SECONDS, TimeUnit.SECONDS.toNanos(3)),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                        heard.add(evt);
+                    }
+                });
+        quiet.advanceTimeBy(2, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertTrue(heard.isEmpty());
+        quiet.advanceTimeBy(1, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertEquals(List.of(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(7))), heard);
+
+        quiet.advanceTimeBy(2, TimeUnit.SECONDS);
+        quiet.writeInbound("request"); // activity: the next mark is 3 s from here
+        quiet.advanceTimeBy(1, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertEquals(1, heard.size(), "only 1 s since the read");
+        quiet.advanceTimeBy(2, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertEquals(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(7)), heard.get(1));
+        quiet.advanceTimeBy(3, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertEquals(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(4)), heard.get(2), "told again a mark later");
+        quiet.advanceTimeBy(4, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertEquals(List.of(IdleStateEvent.ALL_IDLE_STATE_EVENT), heard.subList(3, heard.size()),
+                "then idle at the timeout, nothing before it");
+        quiet.finishAndReleaseAll();
+    }
+
+    @Test
+    void aQuietMarkNoShorterThanTheTimeoutIsNeverHeard() {
+        List<Object> heard = new ArrayList<>();
+        EmbeddedChannel quiet = new EmbeddedChannel();
+        quiet.freezeTime();
+        quiet.pipeline().addLast(new IdleTimeout(1, TimeUnit.SECONDS, TimeUnit.SECONDS.toNanos(1)),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                        heard.add(evt);
+                    }
+                });
+        quiet.advanceTimeBy(1, TimeUnit.SECONDS);
+        quiet.runScheduledPendingTasks();
+        assertEquals(List.of(IdleStateEvent.ALL_IDLE_STATE_EVENT), heard);
+    }
 }
