@@ -172,8 +172,11 @@ final class ParkedConnections {
             }
             resume.connection(connection);
             loop.register(connection).addListener((ChannelFutureListener) done -> {
-                if (!done.isSuccess() || !connection.isActive()) {
-                    connection.close(); // e.g. reset by the client meanwhile: the socket has an error pending
+                if (!done.isSuccess()) {
+                    connections.remove(connection);
+                    connection.unsafe().closeForcibly(); // never registered: no loop to close it on
+                } else if (!connection.isActive()) {
+                    connection.close(); // reset by the client meanwhile: the socket has an error pending
                 } else if (closed) {
                     connection.pipeline().fireUserEventTriggered(ShutdownRequested.INSTANCE);
                 }
