@@ -23,6 +23,9 @@
 #   CONNECTIONS=32    wrk -c
 #   THREADS=1         wrk -t
 #   WARMUP=10s        unmeasured wrk run through Turnout per body size before any counting (JIT)
+#   WARMUP_RUNS=3     that many warm-up runs per body size, each with new connections: the JIT then
+#                     compiles the paths a run's end takes too (clients closing with requests in flight),
+#                     instead of deoptimizing the hot path at the first measured round's boundary
 #   PROXY_CPU=1 LOAD_CPU=0   the cores for the proxy under test, and for upstream + wrk
 #   JVM_OPTS=""       extra JVM options for Turnout (not TURNOUT_*: Turnout reads those as config keys)
 #   VERBOSE=0         "1" prints every run's numbers
@@ -43,6 +46,7 @@ DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 WARMUP=${WARMUP:-10s}
+WARMUP_RUNS=${WARMUP_RUNS:-3}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 TARGETS=(direct nginx turnout)
@@ -131,10 +135,12 @@ paired_p99_ratio() {
     done | median_of
 }
 
-echo "warming Turnout's JVM: $WARMUP of wrk per body size" >&2
-for size in "${SIZES[@]}"; do
-    wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$TURNOUT_PORT/$size" >/dev/null
-    [[ "$RELAY" == on ]] && wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:${PORT[relay]}/$size" >/dev/null
+echo "warming Turnout's JVM: $WARMUP_RUNS runs of $WARMUP of wrk per body size" >&2
+for ((run = 1; run <= WARMUP_RUNS; run++)); do
+    for size in "${SIZES[@]}"; do
+        wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$TURNOUT_PORT/$size" >/dev/null
+        [[ "$RELAY" == on ]] && wrk_bg -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:${PORT[relay]}/$size" >/dev/null
+    done
 done
 
 for size in "${SIZES[@]}"; do
@@ -156,7 +162,7 @@ done
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, medians of $ROUNDS alternating rounds, $(nproc) cores;" \
     "proxies on CPU $PROXY_CPU (nginx 1 worker, Turnout io-threads 1), upstream nginx + wrk on CPU $LOAD_CPU;" \
-    "Turnout warmed $WARMUP per size; nginx proxy buffers $NGINX_BUFFERS; access logs $ACCESS_LOG;" \
+    "Turnout warmed $WARMUP_RUNS × $WARMUP per size; nginx proxy buffers $NGINX_BUFFERS; access logs $ACCESS_LOG;" \
     "$(nginx -v 2>&1 | sed 's/^nginx version: //'), $(java -version 2>&1 | head -n 1)"
 printf '%-5s %-8s %10s %9s %9s %7s %12s %11s %10s\n' size target req/s "p50 ms" "p99 ms" errors "CPU us/req" \
     "proxy core" "load core"
