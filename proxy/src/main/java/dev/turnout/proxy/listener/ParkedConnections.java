@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,15 +42,21 @@ final class ParkedConnections {
     /** A loop that does not get to its parked connections this soon is stuck; shutdown goes on without it. */
     private static final long CLOSE_ALL_WAIT_MILLIS = 5_000;
 
-    /** Puts a connection that comes back into service: options, pipeline and the listener's connection group. */
+    /** Gives a connection that comes back into service its options and pipeline, as its listener built them. */
     interface Resume {
         void connection(Channel connection);
     }
 
     /** One connection's way to be parked, as its listener would resume it. */
     interface Parking {
-        /** Parks the connection if it can be (its caller has checked it is between requests); false if it stays as it is. */
-        boolean park(Channel connection, long idleLeftNanos);
+        /**
+         * Parks the connection if it still can be once its socket is out of its event loop's epoll set;
+         * otherwise the connection goes back in service as it was.
+         *
+         * @param betweenRequests asked again then: whether nothing of a request has been read or queued
+         * @param parked          run once it is parked: whatever it kept between requests lets go of it
+         */
+        void park(Channel connection, long idleLeftNanos, BooleanSupplier betweenRequests, Runnable parked);
     }
 
     private final ChannelGroup connections;
@@ -67,7 +74,8 @@ final class ParkedConnections {
     }
 
     Parking parking(Resume resume) {
-        return (connection, idleLeftNanos) -> park(connection, idleLeftNanos, resume);
+        return (connection, idleLeftNanos, betweenRequests, parked) ->
+                park(connection, idleLeftNanos, betweenRequests, parked, resume);
     }
 
     /** How many connections are parked now. */
@@ -95,31 +103,40 @@ final class ParkedConnections {
         }
     }
 
-    private boolean park(Channel connection, long idleLeftNanos, Resume resume) {
-        if (closed || !(connection instanceof EpollSocketChannel socket) || !connection.isActive() || idleLeftNanos <= 0) {
-            return false;
+    private void park(Channel connection, long idleLeftNanos, BooleanSupplier betweenRequests, Runnable whenParked,
+            Resume resume) {
+        if (closed || !(connection instanceof EpollSocketChannel socket) || !connection.isActive() || idleLeftNanos <= 0
+                || !nothingUnsent(connection)) {
+            return;
         }
-        ChannelOutboundBuffer unsent = connection.unsafe().outboundBuffer();
-        if (unsent == null || !unsent.isEmpty()) {
-            return false;
-        }
-        Parked p = new Parked(socket.fd(), (IoEventLoop) connection.eventLoop(), resume,
-                ProxyProtocolSource.clientOf(connection));
-        connections.remove(connection);
-        // The handlers leave first: their timers stop, and none is left holding the channel.
-        ChannelPipeline pipeline = connection.pipeline();
-        while (pipeline.last() != null) {
-            pipeline.removeLast();
-        }
-        // Deregistering takes the socket out of the channel's epoll set and leaves it open.
+        IoEventLoop loop = (IoEventLoop) connection.eventLoop();
+        // Out of the epoll set first (later in this loop, as Netty does it), with the handlers still in place:
+        // bytes read before that are handled as ever, and the connection is then looked at again.
         connection.deregister().addListener((ChannelFutureListener) done -> {
-            if (done.isSuccess()) {
-                p.watch(idleLeftNanos);
-            } else {
+            if (!done.isSuccess() || !connection.isOpen()) {
                 connection.close();
+                return;
             }
+            if (closed || !connection.isActive() || !betweenRequests.getAsBoolean() || !nothingUnsent(connection)) {
+                loop.register(connection); // back in service as it was
+                return;
+            }
+            Parked p = new Parked(socket.fd(), loop, resume, ProxyProtocolSource.clientOf(connection));
+            connections.remove(connection);
+            whenParked.run();
+            // The handlers leave: their timers stop, and none is left holding the channel.
+            ChannelPipeline pipeline = connection.pipeline();
+            while (pipeline.last() != null) {
+                pipeline.removeLast();
+            }
+            p.watch(idleLeftNanos);
         });
-        return true;
+    }
+
+    /** Nothing written to the connection is still waiting to go, flushed or not. */
+    private static boolean nothingUnsent(Channel connection) {
+        ChannelOutboundBuffer unsent = connection.unsafe().outboundBuffer();
+        return unsent != null && unsent.totalPendingWriteBytes() == 0;
     }
 
     /** One parked connection: its socket, watched for the next bytes on its event loop, and its idle deadline. */
@@ -141,15 +158,25 @@ final class ParkedConnections {
 
         void watch(long idleLeftNanos) {
             loop.register(this).addListener(registered -> {
-                if (!registered.isSuccess() || closed) {
+                if (!registered.isSuccess()) {
                     closeSocket();
                     return;
                 }
                 registration = (IoRegistration) registered.getNow();
+                try {
+                    // Level-triggered: bytes that arrived meanwhile are reported at once.
+                    registration.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP));
+                    expiry = loop.schedule(this, idleLeftNanos, TimeUnit.NANOSECONDS);
+                } catch (RuntimeException e) {
+                    LOG.debug("parking a connection: {}", e.toString());
+                    registration.cancel();
+                    closeSocket();
+                    return;
+                }
                 parked.add(this);
-                // Level-triggered: bytes that arrived meanwhile are reported at once.
-                registration.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP));
-                expiry = loop.schedule(this, idleLeftNanos, TimeUnit.NANOSECONDS);
+                if (closed) {
+                    expire(); // shutdown began meanwhile, and may have walked the set before this was in it
+                }
             });
         }
 
@@ -166,18 +193,28 @@ final class ParkedConnections {
             }
             expiry.cancel(false);
             registration.cancel(); // the loop's own handle on it, which keeps its count of registrations
-            EpollSocketChannel connection = new EpollSocketChannel(fd.intValue());
-            if (proxiedClient != null) {
-                ProxyProtocolSource.remember(connection, proxiedClient);
+            EpollSocketChannel connection;
+            try {
+                connection = new EpollSocketChannel(fd.intValue());
+                if (proxiedClient != null) {
+                    ProxyProtocolSource.remember(connection, proxiedClient);
+                }
+                resume.connection(connection);
+            } catch (RuntimeException e) {
+                LOG.debug("resuming a parked connection: {}", e.toString());
+                closeSocket();
+                return;
             }
-            resume.connection(connection);
             loop.register(connection).addListener((ChannelFutureListener) done -> {
                 if (!done.isSuccess()) {
-                    connections.remove(connection);
-                    connection.unsafe().closeForcibly(); // never registered: no loop to close it on
-                } else if (!connection.isActive()) {
+                    return; // Netty closed it
+                }
+                if (!connection.isActive()) {
                     connection.close(); // reset by the client meanwhile: the socket has an error pending
-                } else if (closed) {
+                    return;
+                }
+                connections.add(connection);
+                if (closed) {
                     connection.pipeline().fireUserEventTriggered(ShutdownRequested.INSTANCE);
                 }
             });

@@ -192,8 +192,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         } else if (evt instanceof IdleStateEvent) {
             onClientIdle();
         } else if (evt instanceof IdleTimeout.Quiet quiet) {
-            if (betweenRequests() && parking.park(ctx.channel(), quiet.idleLeftNanos())) {
-                exchange.clientClosed(); // its backend response timer, left armed between requests, lets go of it
+            if (parking != null && betweenRequests()) {
+                // Once parked, the backend response timer, left armed between requests, lets go of the exchange.
+                parking.park(ctx.channel(), quiet.idleLeftNanos(), this::betweenRequests, exchange::clientClosed);
             }
         } else if (evt == ShutdownRequested.INSTANCE) {
             closeAfterExchange = true;
@@ -209,7 +210,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     /** Whether the connection can be parked: no exchange, nothing of a request read or queued, nothing paused. */
     private boolean betweenRequests() {
-        return parking != null && !exchange.running() && !closing && !closeAfterExchange && pausedBy == 0
+        return !exchange.running() && !closing && !closeAfterExchange && pausedBy == 0
                 && (pipelined == null || pipelined.isEmpty()) && readTimeout instanceof Http1RequestDecoder decoder
                 && decoder.betweenRequests();
     }

@@ -208,7 +208,6 @@ public final class ProxyServer {
     /** A parked connection that the client sent to again: in service as it was, with the settings it was accepted with. */
     private void resumeHttp1(Channel ch, FrontendShared shared, ConnectionSettings settings) {
         setClientOptions(ch);
-        connections.add(ch);
         addHttp1(ch.pipeline(), shared, settings, false, false);
     }
 

@@ -1,7 +1,9 @@
 package dev.turnout.proxy.listener;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.turnout.proxy.Turnout;
 import dev.turnout.proxy.testing.AdminCalls;
@@ -10,12 +12,16 @@ import dev.turnout.proxy.testing.FakeBackend;
 import dev.turnout.proxy.testing.ProxyProtocolHeaders;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
+import dev.turnout.proxy.testing.RecordedRequest;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
+import io.netty.channel.epoll.Epoll;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,8 +32,21 @@ import org.junit.jupiter.api.Test;
  */
 class ParkedConnectionsTest {
 
+    @BeforeAll
+    static void onlyWhereConnectionsCanBeParked() {
+        assumeTrue(Epoll.isAvailable(), "parking needs Netty's epoll transport");
+    }
+
     private static String config(FakeBackend backend, String more) {
         return more + "\n" + TestProxy.singlePool(backend);
+    }
+
+    /** Route /slow to {@code slow}, everything else to {@code fast}. */
+    private static String slowAndFast(FakeBackend slow, FakeBackend fast) {
+        return "pools { slow { backends = [ " + TestProxy.backend("s", slow, 1) + " ] }, "
+                + "fast { backends = [ " + TestProxy.backend("f", fast, 1) + " ] } }\n"
+                + "routes = [ { name = slow, path-prefix = \"/slow\", split { slow = 100 } }, "
+                + "{ name = rest, path-prefix = \"/\", split { fast = 100 } } ]";
     }
 
     private static int clients(Turnout proxy, String state) {
@@ -103,15 +122,50 @@ class ParkedConnectionsTest {
     }
 
     @Test
-    void shutdownClosesParkedConnections() throws Exception {
-        try (FakeBackend backend = FakeBackend.start()) {
-            Turnout proxy = TestProxy.start(config(backend, "shutdown.grace = 30s"));
-            try (RawClient client = RawClient.connect(proxy.address())) {
-                assertEquals(200, client.get("a.test", "/").status());
-                awaitClients(proxy, 0, 1);
-                assertTrue(proxy.shutdown(Duration.ofSeconds(30)), "nothing was left open at the grace's end");
-                client.readUntilClosed();
+    void shutdownClosesParkedConnectionsAtOnceWhileRequestsInFlightFinish() throws Exception {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try (FakeBackend slow = FakeBackend.start(Reply.ok("slow").after(gate));
+                FakeBackend fast = FakeBackend.start()) {
+            Turnout proxy = TestProxy.start("shutdown.grace = 30s\n" + slowAndFast(slow, fast));
+            try (RawClient idle = RawClient.connect(proxy.address());
+                    RawClient busy = RawClient.connect(proxy.address())) {
+                assertEquals(200, idle.get("a.test", "/").status());
+                awaitClients(proxy, 1, 1); // busy has sent nothing yet: a connection that never did is not parked
+                busy.send("GET /slow HTTP/1.1\r\nHost: a.test\r\n\r\n");
+                slow.awaitRequest(0);
+                CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return proxy.shutdown(Duration.ofSeconds(30));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                idle.readUntilClosed();
+                assertFalse(stopped.isDone(), "the parked connection was closed while the grace still runs for /slow");
+                gate.complete(null);
+                assertEquals("slow", busy.readResponse().bodyText());
+                assertTrue(stopped.get(30, TimeUnit.SECONDS), "every connection closed within the grace");
             }
+        }
+    }
+
+    @Test
+    void aParkedConnectionServesPipelinedRequestsAndHttp10KeepAlive() throws Exception {
+        try (FakeBackend backend = FakeBackend.start(Reply.answer(RecordedRequest::uri));
+                Turnout proxy = TestProxy.start(config(backend, ""));
+                RawClient pipelining = RawClient.connect(proxy.address());
+                RawClient old = RawClient.connect(proxy.address())) {
+            assertEquals("/0", pipelining.get("a.test", "/0").bodyText());
+            old.send("GET /old0 HTTP/1.0\r\nHost: a.test\r\nConnection: keep-alive\r\n\r\n");
+            assertEquals("/old0", old.readResponse().bodyText());
+            awaitClients(proxy, 0, 2);
+            pipelining.send("GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            assertEquals("/1", pipelining.readResponse().bodyText());
+            assertEquals("/2", pipelining.readResponse().bodyText());
+            old.send("GET /old1 HTTP/1.0\r\nHost: a.test\r\nConnection: keep-alive\r\n\r\n");
+            RawResponse r = old.readResponse();
+            assertEquals("/old1", r.bodyText());
+            assertEquals("keep-alive", String.valueOf(r.header("Connection")).toLowerCase());
         }
     }
 
@@ -120,11 +174,7 @@ class ParkedConnectionsTest {
         CompletableFuture<Void> gate = new CompletableFuture<>();
         try (FakeBackend slow = FakeBackend.start(Reply.ok("slow").after(gate));
                 FakeBackend fast = FakeBackend.start(Reply.answer(r -> r.uri()));
-                Turnout proxy = TestProxy.start("timeouts { request = 30s, header-read = 30s }\n"
-                        + "pools { slow { backends = [ " + TestProxy.backend("s", slow, 1) + " ] }, "
-                        + "fast { backends = [ " + TestProxy.backend("f", fast, 1) + " ] } }\n"
-                        + "routes = [ { name = slow, path-prefix = \"/slow\", split { slow = 100 } }, "
-                        + "{ name = rest, path-prefix = \"/\", split { fast = 100 } } ]");
+                Turnout proxy = TestProxy.start("timeouts { request = 30s, header-read = 30s }\n" + slowAndFast(slow, fast));
                 RawClient waiting = RawClient.connect(proxy.address());
                 RawClient halfHead = RawClient.connect(proxy.address());
                 RawClient witness = RawClient.connect(proxy.address())) {
