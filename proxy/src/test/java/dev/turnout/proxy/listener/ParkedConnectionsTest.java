@@ -49,16 +49,25 @@ class ParkedConnectionsTest {
                 + "{ name = rest, path-prefix = \"/\", split { fast = 100 } } ]";
     }
 
-    private static int clients(Turnout proxy, String state) {
+    /** Active and parked client connections, from one scrape. */
+    private static int[] clients(Turnout proxy) {
         String text = AdminCalls.send(proxy, "GET", "/metrics", null).body();
-        Matcher m = Pattern.compile("(?m)^turnout_client_connections\\{state=\"" + state + "\"} ([0-9.]+)$").matcher(text);
-        assertTrue(m.find(), "turnout_client_connections{state=" + state + "} in\n" + text);
-        return (int) Double.parseDouble(m.group(1));
+        int[] counts = new int[2];
+        String[] states = {"active", "parked"};
+        for (int i = 0; i < 2; i++) {
+            Matcher m = Pattern.compile("(?m)^turnout_client_connections\\{state=\"" + states[i] + "\"} ([0-9.]+)$")
+                    .matcher(text);
+            assertTrue(m.find(), "turnout_client_connections{state=" + states[i] + "} in\n" + text);
+            counts[i] = (int) Double.parseDouble(m.group(1));
+        }
+        return counts;
     }
 
     private static void awaitClients(Turnout proxy, int active, int parked) {
-        Await.until(active + " active and " + parked + " parked client connections",
-                () -> clients(proxy, "active") == active && clients(proxy, "parked") == parked);
+        Await.until(active + " active and " + parked + " parked client connections", () -> {
+            int[] counts = clients(proxy);
+            return counts[0] == active && counts[1] == parked;
+        });
     }
 
     @Test
@@ -72,7 +81,8 @@ class ParkedConnectionsTest {
                 RawResponse r = client.get("a.test", "/" + i);
                 assertEquals(200, r.status(), r::toString);
                 assertEquals("/" + i + " from 127.0.0.1", r.bodyText());
-                assertEquals(1, clients(proxy, "active") + clients(proxy, "parked"));
+                int[] counts = clients(proxy);
+                assertEquals(1, counts[0] + counts[1], "one connection, active or parked");
                 awaitClients(proxy, 0, 1);
             }
             assertEquals(3, backend.requestCount());
