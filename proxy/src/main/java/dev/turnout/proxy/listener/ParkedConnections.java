@@ -105,8 +105,7 @@ final class ParkedConnections {
 
     private void park(Channel connection, long idleLeftNanos, BooleanSupplier betweenRequests, Runnable whenParked,
             Resume resume) {
-        if (closed || !(connection instanceof EpollSocketChannel socket) || !connection.isActive() || idleLeftNanos <= 0
-                || !nothingUnsent(connection)) {
+        if (!(connection instanceof EpollSocketChannel socket) || idleLeftNanos <= 0 || !parkable(connection)) {
             return;
         }
         IoEventLoop loop = (IoEventLoop) connection.eventLoop();
@@ -117,7 +116,7 @@ final class ParkedConnections {
                 connection.close();
                 return;
             }
-            if (closed || !connection.isActive() || !betweenRequests.getAsBoolean() || !nothingUnsent(connection)) {
+            if (!parkable(connection) || !betweenRequests.getAsBoolean()) {
                 loop.register(connection); // back in service as it was
                 return;
             }
@@ -133,10 +132,10 @@ final class ParkedConnections {
         });
     }
 
-    /** Nothing written to the connection is still waiting to go, flushed or not. */
-    private static boolean nothingUnsent(Channel connection) {
+    /** Not shutting down, and the connection is open with nothing written to it still waiting to go, flushed or not. */
+    private boolean parkable(Channel connection) {
         ChannelOutboundBuffer unsent = connection.unsafe().outboundBuffer();
-        return unsent != null && unsent.totalPendingWriteBytes() == 0;
+        return !closed && connection.isActive() && unsent != null && unsent.totalPendingWriteBytes() == 0;
     }
 
     /** One parked connection: its socket, watched for the next bytes on its event loop, and its idle deadline. */

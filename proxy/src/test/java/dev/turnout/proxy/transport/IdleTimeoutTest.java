@@ -20,9 +20,18 @@ class IdleTimeoutTest {
 
     @BeforeEach
     void setUp() {
+        watch(new IdleTimeout(10, TimeUnit.SECONDS));
+    }
+
+    /** A connection with {@code idle} in front of a handler that records the events it fires, on a frozen clock. */
+    private void watch(IdleTimeout idle) {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+        events.clear();
         channel = new EmbeddedChannel();
         channel.freezeTime();
-        channel.pipeline().addLast(new IdleTimeout(10, TimeUnit.SECONDS), new ChannelInboundHandlerAdapter() {
+        channel.pipeline().addLast(idle, new ChannelInboundHandlerAdapter() {
             @Override
             public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                 events.add(evt);
@@ -80,55 +89,30 @@ class IdleTimeoutTest {
 
     @Test
     void aQuietMarkIsHeardEachMarkUntilTheTimeoutWithWhatIsLeftOfIt() {
-        List<Object> heard = new ArrayList<>();
-        EmbeddedChannel quiet = new EmbeddedChannel();
-        quiet.freezeTime();
-        quiet.pipeline().addLast(new IdleTimeout(10, TimeUnit.SECONDS, TimeUnit.SECONDS.toNanos(3)),
-                new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                        heard.add(evt);
-                    }
-                });
-        quiet.advanceTimeBy(2, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertTrue(heard.isEmpty());
-        quiet.advanceTimeBy(1, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertEquals(List.of(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(7))), heard);
+        watch(new IdleTimeout(10, TimeUnit.SECONDS, TimeUnit.SECONDS.toNanos(3)));
+        advance(2);
+        assertTrue(events.isEmpty());
+        advance(1);
+        assertEquals(List.of(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(7))), events);
 
-        quiet.advanceTimeBy(2, TimeUnit.SECONDS);
-        quiet.writeInbound("request"); // activity: the next mark is 3 s from here
-        quiet.advanceTimeBy(1, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertEquals(1, heard.size(), "only 1 s since the read");
-        quiet.advanceTimeBy(2, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertEquals(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(7)), heard.get(1));
-        quiet.advanceTimeBy(3, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertEquals(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(4)), heard.get(2), "told again a mark later");
-        quiet.advanceTimeBy(4, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertEquals(List.of(IdleStateEvent.ALL_IDLE_STATE_EVENT), heard.subList(3, heard.size()),
+        advance(2);
+        channel.writeInbound("request"); // activity: the next mark is 3 s from here
+        advance(1);
+        assertEquals(1, events.size(), "only 1 s since the read");
+        advance(2);
+        assertEquals(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(7)), events.get(1));
+        advance(3);
+        assertEquals(new IdleTimeout.Quiet(TimeUnit.SECONDS.toNanos(4)), events.get(2), "told again a mark later");
+        advance(4);
+        assertEquals(List.of(IdleStateEvent.ALL_IDLE_STATE_EVENT), events.subList(3, events.size()),
                 "then idle at the timeout, nothing before it");
-        quiet.finishAndReleaseAll();
+        channel.finishAndReleaseAll();
     }
 
     @Test
     void aQuietMarkNoShorterThanTheTimeoutIsNeverHeard() {
-        List<Object> heard = new ArrayList<>();
-        EmbeddedChannel quiet = new EmbeddedChannel();
-        quiet.freezeTime();
-        quiet.pipeline().addLast(new IdleTimeout(1, TimeUnit.SECONDS, TimeUnit.SECONDS.toNanos(1)),
-                new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-                        heard.add(evt);
-                    }
-                });
-        quiet.advanceTimeBy(1, TimeUnit.SECONDS);
-        quiet.runScheduledPendingTasks();
-        assertEquals(List.of(IdleStateEvent.ALL_IDLE_STATE_EVENT), heard);
+        watch(new IdleTimeout(1, TimeUnit.SECONDS, TimeUnit.SECONDS.toNanos(1)));
+        advance(1);
+        assertEquals(List.of(IdleStateEvent.ALL_IDLE_STATE_EVENT), events);
     }
 }
