@@ -161,16 +161,34 @@ public final class ProxyServer {
                                 .addLast(PipelineNames.ALPN, new ApplicationProtocolNegotiationHandler(
                                         ApplicationProtocolNames.HTTP_1_1) {
                                     @Override
+                                    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+                                        acknowledgeHandshakeRead(ctx);
+                                        super.channelReadComplete(ctx);
+                                    }
+
+                                    @Override
                                     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                                             addHttp2(ctx.pipeline(), shared, settings, true);
                                         } else {
                                             addHttp1(ctx.pipeline(), shared, settings, true, false);
                                         }
+                                        acknowledgeHandshakeRead(ctx); // HTTP/2's SETTINGS have carried it already
                                     }
                                 });
                     }
                 });
+    }
+
+    /**
+     * Acknowledges a read of the TLS handshake at once. A client that leaves Nagle on (Java's sockets, Python's) sends
+     * its next write only once its last is acknowledged, and a handshake read often gets no answer to carry the ACK: Java
+     * sends its ChangeCipherSpec alone before its Finished, and in TLS 1.3 the client's Finished ends the handshake while
+     * BoringSSL holds its session tickets until the first answer. Left to the kernel's delayed-ACK timer, the client's
+     * Finished or first request would wait 40 ms.
+     */
+    private static void acknowledgeHandshakeRead(ChannelHandlerContext ctx) {
+        Transport.acknowledgeNow(ctx.channel());
     }
 
     /** The options of every client connection, set on each as it is accepted and again when it comes back from parking. */

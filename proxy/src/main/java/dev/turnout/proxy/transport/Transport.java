@@ -1,5 +1,6 @@
 package dev.turnout.proxy.transport;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -42,6 +43,16 @@ public record Transport(
             bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
         } else {
             bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+        }
+    }
+
+    /**
+     * Acknowledges what the connection has read so far at once (TCP_QUICKACK), instead of leaving it to the kernel's
+     * delayed-ACK timer, where the transport can (epoll).
+     */
+    public static void acknowledgeNow(Channel channel) {
+        if (channel instanceof EpollSocketChannel epoll) {
+            epoll.config().setTcpQuickAck(true);
         }
     }
 
