@@ -43,9 +43,12 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +79,8 @@ public final class Turnout implements AutoCloseable {
     private final ResponseCache cache;
     private final long startedMillis;
     private final DnsDiscovery discovery;
+    private final AtomicBoolean shutdownStarted = new AtomicBoolean();
+    private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     private final InetSocketAddress tlsAddress;
     private final AccessLog accessLog;
 
@@ -348,17 +353,35 @@ public final class Turnout implements AutoCloseable {
         shutdown(reloader.active().shutdownGrace());
     }
 
-    /** @return whether every client connection closed by itself within {@code grace} */
+    /**
+     * Stops once: a later call (a signal during the grace, {@link #close} after a shutdown) waits for the first and
+     * returns what it returned.
+     *
+     * @return whether every client connection closed by itself within {@code grace}
+     */
     public boolean shutdown(Duration grace) throws InterruptedException {
-        LOG.info("shutting down: no new connections; waiting up to {} for requests in flight", grace);
-        admin.close();
-        boolean clean = server.shutdown(grace);
-        if (!clean) {
-            LOG.warn("grace period over: closed the connections still open");
+        if (!shutdownStarted.compareAndSet(false, true)) {
+            try {
+                return stopped.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the first shutdown failed", e.getCause());
+            }
         }
-        stopEventLoops();
-        LOG.info("stopped");
-        return clean;
+        try {
+            LOG.info("shutting down: no new connections; waiting up to {} for requests in flight", grace);
+            admin.close();
+            boolean clean = server.shutdown(grace);
+            if (!clean) {
+                LOG.warn("grace period over: closed the connections still open");
+            }
+            stopEventLoops();
+            LOG.info("stopped");
+            stopped.complete(clean);
+            return clean;
+        } catch (InterruptedException | RuntimeException e) {
+            stopped.completeExceptionally(e);
+            throw e;
+        }
     }
 
     private void stopEventLoops() {

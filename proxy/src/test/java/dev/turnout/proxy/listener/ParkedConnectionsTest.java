@@ -155,6 +155,8 @@ class ParkedConnectionsTest {
                 gate.complete(null);
                 assertEquals("slow", busy.readResponse().bodyText());
                 assertTrue(stopped.get(30, TimeUnit.SECONDS), "every connection closed within the grace");
+                assertTrue(proxy.shutdown(Duration.ZERO), "a later shutdown returns the first one's answer");
+                proxy.close();
             }
         }
     }
