@@ -48,10 +48,10 @@ public record Transport(
 
     /**
      * Acknowledges what the connection has read so far at once (TCP_QUICKACK), instead of leaving it to the kernel's
-     * delayed-ACK timer, where the transport can (epoll).
+     * delayed-ACK timer, where the transport can (epoll). A connection the read closed (a failed handshake) is left alone.
      */
     public static void acknowledgeNow(Channel channel) {
-        if (channel instanceof EpollSocketChannel epoll) {
+        if (channel instanceof EpollSocketChannel epoll && epoll.isOpen()) {
             epoll.config().setTcpQuickAck(true);
         }
     }

@@ -129,7 +129,7 @@ class TlsTerminationTest {
         try (FakeBackend backend = FakeBackend.start(Reply.answer(r -> "ok"));
                 Turnout proxy = TestProxy.start(config(backend, ""))) {
             long fastestMillis = Long.MAX_VALUE;
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < 10; i++) {
                 try (SSLSocket socket = connect(proxy.tlsAddress(), "a.test")) {
                     assertFalse(socket.getTcpNoDelay(), "Nagle's algorithm stays on, as in most clients' defaults");
                     assertEquals("TLSv1.3", socket.getSession().getProtocol());
