@@ -354,8 +354,8 @@ public final class Turnout implements AutoCloseable {
     }
 
     /**
-     * Stops once: a later call (a signal during the grace, {@link #close} after a shutdown) waits for the first and
-     * returns what it returned.
+     * Stops once: a later call ({@link #close} during or after a shutdown) waits for the first, grace included, and
+     * returns what it returned, or throws if the first failed.
      *
      * @return whether every client connection closed by itself within {@code grace}
      */
@@ -378,8 +378,8 @@ public final class Turnout implements AutoCloseable {
             LOG.info("stopped");
             stopped.complete(clean);
             return clean;
-        } catch (InterruptedException | RuntimeException e) {
-            stopped.completeExceptionally(e);
+        } catch (Throwable e) {
+            stopped.completeExceptionally(e); // a later call must not wait for an answer that never comes
             throw e;
         }
     }
@@ -405,6 +405,7 @@ public final class Turnout implements AutoCloseable {
         }
     }
 
+    /** Stops without a grace; during or after a {@link #shutdown(Duration)}, waits for that one instead. */
     @Override
     public void close() throws InterruptedException {
         shutdown(Duration.ZERO);

@@ -169,11 +169,12 @@ public final class ProxyServer {
                                     @Override
                                     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                                         if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                            // Its SETTINGS, flushed at the end of this read, carry the ACK.
                                             addHttp2(ctx.pipeline(), shared, settings, true);
                                         } else {
                                             addHttp1(ctx.pipeline(), shared, settings, true, false);
+                                            acknowledgeHandshakeRead(ctx);
                                         }
-                                        acknowledgeHandshakeRead(ctx); // HTTP/2's SETTINGS have carried it already
                                     }
                                 });
                     }
