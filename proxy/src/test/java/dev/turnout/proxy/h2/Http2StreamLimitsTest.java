@@ -100,8 +100,8 @@ class Http2StreamLimitsTest {
 
     @Test
     void shutdownSaysGoAwayAndLetsTheOpenStreamFinish() throws Exception {
-        try (FakeBackend backend = FakeBackend.start(Reply.ok("finished").delayed(Duration.ofMillis(500)))) {
-            Turnout proxy = TestProxy.start(TestProxy.singlePool(backend));
+        try (FakeBackend backend = FakeBackend.start(Reply.ok("finished").delayed(Duration.ofMillis(500)));
+                Turnout proxy = TestProxy.start(TestProxy.singlePool(backend))) {
             try (RawHttp2Client client = RawHttp2Client.connect(proxy.address())) {
                 client.headers(1, true, "GET", "/slow");
                 Await.until("the request at the backend", () -> backend.requestCount() == 1);

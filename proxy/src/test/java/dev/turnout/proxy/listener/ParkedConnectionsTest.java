@@ -135,8 +135,8 @@ class ParkedConnectionsTest {
     void shutdownClosesParkedConnectionsAtOnceWhileRequestsInFlightFinish() throws Exception {
         CompletableFuture<Void> gate = new CompletableFuture<>();
         try (FakeBackend slow = FakeBackend.start(Reply.ok("slow").after(gate));
-                FakeBackend fast = FakeBackend.start()) {
-            Turnout proxy = TestProxy.start("shutdown.grace = 30s\n" + slowAndFast(slow, fast));
+                FakeBackend fast = FakeBackend.start();
+                Turnout proxy = TestProxy.start("shutdown.grace = 30s\n" + slowAndFast(slow, fast))) {
             try (RawClient idle = RawClient.connect(proxy.address());
                     RawClient busy = RawClient.connect(proxy.address())) {
                 assertEquals(200, idle.get("a.test", "/").status());
@@ -156,7 +156,6 @@ class ParkedConnectionsTest {
                 assertEquals("slow", busy.readResponse().bodyText());
                 assertTrue(stopped.get(30, TimeUnit.SECONDS), "every connection closed within the grace");
                 assertTrue(proxy.shutdown(Duration.ZERO), "a later shutdown returns the first one's answer");
-                proxy.close();
             }
         }
     }
