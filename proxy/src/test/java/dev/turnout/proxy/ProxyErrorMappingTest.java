@@ -14,10 +14,12 @@ import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
 import dev.turnout.proxy.testing.TestProxy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -208,6 +210,78 @@ class ProxyErrorMappingTest {
                     .anyMatch(f -> Integer.parseInt(f[4].substring(f[4].indexOf(':') + 1), 16) >= 2);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A backend with a body limit rejects an upload after its first 256 KiB: it answers 413 and closes with the rest
+     * unread, so its kernel resets the connection while the proxy is still sending the body. The answer is already in
+     * the proxy's socket by then, and it is what the client gets, not a 502 for the failed send (nginx gives a 502).
+     */
+    @Test
+    void aBackendThatRejectsAnUploadAndResetsIsHeardInsteadOfA502() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread rejecting = new Thread(() -> rejectUploads(backend), "rejecting-backend");
+            rejecting.setDaemon(true);
+            rejecting.start();
+            try (Turnout proxy = TestProxy.start("pools { app { backends = [ "
+                    + TestProxy.backend("b0", "127.0.0.1:" + backend.getLocalPort(), 1) + " ] } }\n"
+                    + "routes = [ { name = web, split { app = 100 } } ]")) {
+                for (int i = 0; i < 5; i++) {
+                    try (RawClient client = RawClient.connect(proxy.address())) {
+                        Thread uploading = new Thread(() -> uploadUntilRefused(client, 64 << 20), "uploading-client");
+                        uploading.setDaemon(true);
+                        uploading.start();
+                        RawResponse r = client.readResponse();
+                        assertEquals(413, r.status(), "upload " + i + ": " + r);
+                        assertEquals("too big!", r.bodyText());
+                        assertTrue(r.closes(), "the rest of the body cannot be read as a next request: " + r);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Answers each connection's request 413 once 256 KiB of its body arrived, then closes with a reset. */
+    private static void rejectUploads(ServerSocket server) {
+        byte[] buffer = new byte[64 * 1024];
+        while (!server.isClosed()) {
+            try (Socket connection = server.accept()) {
+                InputStream in = connection.getInputStream();
+                String head = "";
+                long body = 0;
+                int n;
+                while (body < 256 * 1024 && (n = in.read(buffer)) > 0) {
+                    if (head.endsWith("\r\n\r\n")) {
+                        body += n;
+                    } else {
+                        head += new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+                        int end = head.indexOf("\r\n\r\n");
+                        if (end >= 0) {
+                            body = head.length() - end - 4;
+                            head = head.substring(0, end + 4);
+                        }
+                    }
+                }
+                connection.getOutputStream().write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo big!"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                connection.setSoLinger(true, 0);
+            } catch (IOException e) {
+                // the server socket closed at the test's end, or a connection went: next one
+            }
+        }
+    }
+
+    /** Sends a request announcing {@code length} bytes of body and as much of it as the proxy takes. */
+    private static void uploadUntilRefused(RawClient client, int length) {
+        byte[] chunk = new byte[64 * 1024];
+        try {
+            client.send("POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: " + length + "\r\n\r\n");
+            for (int sent = 0; sent < length; sent += chunk.length) {
+                client.send(chunk);
+            }
+        } catch (IOException e) {
+            // the proxy stopped taking the body: expected once the backend answered
         }
     }
 

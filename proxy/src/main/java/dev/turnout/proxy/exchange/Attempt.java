@@ -567,6 +567,17 @@ final class Attempt implements UpstreamListener {
         exchange.upstreamFailed(failure);
     }
 
+    @Override
+    public void onUpstreamSendFailed() {
+        notReusable();
+        // The rest of the body goes nowhere now: read it from the client at full speed and drop it.
+        exchange.discardingBody = true;
+        downstream.resume(Downstream.UPSTREAM_FULL);
+        if (!exchange.responseStarted) {
+            armResponseTimer();
+        }
+    }
+
     // ---- the response timer -----------------------------------------------------------------
 
     /**

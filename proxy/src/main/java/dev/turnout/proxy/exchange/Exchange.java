@@ -74,7 +74,7 @@ public final class Exchange {
     boolean requestComplete;
     private boolean webSocket;
     private long requestBodyBytes;
-    private boolean discardingBody;
+    boolean discardingBody;
     Route route;
     Pool pool;
     private boolean waitingForFlight;

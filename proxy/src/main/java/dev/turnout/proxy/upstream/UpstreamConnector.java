@@ -67,6 +67,9 @@ public final class UpstreamConnector {
     private void addHttp1(Channel ch) {
         Http1ResponseDecoder decoder = new Http1ResponseDecoder(MAX_RESPONSE_LINE, MAX_RESPONSE_HEADERS);
         UpstreamHandler relay = new UpstreamHandler(decoder);
+        // A failed send shuts only the sending side (see UpstreamHandler.exceptionCaught), so that an answer the
+        // backend sent before resetting can still be read.
+        ch.config().setAutoClose(false);
         ch.pipeline()
                 .addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.get().idle().toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(PipelineNames.HTTP_DECODER, decoder)
@@ -158,7 +161,7 @@ public final class UpstreamConnector {
         upstream.config().setAutoRead(true);
         ArrayDeque<Channel> idle = idleByBackend.get().computeIfAbsent(backend, b -> new ArrayDeque<>());
         if (!backend.keepsConnections() || !upstream.isActive() || idle.size() >= MAX_IDLE_PER_LOOP
-                || handler.hasLeftovers()) {
+                || handler.outOfStep()) {
             upstream.close();
             return;
         }

@@ -3,8 +3,11 @@ package dev.turnout.proxy.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of an upstream connection. While leased it forwards everything to its
@@ -13,8 +16,11 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter implements UpstreamStream {
 
+    private static final Logger LOG = LoggerFactory.getLogger(UpstreamHandler.class);
+
     private final Http1ResponseDecoder decoder;
     private UpstreamListener listener;
+    private boolean sendFailed;
 
     UpstreamHandler(Http1ResponseDecoder decoder) {
         this.decoder = decoder;
@@ -28,9 +34,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
         this.listener = null;
     }
 
-    /** Bytes arrived after the last answer: the connection is out of step and must not be pooled. */
-    boolean hasLeftovers() {
-        return decoder.hasLeftovers();
+    /** Bytes arrived after the last answer, or a send failed: the connection is out of step and must not be pooled. */
+    boolean outOfStep() {
+        return sendFailed || decoder.hasLeftovers();
     }
 
     private Channel channel;
@@ -42,6 +48,10 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
 
     @Override
     public void write(Object msg) {
+        if (sendFailed) {
+            ReferenceCountUtil.release(msg); // the socket's sending side is shut: the rest of the request goes nowhere
+            return;
+        }
         // The void promise spares a promise per write; a failed write reaches exceptionCaught, which fails the exchange.
         channel.write(msg, channel.voidPromise());
     }
@@ -115,6 +125,20 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ChannelOutputShutdownException) {
+            // A send failed and, with auto-close off, shut only the sending side: the reading side goes on, for the
+            // answer a backend sends before it resets (a 413 to an upload it will not take). Each write queued at the
+            // failure reports it; the listener hears it once.
+            if (!sendFailed) {
+                sendFailed = true;
+                LOG.debug("sending to {} failed; reading its answer still", ctx.channel().remoteAddress(), cause);
+                UpstreamListener l = listener;
+                if (l != null) {
+                    l.onUpstreamSendFailed();
+                }
+            }
+            return;
+        }
         UpstreamListener l = listener;
         listener = null;
         ctx.close();

@@ -16,4 +16,12 @@ public interface UpstreamListener {
 
     /** The connection closed or failed; {@code cause} is null for a plain close. */
     void onUpstreamClosed(Throwable cause);
+
+    /**
+     * The backend stopped taking the request (it answered early and reset the connection): nothing more can be sent,
+     * but what it answered before may still be read, and a close follows as usual. Listeners that send no body need
+     * nothing here.
+     */
+    default void onUpstreamSendFailed() {
+    }
 }
