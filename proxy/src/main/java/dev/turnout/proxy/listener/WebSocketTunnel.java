@@ -26,7 +26,6 @@ final class WebSocketTunnel {
         this.backend = backend;
         this.onEnd = onEnd;
         backend.config().setAutoClose(true); // a failed send ends the tunnel, as on the client side
-
     }
 
     /** Ends the tunnel from another thread (a drain's deadline). */

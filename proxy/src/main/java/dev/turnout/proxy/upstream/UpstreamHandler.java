@@ -52,7 +52,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
             ReferenceCountUtil.release(msg); // the socket's sending side is shut: the rest of the request goes nowhere
             return;
         }
-        // The void promise spares a promise per write; a failed write reaches exceptionCaught, which fails the exchange.
+        // The void promise spares a promise per write; a failed write reaches exceptionCaught.
         channel.write(msg, channel.voidPromise());
     }
 
