@@ -190,6 +190,27 @@ class GrpcProxyTest {
         assertEquals("because", trailers.get(GrpcBackend.REASON));
     }
 
+    /**
+     * The backend ends a client stream with an error at its first message while the client is still sending (it
+     * then resets the stream with NO_ERROR, as an HTTP/2 server does to a request it will not read): the client gets
+     * that status, not a reset of its own.
+     */
+    @ParameterizedTest(name = "client {0} to {1}")
+    @MethodSource("paths")
+    void aStreamTheBackendRefusesMidwayEndsWithItsStatus(String client, String authority) throws Exception {
+        ManagedChannel channel = channel(client.equals("tls"), authority);
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        StreamObserver<byte[]> requests = ClientCalls.asyncClientStreamingCall(channel.newCall(GrpcBackend.REFUSE,
+                CallOptions.DEFAULT), observer(result, new ArrayList<>()));
+        for (int i = 0; i < MESSAGES && !result.isDone(); i++) {
+            requests.onNext(new byte[10_000]);
+        }
+        ExecutionException e = assertThrows(ExecutionException.class, () -> result.get(30, TimeUnit.SECONDS));
+        Status status = Status.fromThrowable(e.getCause());
+        assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode(), status::toString);
+        assertEquals("first message refused", status.getDescription());
+    }
+
     @ParameterizedTest(name = "client {0} to {1}")
     @MethodSource("paths")
     void aDeadlineEndsTheCallAndTheBackendsStream(String client, String authority) throws Exception {

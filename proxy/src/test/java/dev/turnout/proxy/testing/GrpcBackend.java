@@ -59,6 +59,8 @@ public final class GrpcBackend implements AutoCloseable {
     public static final MethodDescriptor<byte[], byte[]> COUNT = method("Count", MethodDescriptor.MethodType.CLIENT_STREAMING);
     public static final MethodDescriptor<byte[], byte[]> CHAT = method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
     public static final MethodDescriptor<byte[], byte[]> FAIL = method("Fail", MethodDescriptor.MethodType.UNARY);
+    /** A client stream the backend refuses at its first message, while the client is still sending. */
+    public static final MethodDescriptor<byte[], byte[]> REFUSE = method("Refuse", MethodDescriptor.MethodType.CLIENT_STREAMING);
     public static final MethodDescriptor<byte[], byte[]> HANG = method("Hang", MethodDescriptor.MethodType.UNARY);
     public static final Metadata.Key<String> REASON = Metadata.Key.of("x-reason", Metadata.ASCII_STRING_MARSHALLER);
     private static final MethodDescriptor<byte[], byte[]> HEALTH_CHECK = MethodDescriptor.<byte[], byte[]>newBuilder()
@@ -211,6 +213,29 @@ public final class GrpcBackend implements AutoCloseable {
                     Metadata trailers = new Metadata();
                     trailers.put(REASON, "because");
                     out.onError(Status.FAILED_PRECONDITION.withDescription("not today").asRuntimeException(trailers));
+                }))
+                .addMethod(REFUSE, ServerCalls.asyncClientStreamingCall(out -> {
+                    calls.incrementAndGet();
+                    return new StreamObserver<byte[]>() {
+                        private boolean refused;
+
+                        @Override
+                        public void onNext(byte[] message) {
+                            if (!refused) {
+                                refused = true;
+                                out.onError(Status.INVALID_ARGUMENT.withDescription("first message refused")
+                                        .asRuntimeException());
+                            }
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    };
                 }))
                 .addMethod(HANG, ServerCalls.asyncUnaryCall((request, out) -> {
                     calls.incrementAndGet();
