@@ -12,7 +12,11 @@ import dev.turnout.proxy.testing.Payload;
 import dev.turnout.proxy.testing.RawClient;
 import dev.turnout.proxy.testing.RawResponse;
 import dev.turnout.proxy.testing.Reply;
+import dev.turnout.proxy.testing.TestCertificates;
 import dev.turnout.proxy.testing.TestProxy;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,7 +35,9 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** How backend failures reach the client: 502, 503, 504 before the answer started; a cut connection after. */
 class ProxyErrorMappingTest {
@@ -220,23 +226,40 @@ class ProxyErrorMappingTest {
      */
     @Test
     void aBackendThatRejectsAnUploadAndResetsIsHeardInsteadOfA502() throws Exception {
-        try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread rejecting = new Thread(() -> rejectUploads(backend), "rejecting-backend");
-            rejecting.setDaemon(true);
-            rejecting.start();
-            try (Turnout proxy = TestProxy.start("pools { app { backends = [ "
-                    + TestProxy.backend("b0", "127.0.0.1:" + backend.getLocalPort(), 1) + " ] } }\n"
-                    + "routes = [ { name = web, split { app = 100 } } ]")) {
-                for (int i = 0; i < 5; i++) {
-                    try (RawClient client = RawClient.connect(proxy.address())) {
-                        Thread uploading = new Thread(() -> uploadUntilRefused(client, 64 << 20), "uploading-client");
-                        uploading.setDaemon(true);
-                        uploading.start();
-                        RawResponse r = client.readResponse();
-                        assertEquals(413, r.status(), "upload " + i + ": " + r);
-                        assertEquals("too big!", r.bodyText());
-                        assertTrue(r.closes(), "the rest of the body cannot be read as a next request: " + r);
-                    }
+        try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            assertEachUploadGetsTheEarlyAnswer(backend, "");
+        }
+    }
+
+    /** The same over TLS to the backend, where the failed send reaches Turnout through the TLS handler. */
+    @Test
+    void aBackendOverTlsThatRejectsAnUploadAndResetsIsHeardToo(@TempDir Path dir) throws Exception {
+        TestCertificates certificates = TestCertificates.withCa(dir);
+        certificates.server("IP:127.0.0.1", "backend");
+        SSLContext tls = ((JdkSslContext) SslContextBuilder.forServer(certificates.file("backend.crt").toFile(),
+                certificates.file("backend.key").toFile()).sslProvider(SslProvider.JDK).build()).context();
+        try (ServerSocket backend = tls.getServerSocketFactory().createServerSocket(0, 50,
+                InetAddress.getByName("127.0.0.1"))) {
+            assertEachUploadGetsTheEarlyAnswer(backend, "tls { ca = \"" + certificates.file("ca.crt") + "\" }, ");
+        }
+    }
+
+    private static void assertEachUploadGetsTheEarlyAnswer(ServerSocket backend, String poolTls) throws Exception {
+        Thread rejecting = new Thread(() -> rejectUploads(backend), "rejecting-backend");
+        rejecting.setDaemon(true);
+        rejecting.start();
+        try (Turnout proxy = TestProxy.start("pools { app { " + poolTls + "backends = [ "
+                + TestProxy.backend("b0", "127.0.0.1:" + backend.getLocalPort(), 1) + " ] } }\n"
+                + "routes = [ { name = web, split { app = 100 } } ]")) {
+            for (int i = 0; i < 5; i++) {
+                try (RawClient client = RawClient.connect(proxy.address())) {
+                    Thread uploading = new Thread(() -> uploadUntilRefused(client, 64 << 20), "uploading-client");
+                    uploading.setDaemon(true);
+                    uploading.start();
+                    RawResponse r = client.readResponse();
+                    assertEquals(413, r.status(), "upload " + i + ": " + r);
+                    assertEquals("too big!", r.bodyText());
+                    assertTrue(r.closes(), "the rest of the body cannot be read as a next request: " + r);
                 }
             }
         }

@@ -67,8 +67,8 @@ public final class UpstreamConnector {
     private void addHttp1(Channel ch) {
         Http1ResponseDecoder decoder = new Http1ResponseDecoder(MAX_RESPONSE_LINE, MAX_RESPONSE_HEADERS);
         UpstreamHandler relay = new UpstreamHandler(decoder);
-        // A failed send shuts only the sending side (see UpstreamHandler.exceptionCaught), so that an answer the
-        // backend sent before resetting can still be read.
+        // A failed send shuts only the sending side (see UpstreamHandler), so that an answer the backend sent
+        // before resetting can still be read.
         ch.config().setAutoClose(false);
         ch.pipeline()
                 .addLast(PipelineNames.IDLE, new IdleTimeout(timeouts.get().idle().toMillis(), TimeUnit.MILLISECONDS))

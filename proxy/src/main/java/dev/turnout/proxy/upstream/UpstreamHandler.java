@@ -3,6 +3,7 @@ package dev.turnout.proxy.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -11,8 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of an upstream connection. While leased it forwards everything to its
- * {@link UpstreamListener}; while pooled it has none, and any input or idle timeout closes it.
+ * {@link UpstreamListener}; while pooled it has none, and any input, failure or idle timeout closes it.
  * It is also the connection's {@link UpstreamStream}, so a lease allocates nothing.
+ *
+ * <p>The connection runs with auto-close off, so a failed send shuts only its sending side: the
+ * answer a backend sent before resetting (a 413 to an upload it will not take) can still be read.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter implements UpstreamStream {
 
@@ -52,7 +56,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
             ReferenceCountUtil.release(msg); // the socket's sending side is shut: the rest of the request goes nowhere
             return;
         }
-        // The void promise spares a promise per write; a failed write reaches exceptionCaught.
+        // The void promise spares a promise per write; a failed send is heard as ChannelOutputShutdownEvent.
         channel.write(msg, channel.voidPromise());
     }
 
@@ -68,7 +72,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
 
     @Override
     public boolean isWritable() {
-        return channel.isWritable();
+        // After a failed send, writes are dropped at once: nothing is left to hold the client back for.
+        return sendFailed || channel.isWritable();
     }
 
     @Override
@@ -126,18 +131,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof ChannelOutputShutdownException) {
-            // A send failed and, with auto-close off, shut only the sending side: the reading side goes on, for the
-            // answer a backend sends before it resets (a 413 to an upload it will not take). Each write queued at the
-            // failure reports it; the listener hears it once.
-            if (!sendFailed) {
-                sendFailed = true;
-                LOG.debug("sending to {} failed; reading its answer still", ctx.channel().remoteAddress(), cause);
-                UpstreamListener l = listener;
-                if (l != null) {
-                    l.onUpstreamSendFailed();
-                }
-            }
-            return;
+            return; // a write queued when a send failed: the ChannelOutputShutdownEvent that follows tells of it once
         }
         UpstreamListener l = listener;
         listener = null;
@@ -149,6 +143,18 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter implements Upst
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelOutputShutdownEvent) {
+            // A send failed (Netty fires this after failing the queued writes, through TLS too): reading goes on.
+            sendFailed = true;
+            LOG.debug("sending to {} failed; reading its answer still", ctx.channel().remoteAddress());
+            UpstreamListener l = listener;
+            if (l == null) {
+                ctx.close(); // pooled: there is no answer to wait for
+            } else {
+                l.onUpstreamSendFailed();
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent && listener == null) {
             ctx.close();
             return;

@@ -18,9 +18,9 @@ public interface UpstreamListener {
     void onUpstreamClosed(Throwable cause);
 
     /**
-     * The backend stopped taking the request (it answered early and reset the connection): nothing more can be sent,
-     * but what it answered before may still be read, and a close follows as usual. Listeners that send no body need
-     * nothing here.
+     * The backend stopped taking the request on an HTTP/1.1 connection (it answered early and reset it): nothing more
+     * can be sent, but what it answered before may still be read, and a close follows as usual. Listeners that send
+     * no body need nothing here.
      */
     default void onUpstreamSendFailed() {
     }

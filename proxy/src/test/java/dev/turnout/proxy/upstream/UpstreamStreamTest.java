@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -104,8 +105,9 @@ class UpstreamStreamTest {
     }
 
     /**
-     * A failed send that shut only the sending side (auto-close off) is heard once, drops what is written after it,
-     * and leaves the answer readable; the connection is then out of step and never pooled.
+     * A failed send that shut only the sending side (auto-close off: each queued write fails, then the shutdown event
+     * comes) is heard once, drops what is written after it without holding the client back, and leaves the answer
+     * readable; the connection is then out of step and never pooled.
      */
     @Test
     void aFailedSendLeavesTheAnswerReadable() {
@@ -116,7 +118,10 @@ class UpstreamStreamTest {
         for (int i = 0; i < 3; i++) { // every write queued at the failure reports it
             channel.pipeline().fireExceptionCaught(new ChannelOutputShutdownException("Channel output shutdown"));
         }
+        assertEquals(0, sendFailures, "the queued writes' failures are not the news: the shutdown event is");
+        channel.pipeline().fireUserEventTriggered(ChannelOutputShutdownEvent.INSTANCE);
         assertEquals(1, sendFailures);
+        assertTrue(handler.isWritable(), "nothing is left to hold the client back for");
         assertEquals(0, closes);
         assertTrue(channel.isActive());
         assertTrue(handler.outOfStep());
@@ -130,6 +135,13 @@ class UpstreamStreamTest {
         channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n",
                 StandardCharsets.US_ASCII));
         assertEquals(413, ((HttpResponse) received.get(0)).status().code());
+    }
+
+    @Test
+    void aPooledConnectionWhoseSendFailedIsClosed() {
+        channel.pipeline().fireUserEventTriggered(ChannelOutputShutdownEvent.INSTANCE);
+        assertFalse(channel.isActive());
+        assertEquals(0, sendFailures);
     }
 
     @Test
