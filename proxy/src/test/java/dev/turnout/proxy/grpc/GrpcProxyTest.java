@@ -214,9 +214,10 @@ class GrpcProxyTest {
         Status status = Status.fromThrowable(e.getCause());
         assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode(), status::toString);
         assertEquals("first message refused", status.getDescription());
+        ManagedChannel next = channel(client.equals("tls"), authority);
         for (int i = 0; i < 3; i++) { // and what was in flight of that stream holds nothing up for the next calls
             byte[] payload = new byte[1 << 20];
-            byte[] echoed = ClientCalls.blockingUnaryCall(channel(client.equals("tls"), authority), GrpcBackend.ECHO,
+            byte[] echoed = ClientCalls.blockingUnaryCall(next, GrpcBackend.ECHO,
                     CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), payload);
             assertEquals(payload.length, echoed.length);
         }
