@@ -2,8 +2,13 @@
 # Turnout against nginx terminating TLS in front of the same plain upstream, each alone on one core
 # (nginx 1 worker, Turnout 1 event loop), with the load on the other: in alternating rounds,
 #   keepalive   wrk over TLS keep-alive connections, HTTP/1.1, /1k
-#   handshake   wrk with "Connection: close": every request a new connection and a full handshake
-#               (wrk never resumes a session), so req/s is handshakes per second
+#   full        every connection a full handshake: CONNECTIONS `openssl s_time -new` clients side by side,
+#               each opening a connection, fetching /1k (HTTP/1.0) and closing, in a loop; s_time never
+#               offers a session, so req/s is full handshakes per second
+#   resume      wrk with "Connection: close": every request a new connection, which resumes the session
+#               of the connection before it (wrk keeps each connection's session across its reconnects,
+#               so after the first this is a TLS 1.3 PSK handshake with a fresh X25519 exchange and no
+#               certificate or signature)
 #   h2          h2load, 16 connections x 10 streams over TLS (only where h2load is installed)
 # and prints medians of req/s, p99 and the proxy's CPU per request, then Turnout/nginx ratios.
 # Both proxies use the same RSA 2048 certificate (CERT=ecdsa: ECDSA P-256), TLS 1.2 and 1.3, a
@@ -16,7 +21,7 @@
 # util-linux); h2load (nghttp2-client) for the h2 rows.
 # Settings (environment): ROUNDS=5 DURATION=5s CONNECTIONS=32 WARMUP=20s (run in DURATION slices) CERT=rsa
 # PROXY_CPU=1 LOAD_CPU=0
-# ONLY="h2 handshake" (a subset of the loads)
+# ONLY="full resume" (a subset of the loads)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +34,7 @@ CERT=${CERT:-rsa}
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 TARGETS=(nginx turnout)
-LOADS=(keepalive handshake)
+LOADS=(keepalive full resume)
 command -v h2load >/dev/null && LOADS+=(h2)
 [[ -n "${ONLY:-}" ]] && read -ra LOADS <<<"$ONLY"
 
@@ -104,6 +109,9 @@ declare -A PORT=([nginx]=$NGINX_PORT [turnout]=$TURNOUT_TLS_PORT)
 for target in "${TARGETS[@]}"; do
     status=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:${PORT[$target]}/1k" || true)
     [[ "$status" == 200 ]] || { echo "$target answered '$status' over TLS, not 200" >&2; exit 1; }
+    # what the full load's s_time sends: HTTP/1.0 with no Host field
+    status=$(curl -sk --http1.0 -H 'Host:' -o /dev/null -w '%{http_code}' "https://127.0.0.1:${PORT[$target]}/1k" || true)
+    [[ "$status" == 200 ]] || { echo "$target answered '$status' to HTTP/1.0 without Host, not 200" >&2; exit 1; }
 done
 
 cpu_pids() {
@@ -113,13 +121,40 @@ cpu_pids() {
     esac
 }
 
+# full_handshakes TARGET OUT: CONNECTIONS s_time clients for DURATION, their sum written as the lines
+# wrk_figure reads (no percentiles: s_time reports none). A client that stops early (a failed
+# connection or handshake) counts as an error.
+full_handshakes() {
+    local k started ended connections=0 failed=0 clients=()
+    started=$(date +%s%N)
+    for ((k = 1; k <= CONNECTIONS; k++)); do
+        taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:${PORT[$1]}" -new -time "${DURATION%s}" -www /1k \
+            >"$2.$k" 2>&1 &
+        clients+=($!)
+        PIDS+=($!)
+    done
+    for k in "${!clients[@]}"; do
+        wait "${clients[$k]}" || failed=$((failed + 1))
+    done
+    ended=$(date +%s%N)
+    for ((k = 1; k <= CONNECTIONS; k++)); do
+        connections=$((connections + $(awk '/connections in .* real seconds/ { n = $1 } END { print n + 0 }' "$2.$k")))
+    done
+    {
+        echo "$connections requests in ${DURATION}"
+        awk -v n="$connections" -v ns=$((ended - started)) 'BEGIN { printf "Requests/sec: %.2f\n", n * 1e9 / ns }'
+        ((failed == 0)) || echo "Non-2xx or 3xx responses: $failed"
+    } >"$2"
+}
+
 # load LOAD TARGET OUT: one run of LOAD against TARGET; its output in OUT. h2load's is turned into
 # the lines wrk_figure reads (requests, Requests/sec; h2load reports no percentiles).
 load() {
     local url="https://127.0.0.1:${PORT[$2]}/1k"
     case $1 in
         keepalive) wrk_bg -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$3" ;;
-        handshake) wrk_bg -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Connection: close" "$url" >"$3" ;;
+        full) full_handshakes "$2" "$3" ;;
+        resume) wrk_bg -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Connection: close" "$url" >"$3" ;;
         h2)
             taskset -c "$LOAD_CPU" h2load -c16 -m10 -D "${DURATION%s}" "$url" >"$3.raw" 2>&1 &
             PIDS+=($!)
