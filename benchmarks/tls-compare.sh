@@ -37,6 +37,8 @@ TARGETS=(nginx turnout)
 LOADS=(keepalive full resume)
 command -v h2load >/dev/null && LOADS+=(h2)
 [[ -n "${ONLY:-}" ]] && read -ra LOADS <<<"$ONLY"
+[[ " ${LOADS[*]} " != *" full "* || "$DURATION" =~ ^[0-9]+s$ ]] ||
+    { echo "DURATION is whole seconds (like 5s) for the full load, which openssl s_time runs: not $DURATION" >&2; exit 1; }
 
 [[ -f "$TURNOUT_JAR" ]] || { echo "missing $TURNOUT_JAR: run 'mvn -B package -DskipTests' first" >&2; exit 1; }
 for tool in java:openjdk-17-jre-headless wrk:wrk nginx:nginx openssl:openssl taskset:util-linux; do
