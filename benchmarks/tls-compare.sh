@@ -11,7 +11,8 @@
 #               certificate or signature)
 #   h2          h2load, 16 connections x 10 streams over TLS (only where h2load is installed)
 # and prints medians of req/s, p99 and the proxy's CPU per request, then Turnout/nginx ratios.
-# Both proxies use the same RSA 2048 certificate (CERT=ecdsa: ECDSA P-256), TLS 1.2 and 1.3, a
+# Both proxies use the same RSA 2048 certificate (CERT=ecdsa: ECDSA P-256; CERT=both: an ECDSA P-256 and an
+# RSA 2048 one for the same name, each client shown the first its signature algorithms allow), TLS 1.2 and 1.3, a
 # session cache, and HTTP/2 by ALPN; access logs off.
 #
 #   mvn -B package -DskipTests          # once: this script builds nothing
@@ -53,13 +54,27 @@ make_workdir tls-compare
 # shellcheck source=benchmarks/servers.sh
 source "$(dirname "$0")/servers.sh"
 
+# certificate KIND: a self-signed certificate with a KIND (rsa or ecdsa) key in $WORK/KIND.crt and .key.
+certificate() {
+    local key_options
+    case $1 in
+        rsa) key_options=(-newkey rsa:2048) ;;
+        ecdsa) key_options=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+    esac
+    openssl req -x509 "${key_options[@]}" -nodes -days 1 -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.crt" 2>/dev/null
+}
 case $CERT in
-    rsa) key_options=(-newkey rsa:2048) ;;
-    ecdsa) key_options=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
-    *) echo "CERT is rsa or ecdsa, not $CERT" >&2; exit 1 ;;
+    rsa | ecdsa) KINDS=("$CERT") ;;
+    both) KINDS=(ecdsa rsa) ;;
+    *) echo "CERT is rsa, ecdsa or both, not $CERT" >&2; exit 1 ;;
 esac
-openssl req -x509 "${key_options[@]}" -nodes -days 1 -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" \
-    -keyout "$WORK/site.key" -out "$WORK/site.crt" 2>/dev/null
+nginx_certificates="" turnout_certificates=""
+for kind in "${KINDS[@]}"; do
+    certificate "$kind"
+    nginx_certificates+="    ssl_certificate $WORK/$kind.crt;"$'\n'"    ssl_certificate_key $WORK/$kind.key;"$'\n'
+    turnout_certificates+="${turnout_certificates:+, }{ cert = \"$WORK/$kind.crt\", key = \"$WORK/$kind.key\" }"
+done
 
 start_upstream "$LOAD_CPU"
 
@@ -76,9 +91,7 @@ NGINX_PORT=$(free_port)
   }
   server {
     listen 127.0.0.1:$NGINX_PORT ssl http2;
-    ssl_certificate $WORK/site.crt;
-    ssl_certificate_key $WORK/site.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
+$nginx_certificates    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:SSL:10m;
     location / {
       proxy_pass http://up;
@@ -103,7 +116,7 @@ for _ in $(seq 1 100); do
 done
 
 start_turnout "$PROXY_CPU" "$TURNOUT_JAR" \
-    "tls { listen = \"127.0.0.1:0\", certificates = [ { cert = \"$WORK/site.crt\", key = \"$WORK/site.key\" } ] }"
+    "tls { listen = \"127.0.0.1:0\", certificates = [ $turnout_certificates ] }"
 TURNOUT_TLS_PORT=$(wait_for_line "$WORK/turnout.log" 'TLS listening on https://127\.0\.0\.1:([0-9]+)' "$TURNOUT_PID")
 ENGINE=$(sed -nE 's/.*TLS listening on .*, ([a-z]+) engine.*/\1/p' "$WORK/turnout.log" | head -n 1)
 

@@ -1,5 +1,7 @@
 package dev.turnout.proxy.tls;
 
+import io.netty.handler.ssl.OpenSslCredential;
+import io.netty.handler.ssl.OpenSslCredentialBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -22,7 +24,9 @@ import javax.net.ssl.X509ExtendedKeyManager;
 /**
  * Several certificates for the same names, each with its own kind of key (an ECDSA one beside an
  * RSA one), behind one TLS context: each handshake gets the first whose key type the client
- * accepts, as nginx does with two {@code ssl_certificate} lines. Keys are unencrypted PKCS#8 PEM
+ * accepts, as nginx does with two {@code ssl_certificate} lines. On the JDK's engine this key
+ * manager makes the pick; on OpenSSL each certificate becomes a BoringSSL credential
+ * ({@link #credentials()}) and BoringSSL makes it. Keys are unencrypted PKCS#8 PEM
  * ({@code BEGIN PRIVATE KEY}; {@code openssl pkcs8 -topk8 -nocrypt} converts others).
  */
 final class CertifiedKeys extends X509ExtendedKeyManager {
@@ -53,6 +57,20 @@ final class CertifiedKeys extends X509ExtendedKeyManager {
         }
         byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
         return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+    }
+
+    /** One BoringSSL credential per certificate, in the order they were added; the caller releases them. */
+    List<OpenSslCredential> credentials() {
+        List<OpenSslCredential> credentials = new ArrayList<>();
+        try {
+            for (int i = 0; i < keys.size(); i++) {
+                credentials.add(OpenSslCredentialBuilder.forX509(keys.get(i), chains.get(i)).build());
+            }
+        } catch (RuntimeException e) {
+            credentials.forEach(OpenSslCredential::release);
+            throw e;
+        }
+        return credentials;
     }
 
     /** The first key of {@code keyType} ("RSA", "EC"...), by its index as an alias. */

@@ -5,6 +5,7 @@ import dev.turnout.proxy.config.TlsConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslCredential;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -165,10 +166,21 @@ public final class TlsContexts {
             }
         }
         try {
-            // The JDK's engine picks the key by the signature algorithms the client offers; Netty's OpenSSL
-            // binding picks by cipher kind, which shows an RSA-only client the ECDSA certificate.
-            return configured(SslContextBuilder.forServer(keys)).sslProvider(SslProvider.JDK).build();
-        } catch (SSLException | IllegalArgumentException e) {
+            if (!engine().equals("openssl")) {
+                return configured(SslContextBuilder.forServer(keys)).build(); // the JDK's engine asks the key manager
+            }
+            // BoringSSL picks among its credentials for each handshake, by the client's signature algorithms
+            // and, in TLS 1.2, its cipher suites; a server context needs a key of its own too: the first one's.
+            TlsConfig.Certificate first = files.get(indexes.get(0));
+            SslContextBuilder builder = configured(SslContextBuilder.forServer(first.cert().toFile(), first.key().toFile()));
+            List<OpenSslCredential> credentials = keys.credentials();
+            builder.addCredentials(credentials);
+            try {
+                return builder.build();
+            } finally {
+                credentials.forEach(OpenSslCredential::release); // the context holds its own references
+            }
+        } catch (SSLException | RuntimeException e) {
             throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
                     + rootMessage(e) + ")");
         }
