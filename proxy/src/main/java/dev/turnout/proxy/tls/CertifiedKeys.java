@@ -24,9 +24,10 @@ import javax.net.ssl.X509ExtendedKeyManager;
 /**
  * Several certificates for the same names, each with its own kind of key (an ECDSA one beside an
  * RSA one), behind one TLS context: each handshake gets the first whose key type the client
- * accepts, as nginx does with two {@code ssl_certificate} lines. On the JDK's engine this key
- * manager makes the pick; on OpenSSL each certificate becomes a BoringSSL credential
- * ({@link #credentials()}) and BoringSSL makes it. Keys are unencrypted PKCS#8 PEM
+ * accepts. On OpenSSL each certificate becomes a BoringSSL credential ({@link #credential(int)})
+ * and BoringSSL picks the first the client can use, in the order they were added. On the JDK's
+ * engine this key manager is asked instead, once per key type in the order of the client's
+ * signature algorithms, so there a TLS 1.3 client that lists RSA first gets the RSA one. Keys are unencrypted PKCS#8 PEM
  * ({@code BEGIN PRIVATE KEY}; {@code openssl pkcs8 -topk8 -nocrypt} converts others).
  */
 final class CertifiedKeys extends X509ExtendedKeyManager {
@@ -55,22 +56,18 @@ final class CertifiedKeys extends X509ExtendedKeyManager {
         if (begin < 0 || end < begin) {
             throw new GeneralSecurityException(keyFile + " is not an unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY)");
         }
-        byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
+        byte[] der;
+        try {
+            der = Base64.getMimeDecoder().decode(pem.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
+        } catch (IllegalArgumentException e) {
+            throw new GeneralSecurityException(keyFile + " is not valid base64 inside its PEM markers", e);
+        }
         return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
     }
 
-    /** One BoringSSL credential per certificate, in the order they were added; the caller releases them. */
-    List<OpenSslCredential> credentials() {
-        List<OpenSslCredential> credentials = new ArrayList<>();
-        try {
-            for (int i = 0; i < keys.size(); i++) {
-                credentials.add(OpenSslCredentialBuilder.forX509(keys.get(i), chains.get(i)).build());
-            }
-        } catch (RuntimeException e) {
-            credentials.forEach(OpenSslCredential::release);
-            throw e;
-        }
-        return credentials;
+    /** The {@code index}th certificate added, as a BoringSSL credential that the caller releases. */
+    OpenSslCredential credential(int index) {
+        return OpenSslCredentialBuilder.forX509(keys.get(index), chains.get(index)).build();
     }
 
     /** The first key of {@code keyType} ("RSA", "EC"...), by its index as an alias. */

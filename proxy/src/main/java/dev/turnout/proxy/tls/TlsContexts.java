@@ -108,6 +108,11 @@ public final class TlsContexts {
                     e.index, e.getMessage());
             lastModified = newest; // said once, not on every check; a later fix is a change again
             return false;
+        } catch (RuntimeException e) {
+            // Thrown out of the scheduled check, it would stop every later one without a word.
+            LOG.error("TLS certificates not reloaded ({}); the previous ones stay in force", rootMessage(e), e);
+            lastModified = newest;
+            return false;
         }
     }
 
@@ -165,24 +170,36 @@ public final class TlsContexts {
                         + "unencrypted PKCS#8 PEM private key)");
             }
         }
-        try {
-            if (!engine().equals("openssl")) {
-                return configured(SslContextBuilder.forServer(keys)).build(); // the JDK's engine asks the key manager
-            }
-            // BoringSSL picks among its credentials for each handshake, by the client's signature algorithms
-            // and, in TLS 1.2, its cipher suites; a server context needs a key of its own too: the first one's.
-            TlsConfig.Certificate first = files.get(indexes.get(0));
-            SslContextBuilder builder = configured(SslContextBuilder.forServer(first.cert().toFile(), first.key().toFile()));
-            List<OpenSslCredential> credentials = keys.credentials();
-            builder.addCredentials(credentials);
+        if (!engine().equals("openssl") || !OpenSslCredential.isAvailable()) {
             try {
-                return builder.build();
-            } finally {
-                credentials.forEach(OpenSslCredential::release); // the context holds its own references
+                return configured(SslContextBuilder.forServer(keys)).build(); // the JDK's engine asks the key manager
+            } catch (SSLException | IllegalArgumentException e) {
+                throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
+                        + rootMessage(e) + ")");
             }
+        }
+        // BoringSSL picks among its credentials for each handshake, by the client's signature algorithms and, in
+        // TLS 1.2, its cipher suites. A server context needs a key of its own too (the first one's): Netty sets it
+        // on every handshake, BoringSSL considers it after the credentials, and it is what the Java side's
+        // SSLSession reports as the local certificate, whichever was shown.
+        List<OpenSslCredential> credentials = new ArrayList<>();
+        try {
+            for (int i = 0; i < indexes.size(); i++) {
+                try {
+                    credentials.add(keys.credential(i));
+                } catch (RuntimeException e) {
+                    TlsConfig.Certificate file = files.get(indexes.get(i));
+                    throw new UnusableCertificate(indexes.get(i), file.cert() + " with " + file.key() + " cannot be used ("
+                            + rootMessage(e) + ")");
+                }
+            }
+            return configured(SslContextBuilder.forServer(keys.getPrivateKey("0"), keys.getCertificateChain("0")))
+                    .addCredentials(credentials).build();
         } catch (SSLException | RuntimeException e) {
             throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
                     + rootMessage(e) + ")");
+        } finally {
+            credentials.forEach(OpenSslCredential::release); // the context holds its own references
         }
     }
 
