@@ -23,12 +23,12 @@ import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * Several certificates for the same names, each with its own kind of key (an ECDSA one beside an
- * RSA one), behind one TLS context: each handshake gets the first whose key type the client
- * accepts. On OpenSSL each certificate becomes a BoringSSL credential ({@link #credential(int)})
- * and BoringSSL picks the first the client can use, in the order they were added. On the JDK's
- * engine this key manager is asked instead, once per key type in the order of the client's
- * signature algorithms, so there a TLS 1.3 client that lists RSA first gets the RSA one. Keys are unencrypted PKCS#8 PEM
- * ({@code BEGIN PRIVATE KEY}; {@code openssl pkcs8 -topk8 -nocrypt} converts others).
+ * RSA one), behind one TLS context that shows each client one it can use. On OpenSSL each
+ * certificate becomes a BoringSSL credential ({@link #credential(int)}) and BoringSSL shows the
+ * first, in the order they were added, that the client can use. On the JDK's engine this key
+ * manager is asked instead, once per key type in the order of the client's signature algorithms,
+ * so there a TLS 1.3 client that lists RSA first gets the RSA one. Keys are unencrypted PKCS#8
+ * PEM ({@code BEGIN PRIVATE KEY}; {@code openssl pkcs8 -topk8 -nocrypt} converts others).
  */
 final class CertifiedKeys extends X509ExtendedKeyManager {
 

@@ -172,7 +172,9 @@ public final class TlsContexts {
         }
         if (!engine().equals("openssl") || !OpenSslCredential.isAvailable()) {
             try {
-                return configured(SslContextBuilder.forServer(keys)).build(); // the JDK's engine asks the key manager
+                // The JDK's engine asks the key manager by the client's signature algorithms; Netty's OpenSSL binding
+                // would ask by cipher kind, which shows an RSA-only client the ECDSA certificate.
+                return configured(SslContextBuilder.forServer(keys)).sslProvider(SslProvider.JDK).build();
             } catch (SSLException | IllegalArgumentException e) {
                 throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
                         + rootMessage(e) + ")");
