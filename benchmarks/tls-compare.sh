@@ -12,7 +12,7 @@
 #   h2          h2load, 16 connections x 10 streams over TLS (only where h2load is installed)
 # and prints medians of req/s, p99 and the proxy's CPU per request, then Turnout/nginx ratios.
 # Both proxies use the same RSA 2048 certificate (CERT=ecdsa: ECDSA P-256; CERT=both: an ECDSA P-256 and an
-# RSA 2048 one for the same name, each client shown the first its signature algorithms allow), TLS 1.2 and 1.3, a
+# RSA 2048 one for the same name, ECDSA first, each client shown one it can use), TLS 1.2 and 1.3, a
 # session cache, and HTTP/2 by ALPN; access logs off.
 #
 #   mvn -B package -DskipTests          # once: this script builds nothing

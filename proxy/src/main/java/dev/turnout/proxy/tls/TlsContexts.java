@@ -176,8 +176,7 @@ public final class TlsContexts {
                 // would ask by cipher kind, which shows an RSA-only client the ECDSA certificate.
                 return configured(SslContextBuilder.forServer(keys)).sslProvider(SslProvider.JDK).build();
             } catch (SSLException | IllegalArgumentException e) {
-                throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
-                        + rootMessage(e) + ")");
+                throw notTogether(indexes, e);
             }
         }
         // BoringSSL picks among its credentials for each handshake, by the client's signature algorithms and, in
@@ -198,11 +197,15 @@ public final class TlsContexts {
             return configured(SslContextBuilder.forServer(keys.getPrivateKey("0"), keys.getCertificateChain("0")))
                     .addCredentials(credentials).build();
         } catch (SSLException | RuntimeException e) {
-            throw new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
-                    + rootMessage(e) + ")");
+            throw notTogether(indexes, e);
         } finally {
             credentials.forEach(OpenSslCredential::release); // the context holds its own references
         }
+    }
+
+    private static UnusableCertificate notTogether(List<Integer> indexes, Exception e) {
+        return new UnusableCertificate(indexes.get(0), "the certificates for the same names cannot be used together ("
+                + rootMessage(e) + ")");
     }
 
     private static SslContext context(int index, TlsConfig.Certificate file) throws UnusableCertificate {

@@ -44,10 +44,10 @@ class TlsDualCertificateTest {
     }
 
     /**
-     * On OpenSSL the pick is BoringSSL's, among one credential per certificate; the last two rows are what a
-     * choice by signature algorithms alone gets wrong: a TLS 1.2 client with RSA cipher suites only, and the
-     * configured order (ECDSA first) over the client's, which holds on OpenSSL only (the JDK's engine follows
-     * the client's order).
+     * On OpenSSL the pick is BoringSSL's, among one credential per certificate. The fifth row is what a choice by
+     * signature algorithms alone gets wrong: a TLS 1.2 client with RSA cipher suites only. The last is the
+     * configured order (ECDSA first) over the client's, which holds on OpenSSL only (the JDK's engine follows the
+     * client's order).
      */
     @ParameterizedTest(name = "{0} offering {1} (ciphers {3}): {2}")
     @CsvSource({"tls1_3, ECDSA+SHA256, ECDSA, ALL, any", "tls1_3, RSA-PSS+SHA256:RSA+SHA256, RSA-PSS, ALL, any",
